@@ -1,0 +1,156 @@
+/**
+ * The composition root: builds the store, ingest, worker pool and HTTP server
+ * from a Config, and owns their start and graceful stop.
+ */
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { Config } from './config/config.js';
+import { defaultRegistry } from './handlers/builtin.js';
+import type { Handler } from './handlers/handler.js';
+import { HandlerRegistry } from './handlers/registry.js';
+import { buildHttpServer } from './http/server.js';
+import { BacklogMonitor } from './ingest/backlog.js';
+import { Ingestor } from './ingest/ingestor.js';
+import { createLogger } from './logger.js';
+import { Metrics } from './metrics.js';
+import { RedisStore } from './store/redis/redis-store.js';
+import type { Store } from './store/store.js';
+import { fullJitterBackoff } from './worker/backoff.js';
+import { describeError } from './worker/errors.js';
+import { WorkerPool } from './worker/pool.js';
+
+export interface ServiceOptions {
+  config: Config;
+  /**
+   * Handlers: a registry of your own, or a map of event type -> handler merged
+   * over the built-ins. Unknown types go to the generic handler.
+   */
+  handlers?: HandlerRegistry | Record<string, Handler>;
+  log?: Logger;
+  /** Overrides the store built from the config (tests, embedding). */
+  store?: Store;
+  /** Process metrics (event loop, memory). Default true. */
+  processMetrics?: boolean;
+}
+
+export interface Service {
+  readonly app: FastifyInstance;
+  readonly store: Store;
+  readonly pool: WorkerPool;
+  readonly metrics: Metrics;
+  readonly log: Logger;
+  readonly consumer: string;
+  /** Connects the store, starts the workers and listens. Resolves with the bound address. */
+  start(): Promise<string>;
+  /** Graceful stop within `timeoutMs` (default SHUTDOWN_TIMEOUT). Safe to call twice. */
+  stop(timeoutMs?: number): Promise<void>;
+}
+
+function toRegistry(handlers: ServiceOptions['handlers']): HandlerRegistry {
+  if (handlers instanceof HandlerRegistry) return handlers;
+  const registry = defaultRegistry();
+  for (const [type, handler] of Object.entries(handlers ?? {})) registry.on(type, handler);
+  return registry;
+}
+
+/** Time kept back from the shutdown budget for handing jobs back and closing connections. */
+const SHUTDOWN_RESERVE_MS = 1_500;
+
+export function createService(opts: ServiceOptions): Service {
+  const { config } = opts;
+  const log = opts.log ?? createLogger(config.logLevel);
+  const consumer = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+  const registry = toRegistry(opts.handlers);
+  const metrics = new Metrics(registry.knownTypes(), {
+    processMetrics: opts.processMetrics ?? true,
+  });
+  const store =
+    opts.store ??
+    new RedisStore({
+      redis: config.redis,
+      queueName: config.queueName,
+      consumer,
+      log: log.child({ component: 'store' }),
+    });
+  const backlog = new BacklogMonitor(
+    store,
+    metrics,
+    log,
+    config.queueSize,
+    config.backlogSampleIntervalMs,
+  );
+  const ingestor = new Ingestor(store, backlog, metrics, {
+    idempotencyTtlMs: config.idempotencyTtlMs,
+    maxInflight: config.ingestMaxInflight,
+  });
+  const pool = new WorkerPool({
+    store,
+    handlers: registry,
+    metrics,
+    log: log.child({ component: 'worker' }),
+    concurrency: config.workerCount,
+    jobTimeoutMs: config.jobTimeoutMs,
+    maxRetries: config.maxRetries,
+    backoff: fullJitterBackoff(config.retryBaseDelayMs, config.retryMaxDelayMs),
+    reclaimIdleMs: config.reclaimIdleMs,
+  });
+  const app = buildHttpServer({
+    config,
+    log,
+    ingestor,
+    backlog,
+    pool,
+    metrics,
+    storeKind: store.kind,
+  });
+
+  let stopping: Promise<void> | undefined;
+
+  async function stop(timeoutMs = config.shutdownTimeoutMs): Promise<void> {
+    stopping ??= (async () => {
+      const deadline = Date.now() + timeoutMs;
+      ingestor.stop();
+      // Stop listening and let in-flight ingest writes finish (they are short: the
+      // store call has its own timeout), but never past the budget.
+      await Promise.race([
+        app
+          .close()
+          .catch((err: unknown) => log.warn({ err: describeError(err) }, 'http close failed')),
+        new Promise((r) =>
+          setTimeout(r, Math.max(0, deadline - Date.now() - SHUTDOWN_RESERVE_MS)).unref(),
+        ),
+      ]);
+      const grace = Math.max(0, deadline - Date.now() - SHUTDOWN_RESERVE_MS);
+      const { finished, released } = await pool.stop(grace);
+      backlog.stop();
+      await store
+        .close()
+        .catch((err: unknown) => log.warn({ err: describeError(err) }, 'store close failed'));
+      log.info({ jobs_finished: finished, jobs_handed_back: released }, 'stopped');
+    })();
+    return stopping;
+  }
+
+  async function start(): Promise<string> {
+    await store.init();
+    await backlog.start();
+    pool.start();
+    const address = await app.listen({ port: config.port, host: config.host });
+    log.info(
+      {
+        address,
+        store: store.kind,
+        location: store.location,
+        consumer,
+        workers: config.workerCount,
+        ingest: config.httpIngest,
+      },
+      `webhook-processor listening on ${address}, queue in ${store.kind} (${store.location})`,
+    );
+    return address;
+  }
+
+  return { app, store, pool, metrics, log, consumer, start, stop };
+}

@@ -1,0 +1,273 @@
+/**
+ * Configuration: the environment, read once at the edge into a typed, validated object.
+ *
+ * Nothing else in the service reads `process.env`. Every variable either parses
+ * cleanly or start-up stops with a message that names it and says what it accepts;
+ * an invalid value never falls back to the default silently.
+ */
+import { formatDuration, parseDuration } from './duration.js';
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+export interface RedisConfig {
+  host: string;
+  port: number;
+  username: string | undefined;
+  password: string | undefined;
+  db: number;
+  tls: boolean;
+  /** Where the settings came from, for the start-up line (never includes the password). */
+  display: string;
+  commandTimeoutMs: number;
+  connectTimeoutMs: number;
+}
+
+export interface Config {
+  port: number;
+  host: string;
+  /** Jobs run at once by this instance. 0 = ingest-only instance. */
+  workerCount: number;
+  /** Global backlog bound (undelivered + in progress + waiting retries) before POST answers 503. */
+  queueSize: number;
+  /** Retries after the first attempt; a job runs at most maxRetries + 1 times. */
+  maxRetries: number;
+  jobTimeoutMs: number;
+  redis: RedisConfig;
+  queueName: string;
+  idempotencyTtlMs: number;
+  logLevel: LogLevel;
+  shutdownTimeoutMs: number;
+  bodyLimitBytes: number;
+  retryBaseDelayMs: number;
+  retryMaxDelayMs: number;
+  /** A pending entry idle this long belongs to a dead consumer and is reclaimed. */
+  reclaimIdleMs: number;
+  backlogSampleIntervalMs: number;
+  /** Local bound: ingest writes this instance may have outstanding at once. */
+  ingestMaxInflight: number;
+  /** false = worker-only instance: no POST /webhooks. */
+  httpIngest: boolean;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+const LOG_LEVELS: readonly LogLevel[] = [
+  'fatal',
+  'error',
+  'warn',
+  'info',
+  'debug',
+  'trace',
+  'silent',
+];
+const BYTE_UNITS: Record<string, number> = {
+  '': 1,
+  b: 1,
+  kb: 1000,
+  kib: 1024,
+  mb: 1000 ** 2,
+  mib: 1024 ** 2,
+  gb: 1000 ** 3,
+  gib: 1024 ** 3,
+};
+
+/** Collects problems instead of throwing at the first, so one start-up shows them all. */
+class Reader {
+  readonly problems: string[] = [];
+  constructor(private readonly env: Env) {}
+
+  raw(name: string): string | undefined {
+    const v = this.env[name];
+    return v === undefined || v.trim() === '' ? undefined : v.trim();
+  }
+
+  int(name: string, def: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
+    const v = this.raw(name);
+    if (v === undefined) return def;
+    const n = /^[+-]?\d+$/.test(v) ? Number(v) : Number.NaN;
+    if (!Number.isSafeInteger(n) || n < min || n > max) {
+      const range = max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `from ${min} to ${max}`;
+      this.problems.push(`${name}=${JSON.stringify(v)}: expected a whole number ${range}`);
+      return def;
+    }
+    return n;
+  }
+
+  duration(name: string, def: number, opts: { allowZero?: boolean } = {}): number {
+    const v = this.raw(name);
+    if (v === undefined) return def;
+    const ms = parseDuration(v);
+    if (ms === undefined || ms < 0 || (ms === 0 && !opts.allowZero)) {
+      this.problems.push(
+        `${name}=${JSON.stringify(v)}: expected a ${opts.allowZero ? 'non-negative' : 'positive'} duration such as 500ms, 30s, 1m30s or 24h (units: ms, s, m, h)`,
+      );
+      return def;
+    }
+    return ms;
+  }
+
+  bytes(name: string, def: number): number {
+    const v = this.raw(name);
+    if (v === undefined) return def;
+    const m = /^(\d+)\s*([a-z]*)$/i.exec(v);
+    const unit = m ? BYTE_UNITS[(m[2] ?? '').toLowerCase()] : undefined;
+    const n = m && unit ? Number(m[1]) * unit : Number.NaN;
+    if (!Number.isSafeInteger(n) || n < 1) {
+      this.problems.push(
+        `${name}=${JSON.stringify(v)}: expected a positive size in bytes, optionally with a unit (kb, KiB, mb, MiB), e.g. 1048576 or 1MiB`,
+      );
+      return def;
+    }
+    return n;
+  }
+
+  bool(name: string, def: boolean): boolean {
+    const v = this.raw(name)?.toLowerCase();
+    if (v === undefined) return def;
+    if (['1', 'true', 'yes', 'on'].includes(v)) return true;
+    if (['0', 'false', 'no', 'off'].includes(v)) return false;
+    this.problems.push(`${name}=${JSON.stringify(v)}: expected true or false`);
+    return def;
+  }
+
+  oneOf<T extends string>(name: string, def: T, allowed: readonly T[]): T {
+    const v = this.raw(name)?.toLowerCase();
+    if (v === undefined) return def;
+    if ((allowed as readonly string[]).includes(v)) return v as T;
+    this.problems.push(`${name}=${JSON.stringify(v)}: expected one of ${allowed.join(', ')}`);
+    return def;
+  }
+
+  matching(name: string, def: string, pattern: RegExp, what: string): string {
+    const v = this.raw(name);
+    if (v === undefined) return def;
+    if (pattern.test(v)) return v;
+    this.problems.push(`${name}=${JSON.stringify(v)}: expected ${what}`);
+    return def;
+  }
+}
+
+function readRedis(r: Reader): RedisConfig {
+  const commandTimeoutMs = r.duration('REDIS_COMMAND_TIMEOUT', 2_000);
+  const connectTimeoutMs = r.duration('REDIS_CONNECT_TIMEOUT', 5_000);
+  const url = r.raw('REDIS_URL');
+  if (url !== undefined) {
+    let u: URL | undefined;
+    try {
+      u = new URL(url);
+    } catch {
+      u = undefined;
+    }
+    if (!u || (u.protocol !== 'redis:' && u.protocol !== 'rediss:') || !u.hostname) {
+      r.problems.push(
+        'REDIS_URL: expected redis://[user:password@]host[:port][/db] or rediss://… (the value is not shown because it may hold a password)',
+      );
+    } else {
+      const dbText = u.pathname.replace(/^\//, '');
+      const db = dbText === '' ? 0 : Number(dbText);
+      if (!Number.isSafeInteger(db) || db < 0) {
+        r.problems.push('REDIS_URL: the path must be a database number, e.g. redis://host:6379/0');
+      }
+      const tls = u.protocol === 'rediss:';
+      const port = u.port ? Number(u.port) : 6379;
+      const host = u.hostname.replace(/^\[|\]$/g, '');
+      return {
+        host,
+        port,
+        username: u.username ? decodeURIComponent(u.username) : undefined,
+        password: u.password ? decodeURIComponent(u.password) : undefined,
+        db: Number.isSafeInteger(db) ? db : 0,
+        tls,
+        display: `${u.protocol}//${host}:${port}/${db}`,
+        commandTimeoutMs,
+        connectTimeoutMs,
+      };
+    }
+  }
+  const addr = r.matching(
+    'REDIS_ADDR',
+    'localhost:6379',
+    /^(\[[0-9a-fA-F:]+\]|[^\s:/]+):\d{1,5}$/,
+    'host:port, e.g. localhost:6379',
+  );
+  const split = addr.lastIndexOf(':');
+  const host = addr.slice(0, split).replace(/^\[|\]$/g, '');
+  const port = Number(addr.slice(split + 1));
+  if (port < 1 || port > 65535)
+    r.problems.push(`REDIS_ADDR=${JSON.stringify(addr)}: port must be 1-65535`);
+  const db = r.int('REDIS_DB', 0, 0, 15_999);
+  return {
+    host,
+    port,
+    username: undefined,
+    password: r.raw('REDIS_PASSWORD'),
+    db,
+    tls: false,
+    display: `redis://${addr}/${db}`,
+    commandTimeoutMs,
+    connectTimeoutMs,
+  };
+}
+
+/** Reads and validates the whole configuration. Throws ConfigError listing every problem. */
+export function loadConfig(env: Env): Config {
+  const r = new Reader(env);
+  const jobTimeoutMs = r.duration('TIMEOUT', 30_000);
+  const retryBaseDelayMs = r.duration('RETRY_BASE_DELAY', 1_000);
+  const retryMaxDelayMs = r.duration('RETRY_MAX_DELAY', 300_000);
+  if (retryMaxDelayMs < retryBaseDelayMs) {
+    r.problems.push(
+      `RETRY_MAX_DELAY (${formatDuration(retryMaxDelayMs)}) must be at least RETRY_BASE_DELAY (${formatDuration(retryBaseDelayMs)})`,
+    );
+  }
+  const reclaimIdleMs = r.duration('RECLAIM_IDLE', jobTimeoutMs + 10_000);
+  if (reclaimIdleMs <= jobTimeoutMs) {
+    r.problems.push(
+      `RECLAIM_IDLE (${formatDuration(reclaimIdleMs)}) must be longer than TIMEOUT (${formatDuration(jobTimeoutMs)}), or live jobs would be taken from their workers`,
+    );
+  }
+  const config: Config = {
+    port: r.int('PORT', 8080, 0, 65535),
+    host: r.raw('HOST') ?? '0.0.0.0',
+    workerCount: r.int('WORKER_COUNT', 10, 0, 10_000),
+    queueSize: r.int('QUEUE_SIZE', 1000, 1),
+    maxRetries: r.int('MAX_RETRIES', 3, 0, 1000),
+    jobTimeoutMs,
+    redis: readRedis(r),
+    queueName: r.matching(
+      'QUEUE_NAME',
+      'webhook_jobs',
+      /^[A-Za-z0-9_.:-]{1,100}$/,
+      '1-100 letters, digits or _ . : -',
+    ),
+    idempotencyTtlMs: r.duration('IDEMPOTENCY_TTL', 86_400_000),
+    logLevel: r.oneOf('LOG_LEVEL', 'info', LOG_LEVELS),
+    shutdownTimeoutMs: r.duration('SHUTDOWN_TIMEOUT', 25_000),
+    bodyLimitBytes: r.bytes('BODY_LIMIT', 1024 * 1024),
+    retryBaseDelayMs,
+    retryMaxDelayMs,
+    reclaimIdleMs,
+    backlogSampleIntervalMs: r.duration('BACKLOG_SAMPLE_INTERVAL', 250),
+    ingestMaxInflight: r.int('INGEST_MAX_INFLIGHT', 1024, 1),
+    httpIngest: r.bool('HTTP_INGEST', true),
+  };
+  if (r.problems.length > 0) throw new ConfigError(r.problems);
+  return config;
+}
+
+/** The configuration as it is safe to print: secrets replaced. */
+export function redactedConfig(config: Config): Record<string, unknown> {
+  const { redis, ...rest } = config;
+  const { password, username, ...redisRest } = redis;
+  return {
+    ...rest,
+    redis: { ...redisRest, username, password: password === undefined ? undefined : '[redacted]' },
+  };
+}

@@ -1,0 +1,85 @@
+/**
+ * The error catalogue: every error a client can see, with its stable code and HTTP status.
+ *
+ * Routes throw `apiError(code)`; one Fastify error handler renders every error as
+ * `{"error":{"code":"…","message":"…"}}`. Clients and tests match on `code`, never on
+ * the wording of `message`.
+ */
+export const ERRORS = {
+  invalid_json: { status: 400, message: 'The request body is not valid JSON.' },
+  empty_body: { status: 400, message: 'The request body is empty; send a JSON object.' },
+  invalid_body: { status: 400, message: 'The request body must be a JSON object.' },
+  invalid_event_type: {
+    status: 400,
+    message:
+      'The event type must be 1-128 characters of letters, digits and . _ : - (from X-Event-Type, or the payload "type" or "event").',
+  },
+  invalid_idempotency_key: {
+    status: 400,
+    message: 'The Idempotency-Key header must be 1-255 printable ASCII characters.',
+  },
+  bad_request: { status: 400, message: 'The request is malformed.' },
+  unauthorized: { status: 401, message: 'Missing or invalid credentials.' },
+  not_found: { status: 404, message: 'No such route.' },
+  method_not_allowed: { status: 405, message: 'Method not allowed on this route.' },
+  payload_too_large: { status: 413, message: 'The request body exceeds the size limit.' },
+  unsupported_media_type: {
+    status: 415,
+    message: 'Content-Type must be application/json.',
+  },
+  queue_full: {
+    status: 503,
+    message: 'The queue backlog is at its limit; retry later.',
+    retryAfterSeconds: 5,
+  },
+  overloaded: {
+    status: 503,
+    message: 'This instance has too many writes in progress; retry later.',
+    retryAfterSeconds: 1,
+  },
+  store_unavailable: {
+    status: 503,
+    message: 'The queue store is unavailable; the event was not accepted. Retry later.',
+    retryAfterSeconds: 5,
+  },
+  shutting_down: {
+    status: 503,
+    message: 'The service is shutting down; retry later.',
+    retryAfterSeconds: 5,
+  },
+  internal_error: { status: 500, message: 'Internal error.' },
+} as const satisfies Record<
+  string,
+  { status: number; message: string; retryAfterSeconds?: number }
+>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+/** An error whose code is in the catalogue; rendered as-is by the HTTP error handler. */
+export class ApiError extends Error {
+  readonly statusCode: number;
+  readonly retryAfterSeconds: number | undefined;
+  constructor(
+    readonly code: ErrorCode,
+    message?: string,
+  ) {
+    const entry: { status: number; message: string; retryAfterSeconds?: number } = ERRORS[code];
+    super(message ?? entry.message);
+    this.name = 'ApiError';
+    this.statusCode = entry.status;
+    this.retryAfterSeconds = entry.retryAfterSeconds;
+  }
+}
+
+export function apiError(code: ErrorCode, message?: string): ApiError {
+  return new ApiError(code, message);
+}
+
+/** The JSON body every error response carries. */
+export interface ErrorBody {
+  error: { code: ErrorCode; message: string };
+}
+
+export function errorBody(err: ApiError): ErrorBody {
+  return { error: { code: err.code, message: err.message } };
+}

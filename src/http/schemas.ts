@@ -1,0 +1,51 @@
+// Route schemas carry OpenAPI fields (summary, description); this import types them.
+import type {} from '@fastify/swagger';
+
+/**
+ * Response schemas shared by routes: they make serialization fast and describe
+ * the API (OpenAPI is generated from them).
+ */
+export const errorResponseSchema = {
+  type: 'object',
+  required: ['error'],
+  properties: {
+    error: {
+      type: 'object',
+      required: ['code', 'message'],
+      properties: { code: { type: 'string' }, message: { type: 'string' } },
+    },
+  },
+} as const;
+
+export const acceptedResponseSchema = {
+  type: 'object',
+  required: ['message', 'id', 'event', 'status'],
+  properties: {
+    message: { type: 'string' },
+    id: { type: 'string' },
+    event: { type: 'string' },
+    status: { type: 'string', enum: ['queued', 'duplicate'] },
+  },
+} as const;
+
+export const healthResponseSchema = {
+  type: 'object',
+  required: ['status', 'queue_size', 'pending', 'dlq_size', 'workers', 'is_stopped'],
+  properties: {
+    status: { type: 'string', enum: ['healthy', 'unhealthy'] },
+    queue_size: { type: 'integer', description: 'Accepted, not yet handed to a worker.' },
+    pending: { type: 'integer', description: 'Handed to a worker, not yet finished.' },
+    scheduled: { type: 'integer', description: 'Failed attempts waiting for their retry.' },
+    dlq_size: { type: 'integer' },
+    workers: { type: 'integer', description: 'WORKER_COUNT of this instance.' },
+    workers_busy: { type: 'integer' },
+    is_stopped: { type: 'boolean' },
+    store: { type: 'string' },
+    reason: { type: 'string' },
+  },
+} as const;
+
+/** `{ 400: errorResponseSchema, … }` for the listed statuses. */
+export function errorResponses(...statuses: number[]): Record<number, typeof errorResponseSchema> {
+  return Object.fromEntries(statuses.map((s) => [s, errorResponseSchema]));
+}

@@ -1,0 +1,15 @@
+/**
+ * The programmatic API: run the service inside your own program, with your own handlers.
+ */
+export { createService, type Service, type ServiceOptions } from './app.js';
+export { type Config, ConfigError, loadConfig } from './config/config.js';
+export { BUILTIN_HANDLERS, defaultRegistry, genericHandler } from './handlers/builtin.js';
+export {
+  type Handler,
+  type JobContext,
+  JobTimeoutError,
+  PermanentError,
+} from './handlers/handler.js';
+export { HandlerRegistry } from './handlers/registry.js';
+export { type RunOptions, runService } from './run.js';
+export type { Delivery, JobRecord, QueueStats, Store } from './store/store.js';

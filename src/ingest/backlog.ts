@@ -1,0 +1,118 @@
+/**
+ * The backlog monitor: samples the store's figures on a timer, so that load
+ * shedding never costs a store call per request, and so that /metrics shows them.
+ *
+ * Backlog = waiting + in progress + scheduled for retry, across all instances.
+ * Between samples, this instance adds the jobs it accepted itself, so one
+ * instance stops at QUEUE_SIZE exactly; with N instances the overshoot is at
+ * most what the others accept within one interval. When the backlog reaches
+ * QUEUE_SIZE, ingest answers 503 until a sample shows room again.
+ * A failed sample marks the store down, and ingest answers 503 at once instead
+ * of queueing requests behind a dead connection.
+ */
+import type { Logger } from 'pino';
+import type { Metrics } from '../metrics.js';
+import type { QueueStats, Store } from '../store/store.js';
+
+export class BacklogMonitor {
+  private last: QueueStats | undefined;
+  private up = true;
+  private timer: NodeJS.Timeout | undefined;
+  private sampling: Promise<void> | undefined;
+  /**
+   * Writes are numbered as they are issued. The store runs a sample and the
+   * writes issued before it in order (one connection, or one process), so an
+   * accept issued after the last sample began is not in that sample yet.
+   */
+  private issued = 0;
+  private sampleSeq = 0;
+  /** Issue numbers of accepted writes not yet known to be in a sample. */
+  private unsampled: number[] = [];
+
+  constructor(
+    private readonly store: Store,
+    private readonly metrics: Metrics,
+    private readonly log: Logger,
+    private readonly limit: number,
+    private readonly intervalMs: number,
+  ) {}
+
+  /** Takes a first sample, then keeps sampling every interval. */
+  async start(): Promise<void> {
+    await this.sample();
+    const loop = () => {
+      this.timer = setTimeout(async () => {
+        await this.sample();
+        if (this.timer) loop();
+      }, this.intervalMs);
+      this.timer.unref();
+    };
+    loop();
+  }
+
+  stop(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  /** Takes a sample now (also used by /health, which wants a fresh figure). */
+  sample(): Promise<void> {
+    this.sampling ??= this.doSample().finally(() => {
+      this.sampling = undefined;
+    });
+    return this.sampling;
+  }
+
+  /** Called by ingest before each write; returns the write's issue number. */
+  issue(): number {
+    return this.issued++;
+  }
+
+  /** Called by ingest when write `seq` queued a new job. */
+  noteAccepted(seq: number): void {
+    if (seq >= this.sampleSeq) this.unsampled.push(seq);
+  }
+
+  private async doSample(): Promise<void> {
+    const seq = this.issued;
+    try {
+      const stats = await this.store.stats();
+      this.last = stats;
+      this.sampleSeq = seq;
+      this.unsampled = this.unsampled.filter((s) => s >= seq);
+      if (!this.up) this.log.info('queue store reachable again');
+      this.up = true;
+      const backlog = stats.waiting + stats.inProgress + stats.scheduled;
+      this.metrics.backlog.set(backlog);
+      this.metrics.queueJobs.set({ state: 'waiting' }, stats.waiting);
+      this.metrics.queueJobs.set({ state: 'in_progress' }, stats.inProgress);
+      this.metrics.queueJobs.set({ state: 'scheduled' }, stats.scheduled);
+      this.metrics.dlqSize.set(stats.dead);
+      this.metrics.storeUp.set(1);
+    } catch (err) {
+      if (this.up) this.log.error({ err: (err as Error).message }, 'queue store unreachable');
+      this.up = false;
+      this.metrics.storeUp.set(0);
+    }
+  }
+
+  get storeUp(): boolean {
+    return this.up;
+  }
+
+  get stats(): QueueStats | undefined {
+    return this.last;
+  }
+
+  /** The last sample, plus what this instance accepted since it began. */
+  get backlog(): number {
+    const s = this.last;
+    const sampled = s ? s.waiting + s.inProgress + s.scheduled : 0;
+    return sampled + this.unsampled.length;
+  }
+
+  /** True when the last sample put the backlog at or over QUEUE_SIZE. */
+  get full(): boolean {
+    return this.backlog >= this.limit;
+  }
+}

@@ -1,0 +1,64 @@
+/**
+ * What ingest reads from a request: the event type and the idempotency key.
+ */
+import { createHash } from 'node:crypto';
+import { apiError } from '../errors.js';
+
+const EVENT_TYPE = /^[A-Za-z0-9._:-]{1,128}$/;
+const IDEMPOTENCY_KEY = /^[\x21-\x7e](?:[\x20-\x7e]{0,253}[\x21-\x7e])?$/;
+
+export const GENERIC_EVENT_TYPE = 'generic';
+
+function firstHeader(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/**
+ * The event type: the X-Event-Type header, else the payload's `type`, else its
+ * `event`, else `generic`. Only strings are candidates; a candidate that is not a
+ * short name is a client error, not something to store and label metrics with.
+ */
+export function eventTypeOf(
+  header: string | string[] | undefined,
+  payload: Record<string, unknown>,
+): string {
+  const fromHeader = firstHeader(header);
+  const candidate =
+    fromHeader !== undefined
+      ? fromHeader.trim()
+      : typeof payload.type === 'string'
+        ? payload.type
+        : typeof payload.event === 'string'
+          ? payload.event
+          : GENERIC_EVENT_TYPE;
+  if (!EVENT_TYPE.test(candidate)) throw apiError('invalid_event_type');
+  return candidate;
+}
+
+/**
+ * The deduplication key: the Idempotency-Key header, else the payload's `id`
+ * (a non-empty string or a number). Undefined when neither is present: such an
+ * event is accepted without deduplication.
+ */
+export function idempotencyKeyOf(
+  header: string | string[] | undefined,
+  payload: Record<string, unknown>,
+): string | undefined {
+  const fromHeader = firstHeader(header);
+  if (fromHeader !== undefined) {
+    if (!IDEMPOTENCY_KEY.test(fromHeader)) throw apiError('invalid_idempotency_key');
+    return fromHeader;
+  }
+  const id = payload.id;
+  if (typeof id === 'string' && id !== '') return id;
+  if (typeof id === 'number' && Number.isFinite(id)) return String(id);
+  return undefined;
+}
+
+/**
+ * The stored form of a key: scoped to its source (two providers may reuse an id)
+ * and hashed, so that key length and characters are bounded whatever the sender chose.
+ */
+export function dedupeKey(source: string, key: string): string {
+  return createHash('sha256').update(source).update('\n').update(key).digest('base64url');
+}

@@ -1,0 +1,95 @@
+/**
+ * Ingest: turns a validated request into a durable job, or refuses it quickly.
+ *
+ * `admit` runs before the body is read, so shedding load costs neither the body
+ * nor a store call. `accept` makes exactly one store call (the atomic
+ * dedupe-and-enqueue script) and resolves only after the store confirmed it.
+ */
+import { randomUUID } from 'node:crypto';
+import { apiError } from '../errors.js';
+import type { Metrics } from '../metrics.js';
+import { type JobRecord, type Store, StoreUnavailableError } from '../store/store.js';
+import type { BacklogMonitor } from './backlog.js';
+import { dedupeKey } from './event.js';
+
+export interface IngestOptions {
+  idempotencyTtlMs: number;
+  /** Local bound on writes in flight from this instance. */
+  maxInflight: number;
+}
+
+export interface AcceptRequest {
+  source: string;
+  eventType: string;
+  /** The body as received. */
+  rawBody: string;
+  idempotencyKey: string | undefined;
+}
+
+export interface AcceptResult {
+  id: string;
+  duplicate: boolean;
+}
+
+export class Ingestor {
+  private inflight = 0;
+  private stopping = false;
+
+  constructor(
+    private readonly store: Store,
+    private readonly backlog: BacklogMonitor,
+    private readonly metrics: Metrics,
+    private readonly opts: IngestOptions,
+  ) {}
+
+  /** From now on every request is refused with shutting_down. */
+  stop(): void {
+    this.stopping = true;
+  }
+
+  get isStopping(): boolean {
+    return this.stopping;
+  }
+
+  get inflightWrites(): number {
+    return this.inflight;
+  }
+
+  /** Throws the reason this instance cannot take a webhook right now, if any. */
+  admit(): void {
+    if (this.stopping) throw apiError('shutting_down');
+    if (!this.backlog.storeUp) throw apiError('store_unavailable');
+    if (this.backlog.full) throw apiError('queue_full');
+    if (this.inflight >= this.opts.maxInflight) throw apiError('overloaded');
+  }
+
+  async accept(req: AcceptRequest): Promise<AcceptResult> {
+    this.admit();
+    const job: JobRecord = {
+      id: randomUUID(),
+      type: req.eventType,
+      source: req.source,
+      payload: req.rawBody,
+      receivedAt: Date.now(),
+      ...(req.idempotencyKey !== undefined ? { idempotencyKey: req.idempotencyKey } : {}),
+    };
+    const dedupe =
+      req.idempotencyKey === undefined
+        ? undefined
+        : { key: dedupeKey(req.source, req.idempotencyKey), ttlMs: this.opts.idempotencyTtlMs };
+    this.inflight++;
+    this.metrics.ingestInflight.set(this.inflight);
+    try {
+      const seq = this.backlog.issue();
+      const result = await this.store.enqueue(job, dedupe);
+      if (!result.duplicate) this.backlog.noteAccepted(seq);
+      return result;
+    } catch (err) {
+      if (err instanceof StoreUnavailableError) throw apiError('store_unavailable');
+      throw err;
+    } finally {
+      this.inflight--;
+      this.metrics.ingestInflight.set(this.inflight);
+    }
+  }
+}

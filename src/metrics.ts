@@ -1,0 +1,122 @@
+/**
+ * Prometheus metrics, on a registry of our own (so several services can live in
+ * one process, as in tests).
+ *
+ * Label values are bounded: `event_type` is one of the types with a registered
+ * handler, or `other`; `code` is an error-catalogue code. No client input can
+ * create a series.
+ */
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { ErrorCode } from './errors.js';
+
+export type ReceivedOutcome = 'accepted' | 'duplicate' | 'rejected';
+
+export class Metrics {
+  readonly registry = new Registry();
+  private readonly knownTypes: ReadonlySet<string>;
+
+  readonly received = new Counter({
+    name: 'webhooks_received_total',
+    help: 'Webhooks received, by outcome (accepted, duplicate, rejected).',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly rejected = new Counter({
+    name: 'webhooks_rejected_total',
+    help: 'Webhooks rejected, by error code.',
+    labelNames: ['code'] as const,
+    registers: [this.registry],
+  });
+  readonly completed = new Counter({
+    name: 'webhook_jobs_completed_total',
+    help: 'Jobs whose handler succeeded.',
+    labelNames: ['event_type'] as const,
+    registers: [this.registry],
+  });
+  readonly failed = new Counter({
+    name: 'webhook_jobs_failed_total',
+    help: 'Failed attempts (thrown, rejected or timed out), whether retried or not.',
+    labelNames: ['event_type'] as const,
+    registers: [this.registry],
+  });
+  readonly retried = new Counter({
+    name: 'webhook_jobs_retried_total',
+    help: 'Failed attempts scheduled for a retry.',
+    labelNames: ['event_type'] as const,
+    registers: [this.registry],
+  });
+  readonly deadLettered = new Counter({
+    name: 'webhook_jobs_dead_lettered_total',
+    help: 'Jobs moved to the dead-letter queue.',
+    labelNames: ['event_type'] as const,
+    registers: [this.registry],
+  });
+  readonly reclaimed = new Counter({
+    name: 'webhook_jobs_reclaimed_total',
+    help: 'Jobs taken back from a consumer that stopped (requeued or dead-lettered).',
+    registers: [this.registry],
+  });
+  readonly duration = new Histogram({
+    name: 'webhook_job_duration_seconds',
+    help: 'Handler run time per attempt.',
+    labelNames: ['event_type'] as const,
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [this.registry],
+  });
+  readonly backlog = new Gauge({
+    name: 'webhook_queue_backlog',
+    help: 'Jobs not yet finished: waiting + in progress + scheduled for retry (last sample).',
+    registers: [this.registry],
+  });
+  readonly queueJobs = new Gauge({
+    name: 'webhook_queue_jobs',
+    help: 'Jobs by state (last sample).',
+    labelNames: ['state'] as const,
+    registers: [this.registry],
+  });
+  readonly dlqSize = new Gauge({
+    name: 'webhook_dlq_size',
+    help: 'Entries in the dead-letter queue (last sample).',
+    registers: [this.registry],
+  });
+  readonly storeUp = new Gauge({
+    name: 'webhook_store_up',
+    help: '1 when the last store sample succeeded, else 0.',
+    registers: [this.registry],
+  });
+  readonly workers = new Gauge({
+    name: 'webhook_workers',
+    help: 'Configured concurrent jobs for this instance (WORKER_COUNT).',
+    registers: [this.registry],
+  });
+  readonly workersBusy = new Gauge({
+    name: 'webhook_workers_busy',
+    help: 'Jobs running on this instance now.',
+    registers: [this.registry],
+  });
+  readonly abandoned = new Gauge({
+    name: 'webhook_handlers_abandoned',
+    help: 'Handlers that timed out but have not returned yet (they ignore their AbortSignal).',
+    registers: [this.registry],
+  });
+  readonly ingestInflight = new Gauge({
+    name: 'webhook_ingest_inflight',
+    help: 'Ingest writes this instance is waiting on.',
+    registers: [this.registry],
+  });
+
+  constructor(knownEventTypes: Iterable<string>, opts: { processMetrics?: boolean } = {}) {
+    this.knownTypes = new Set(knownEventTypes);
+    if (opts.processMetrics !== false) collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** The `event_type` label value for a type: itself if known, else `other`. */
+  typeLabel(type: string): string {
+    return this.knownTypes.has(type) ? type : 'other';
+  }
+
+  countRejected(code: ErrorCode): void {
+    this.received.inc({ outcome: 'rejected' });
+    this.rejected.inc({ code });
+  }
+}

@@ -1,0 +1,139 @@
+/**
+ * The queue's Lua scripts, loaded once and called through typed wrappers.
+ *
+ * Each script lives in `scripts/<name>-<numkeys>.lua` with a doc block listing its
+ * KEYS, ARGV and replies. ioredis `defineCommand` sends EVALSHA and falls back to
+ * EVAL on NOSCRIPT, so a Redis restart or failover needs no reload step.
+ */
+import { readFileSync } from 'node:fs';
+import type { Redis } from 'ioredis';
+
+const SCRIPT_DIR = new URL('./scripts/', import.meta.url);
+
+const DEFINITIONS = {
+  enqueue: 'enqueue-2.lua',
+  ack: 'ack-1.lua',
+  retry: 'retry-3.lua',
+  promote: 'promote-3.lua',
+  deadLetter: 'dead-letter-2.lua',
+  reclaim: 'reclaim-2.lua',
+  release: 'release-1.lua',
+} as const;
+
+type ScriptName = keyof typeof DEFINITIONS;
+type Arg = string | number;
+type Call = (...args: Arg[]) => Promise<unknown>;
+
+let sources: Record<ScriptName, { lua: string; numberOfKeys: number }> | undefined;
+
+function loadSources(): Record<ScriptName, { lua: string; numberOfKeys: number }> {
+  if (sources) return sources;
+  const out = {} as Record<ScriptName, { lua: string; numberOfKeys: number }>;
+  for (const [name, file] of Object.entries(DEFINITIONS) as [ScriptName, string][]) {
+    const numberOfKeys = Number(/-(\d+)\.lua$/.exec(file)?.[1]);
+    out[name] = { lua: readFileSync(new URL(file, SCRIPT_DIR), 'utf8'), numberOfKeys };
+  }
+  sources = out;
+  return out;
+}
+
+/** Typed entry points to the scripts on one connection. */
+export class QueueScripts {
+  private readonly calls: Record<ScriptName, Call>;
+
+  constructor(redis: Redis) {
+    const defs = loadSources();
+    for (const [name, def] of Object.entries(defs)) {
+      if (!(name in redis)) redis.defineCommand(`wp_${name}`, def);
+    }
+    const r = redis as unknown as Record<string, Call>;
+    this.calls = Object.fromEntries(
+      Object.keys(defs).map((name) => [
+        name,
+        (...a: Arg[]) => (r[`wp_${name}`] as Call).apply(redis, a),
+      ]),
+    ) as Record<ScriptName, Call>;
+  }
+
+  enqueue(
+    stream: string,
+    idemKey: string,
+    dedupe: boolean,
+    ttlMs: number,
+    id: string,
+    job: string,
+  ) {
+    return this.calls.enqueue(stream, idemKey, dedupe ? '1' : '0', ttlMs, id, job) as Promise<
+      [string, number]
+    >;
+  }
+
+  ack(stream: string, group: string, ids: readonly string[]) {
+    return this.calls.ack(stream, group, ...ids) as Promise<number>;
+  }
+
+  retry(
+    keys: { stream: string; delayed: string; delayedData: string },
+    group: string,
+    entryId: string,
+    jobId: string,
+    delayMs: number,
+    attempts: number,
+    error: string,
+  ) {
+    return this.calls.retry(
+      keys.stream,
+      keys.delayed,
+      keys.delayedData,
+      group,
+      entryId,
+      jobId,
+      delayMs,
+      attempts,
+      error,
+    ) as Promise<number>;
+  }
+
+  promote(keys: { stream: string; delayed: string; delayedData: string }, max: number) {
+    return this.calls.promote(keys.stream, keys.delayed, keys.delayedData, max) as Promise<number>;
+  }
+
+  deadLetter(
+    stream: string,
+    dlq: string,
+    group: string,
+    entryId: string,
+    attempts: number,
+    error: string,
+  ) {
+    return this.calls.deadLetter(stream, dlq, group, entryId, attempts, error) as Promise<number>;
+  }
+
+  reclaim(
+    stream: string,
+    dlq: string,
+    group: string,
+    consumer: string,
+    idleMs: number,
+    count: number,
+    cursor: string,
+    maxAttempts: number,
+    error: string,
+  ) {
+    return this.calls.reclaim(
+      stream,
+      dlq,
+      group,
+      consumer,
+      idleMs,
+      count,
+      cursor,
+      maxAttempts,
+      error,
+    ) as Promise<[string, number, number, string[]]>;
+  }
+
+  release(stream: string, group: string, ids: readonly string[]) {
+    return this.calls.release(stream, group, ...ids) as Promise<number>;
+  }
+}

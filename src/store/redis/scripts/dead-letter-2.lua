@@ -1,0 +1,35 @@
+--[[
+  Move a job that will not be retried from "in progress" to the dead-letter queue.
+
+  KEYS[1]  the job stream
+  KEYS[2]  the dead-letter stream
+
+  ARGV[1]  the consumer group
+  ARGV[2]  the stream entry id
+  ARGV[3]  attempts made in all
+  ARGV[4]  the last error message
+
+  Returns 1 when moved, 0 when the entry was no longer pending (reclaimed
+  meanwhile; its new copy carries on).
+]]
+local entry = redis.call("XRANGE", KEYS[1], ARGV[2], ARGV[2])
+if redis.call("XACK", KEYS[1], ARGV[1], ARGV[2]) == 0 then
+  return 0
+end
+redis.call("XDEL", KEYS[1], ARGV[2])
+if #entry == 0 then
+  return 0
+end
+local fields = entry[1][2]
+local job
+for i = 1, #fields, 2 do
+  if fields[i] == "job" then job = fields[i + 1] end
+end
+if not job then
+  -- Not written by this service: keep whatever it held for an operator to see.
+  job = cjson.encode(fields)
+end
+local t = redis.call("TIME")
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call("XADD", KEYS[2], "*", "job", job, "attempts", ARGV[3], "err", ARGV[4], "failed_at", tostring(now))
+return 1

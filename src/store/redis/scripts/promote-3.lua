@@ -1,0 +1,28 @@
+--[[
+  Return due retries to the job stream.
+
+  KEYS[1]  the job stream
+  KEYS[2]  the retry schedule (sorted set: job id -> due time in ms)
+  KEYS[3]  the retry payloads (hash: job id -> JSON {job, attempt, err})
+
+  ARGV[1]  the most jobs to move in this call
+
+  Returns the number of jobs moved. A caller that gets ARGV[1] back should call
+  again at once; there may be more due.
+
+  Every instance runs this on a timer; the script is atomic, so a job is moved
+  once however many instances race for it.
+]]
+local t = redis.call("TIME")
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local due = redis.call("ZRANGEBYSCORE", KEYS[2], "-inf", now, "LIMIT", 0, tonumber(ARGV[1]))
+for _, id in ipairs(due) do
+  local raw = redis.call("HGET", KEYS[3], id)
+  if raw then
+    local r = cjson.decode(raw)
+    redis.call("XADD", KEYS[1], "*", "job", r.job, "attempt", tostring(r.attempt), "err", r.err or "")
+  end
+  redis.call("ZREM", KEYS[2], id)
+  redis.call("HDEL", KEYS[3], id)
+end
+return #due

@@ -1,0 +1,63 @@
+--[[
+  Requeue jobs whose consumer died: entries pending longer than the reclaim idle
+  time. A lost run counts as a failed attempt, so a job that kills its worker
+  every time still ends in the dead-letter queue instead of looping forever.
+
+  KEYS[1]  the job stream
+  KEYS[2]  the dead-letter stream
+
+  ARGV[1]  the consumer group
+  ARGV[2]  this consumer's name (XAUTOCLAIM needs one; the entries are requeued at once)
+  ARGV[3]  minimum idle time in milliseconds
+  ARGV[4]  COUNT for XAUTOCLAIM
+  ARGV[5]  the cursor to start from ("0-0" for a fresh scan)
+  ARGV[6]  the most attempts a job may have (MAX_RETRIES + 1)
+  ARGV[7]  the error text recorded for the lost attempt
+
+  Returns { next cursor, requeued, dead-lettered, { ids deleted while pending } }.
+  The scan is complete when the cursor comes back as "0-0". XAUTOCLAIM looks at
+  no more than COUNT*10 pending entries a call and may return fewer than COUNT
+  with a cursor that is not "0-0", so callers loop.
+
+  Reply shapes: Redis 7.0+ returns a third element listing entries deleted while
+  pending (already removed from the PEL); 6.2 returns them as nil field lists
+  that stay pending, so they are acknowledged here.
+]]
+local reply = redis.call("XAUTOCLAIM", KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[5], "COUNT", ARGV[4])
+local cursor = reply[1]
+local entries = reply[2]
+local deleted = {}
+if reply[3] then
+  for _, id in ipairs(reply[3]) do
+    deleted[#deleted + 1] = id
+  end
+end
+local maxAttempts = tonumber(ARGV[6])
+local requeued, dead = 0, 0
+local t = redis.call("TIME")
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+for _, e in ipairs(entries) do
+  local id, fields = e[1], e[2]
+  redis.call("XACK", KEYS[1], ARGV[1], id)
+  if type(fields) ~= "table" then
+    deleted[#deleted + 1] = id
+  else
+    local job, attempt = nil, 0
+    for i = 1, #fields, 2 do
+      if fields[i] == "job" then job = fields[i + 1] end
+      if fields[i] == "attempt" then attempt = tonumber(fields[i + 1]) or 0 end
+    end
+    redis.call("XDEL", KEYS[1], id)
+    if job then
+      attempt = attempt + 1
+      if attempt >= maxAttempts then
+        redis.call("XADD", KEYS[2], "*", "job", job, "attempts", tostring(attempt), "err", ARGV[7], "failed_at", tostring(now))
+        dead = dead + 1
+      else
+        redis.call("XADD", KEYS[1], "*", "job", job, "attempt", tostring(attempt), "err", ARGV[7])
+        requeued = requeued + 1
+      end
+    end
+  end
+end
+return { cursor, requeued, dead, deleted }

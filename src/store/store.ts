@@ -1,0 +1,125 @@
+/**
+ * The queue store: everything the service needs from durable storage, behind one
+ * interface so that the Redis Streams backend and the embedded backend are
+ * interchangeable and held to one conformance suite.
+ *
+ * Life of a job: enqueue → (waiting) → claim → (in progress) → one of
+ *   complete      done, gone;
+ *   retryLater    waiting for retry, then promoteDue puts it back to waiting;
+ *   deadLetter    in the DLQ for an operator;
+ *   release       back to waiting, same attempt count (graceful shutdown);
+ *   reclaimStale  (by another consumer, after the holder died) back to waiting with
+ *                 the lost run counted as an attempt, or to the DLQ if none are left.
+ * Every arrow is one atomic step in the store.
+ */
+
+/** The immutable envelope of an accepted webhook. */
+export interface JobRecord {
+  id: string;
+  /** Event type, validated at ingest. */
+  type: string;
+  /** Where it came from: `default` for POST /webhooks, else the source name. */
+  source: string;
+  /** The request body exactly as received (JSON text). */
+  payload: string;
+  /** When it was accepted, ms since the epoch. */
+  receivedAt: number;
+  /** The deduplication key, when the event had one. */
+  idempotencyKey?: string;
+}
+
+/** A job handed to this consumer for one attempt. */
+export interface Delivery {
+  /** Store-specific reference to this delivery (a stream entry id in Redis). */
+  readonly handle: string;
+  readonly job: JobRecord;
+  /** 1-based number of this attempt. */
+  readonly attempt: number;
+  /** The error of the previous attempt, if any. */
+  readonly previousError: string | undefined;
+}
+
+export interface EnqueueResult {
+  /** The job id: new, or the original one for a duplicate. */
+  id: string;
+  duplicate: boolean;
+}
+
+export interface Dedupe {
+  /** Already scoped and hashed by ingest. */
+  key: string;
+  ttlMs: number;
+}
+
+export interface QueueStats {
+  /** Accepted and not yet handed to a worker. */
+  waiting: number;
+  /** Handed to a worker and not yet finished. */
+  inProgress: number;
+  /** Failed attempts waiting for their next try. */
+  scheduled: number;
+  /** Entries in the dead-letter queue. */
+  dead: number;
+}
+
+/** A job in the dead-letter queue. */
+export interface DeadLetterEntry {
+  /** Store-specific id of the DLQ entry. */
+  dlqId: string;
+  job: JobRecord;
+  /** Attempts made in all. */
+  attempts: number;
+  lastError: string;
+  /** When it was dead-lettered, ms since the epoch. */
+  failedAt: number;
+}
+
+export interface ReclaimResult {
+  requeued: number;
+  deadLettered: number;
+  /** Pending references whose data was gone (deleted under us); logged by the caller. */
+  missing: string[];
+}
+
+export interface Store {
+  /** `redis` or `sqlite`. */
+  readonly kind: string;
+  /** Where the data lives, for the start-up log line (no secrets). */
+  readonly location: string;
+
+  /** Connects, checks the server, creates what is missing. Throws with a clear message if unusable. */
+  init(): Promise<void>;
+
+  /** Atomically: deduplicate (when `dedupe` is given) and enqueue. Resolves only once durable. */
+  enqueue(job: JobRecord, dedupe: Dedupe | undefined): Promise<EnqueueResult>;
+
+  /** Up to `max` waiting jobs for this consumer, waiting up to `blockMs` for the first. */
+  claim(max: number, blockMs: number): Promise<Delivery[]>;
+  /** Wakes a claim that is blocked waiting, so that shutdown does not wait for it. */
+  interruptClaim(): Promise<void>;
+  complete(deliveries: readonly Delivery[]): Promise<void>;
+  /** Returns false when the delivery was no longer this consumer's (nothing changed). */
+  retryLater(delivery: Delivery, delayMs: number, error: string): Promise<boolean>;
+  /** `attempts` is the total number of attempts made. Returns false as for retryLater. */
+  deadLetter(delivery: Delivery, attempts: number, error: string): Promise<boolean>;
+  /** Hands unfinished jobs back unchanged. Returns how many went back. */
+  release(deliveries: readonly Delivery[]): Promise<number>;
+
+  /** Moves retries that are due back to waiting. Returns how many moved. */
+  promoteDue(max: number): Promise<number>;
+  /** Requeues (or dead-letters) jobs held longer than `idleMs` by any consumer. */
+  reclaimStale(idleMs: number, maxAttempts: number): Promise<ReclaimResult>;
+
+  stats(): Promise<QueueStats>;
+  /** The oldest dead-letter entries, up to `limit`. */
+  peekDead(limit: number): Promise<DeadLetterEntry[]>;
+  close(): Promise<void>;
+}
+
+/** Thrown by a store when it cannot be reached or refuses a write; ingest maps it to 503. */
+export class StoreUnavailableError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'StoreUnavailableError';
+  }
+}

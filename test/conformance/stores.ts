@@ -1,0 +1,43 @@
+/**
+ * The stores the conformance suite runs against. Each factory gives a fresh,
+ * isolated queue; `open` may be called again for a second consumer of it.
+ */
+import type { Store } from '../../src/store/store.js';
+import { dropQueue, redisClient } from '../helpers/redis.js';
+import { testConfig, testStore } from '../helpers/service.js';
+
+export interface StoreHarness {
+  /** A store on this queue with its own consumer name. */
+  open(consumer: string): Promise<Store>;
+  /** Closes every store opened and removes the queue's data. */
+  cleanup(): Promise<void>;
+}
+
+export interface StoreFactory {
+  name: string;
+  harness(): StoreHarness;
+}
+
+export const STORES: StoreFactory[] = [
+  {
+    name: 'redis',
+    harness() {
+      const config = testConfig();
+      const opened: Store[] = [];
+      return {
+        async open(consumer) {
+          const store = testStore(config, consumer);
+          await store.init();
+          opened.push(store);
+          return store;
+        },
+        async cleanup() {
+          await Promise.all(opened.map((s) => s.close()));
+          const redis = redisClient();
+          await dropQueue(redis, config.queueName);
+          redis.disconnect();
+        },
+      };
+    },
+  },
+];

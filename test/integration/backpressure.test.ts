@@ -1,0 +1,135 @@
+/**
+ * Load shedding: the global backlog bound (sampled, no store call per rejection)
+ * and the local bound on writes in flight.
+ */
+import assert from 'node:assert/strict';
+import { afterEach, describe, it } from 'node:test';
+import type { Service } from '../../src/app.js';
+import type { Store } from '../../src/store/store.js';
+import { postWebhook } from '../helpers/http.js';
+import { dropQueue, redisClient } from '../helpers/redis.js';
+import { silentLog, startedService, testConfig, testStore } from '../helpers/service.js';
+import { waitFor } from '../helpers/wait.js';
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  while (cleanups.length > 0) await (cleanups.pop() as () => Promise<void>)();
+});
+
+/** A real Redis store whose enqueue calls are counted, and can be held at a gate. */
+function instrumented(env: Record<string, string>) {
+  const config = testConfig(env);
+  const store = testStore(config);
+  let calls = 0;
+  let gate: Promise<void> | undefined;
+  let open: (() => void) | undefined;
+  const wrapped: Store = Object.create(store, {
+    enqueue: {
+      value: async (...args: Parameters<Store['enqueue']>) => {
+        calls++;
+        if (gate) await gate;
+        return store.enqueue(...args);
+      },
+    },
+  });
+  return {
+    config,
+    store: wrapped,
+    calls: () => calls,
+    hold() {
+      gate = new Promise((r) => {
+        open = r;
+      });
+    },
+    release() {
+      gate = undefined;
+      open?.();
+    },
+  };
+}
+
+async function start(env: Record<string, string>) {
+  const inst = instrumented(env);
+  const service: Service = await startedService(inst.config, { store: inst.store, log: silentLog });
+  cleanups.push(async () => {
+    inst.release();
+    await service.stop(2_000);
+    const redis = redisClient();
+    await dropQueue(redis, inst.config.queueName);
+    redis.disconnect();
+  });
+  return { ...inst, service };
+}
+
+describe('backpressure', () => {
+  it('refuses with 503 queue_full and Retry-After once the backlog reaches QUEUE_SIZE, without a store call', async () => {
+    const { service, calls } = await start({
+      WORKER_COUNT: '0',
+      QUEUE_SIZE: '5',
+      BACKLOG_SAMPLE_INTERVAL: '20ms',
+    });
+    for (let i = 0; i < 5; i++)
+      assert.equal((await postWebhook(service.app, { i })).statusCode, 202);
+    // This instance counts its own accepts between samples: it stops at QUEUE_SIZE exactly.
+    const res = await postWebhook(service.app, { late: true });
+    assert.equal(res.statusCode, 503);
+    assert.equal(res.json().error.code, 'queue_full');
+    assert.equal(res.headers['retry-after'], '5');
+    const before = calls();
+    for (let i = 0; i < 20; i++)
+      assert.equal((await postWebhook(service.app, { i })).statusCode, 503);
+    assert.equal(calls(), before, 'rejections made no store call');
+    const health = (await service.app.inject({ method: 'GET', url: '/health' })).json();
+    assert.equal(health.queue_size, 5);
+    const metrics = (await service.app.inject({ method: 'GET', url: '/metrics' })).body;
+    assert.match(metrics, /webhook_queue_backlog 5/);
+    assert.match(metrics, /webhooks_rejected_total\{code="queue_full"\} 21/);
+  });
+
+  it('counts waiting retries in the backlog and accepts again once it drains', async () => {
+    const { service, store } = await start({
+      WORKER_COUNT: '0',
+      QUEUE_SIZE: '2',
+      BACKLOG_SAMPLE_INTERVAL: '50ms',
+    });
+    for (let i = 0; i < 2; i++)
+      assert.equal((await postWebhook(service.app, { i })).statusCode, 202);
+    const claimed = await waitFor(async () => {
+      const d = await store.claim(2, 50);
+      return d.length === 2 ? d : undefined;
+    });
+    const [toRetry, toComplete] = claimed;
+    assert.ok(toRetry && toComplete);
+    await store.retryLater(toRetry, 60_000, 'later');
+    await store.complete([toComplete]);
+    await waitFor(async () => (await postWebhook(service.app, { x: 1 })).statusCode === 202, {
+      what: 'room again',
+    });
+    // Backlog is now 1 scheduled + 1 waiting = QUEUE_SIZE.
+    await waitFor(async () => (await postWebhook(service.app, { x: 2 })).statusCode === 503, {
+      what: 'full with the retry counted',
+    });
+  });
+
+  it('answers 503 overloaded at once past INGEST_MAX_INFLIGHT writes, losing nothing accepted', async () => {
+    const inst = await start({ WORKER_COUNT: '0', INGEST_MAX_INFLIGHT: '2' });
+    inst.hold();
+    const inflight = [
+      postWebhook(inst.service.app, { a: 1 }),
+      postWebhook(inst.service.app, { a: 2 }),
+    ];
+    await waitFor(() => inst.calls() === 2, { what: 'two writes in flight' });
+    const shed = await postWebhook(inst.service.app, { a: 3 });
+    assert.equal(shed.statusCode, 503);
+    assert.equal(shed.json().error.code, 'overloaded');
+    assert.equal(shed.headers['retry-after'], '1');
+    assert.equal(inst.calls(), 2, 'the shed request made no store call');
+    inst.release();
+    const done = await Promise.all(inflight);
+    assert.deepEqual(
+      done.map((r) => r.statusCode),
+      [202, 202],
+    );
+    assert.equal((await inst.service.store.stats()).waiting, 2);
+  });
+});

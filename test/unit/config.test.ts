@@ -1,0 +1,153 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ConfigError, loadConfig, redactedConfig } from '../../src/config/config.js';
+import { formatDuration, parseDuration } from '../../src/config/duration.js';
+
+function problemsOf(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    assert.ok(err instanceof ConfigError);
+    return err.problems;
+  }
+  assert.fail('expected a ConfigError');
+}
+
+describe('durations', () => {
+  it('parses Go-style strings', () => {
+    assert.equal(parseDuration('500ms'), 500);
+    assert.equal(parseDuration('30s'), 30_000);
+    assert.equal(parseDuration('1m30s'), 90_000);
+    assert.equal(parseDuration('24h'), 86_400_000);
+    assert.equal(parseDuration('1.5s'), 1_500);
+    assert.equal(parseDuration('1h2m3s4ms'), 3_723_004);
+    assert.equal(parseDuration('0'), 0);
+  });
+  it('rejects what Go rejects', () => {
+    for (const bad of ['', '30', 's', '1d', '1 s', '1s2', 'abc', '--1s', '1e3s', '1.s']) {
+      assert.equal(parseDuration(bad), undefined, bad);
+    }
+  });
+  it('formats for humans', () => {
+    assert.equal(formatDuration(90_000), '1m30s');
+    assert.equal(formatDuration(250), '250ms');
+    assert.equal(formatDuration(86_400_000), '24h0m0s');
+  });
+});
+
+describe('loadConfig', () => {
+  it('uses the spec defaults', () => {
+    const c = loadConfig({});
+    assert.equal(c.port, 8080);
+    assert.equal(c.workerCount, 10);
+    assert.equal(c.queueSize, 1000);
+    assert.equal(c.maxRetries, 3);
+    assert.equal(c.jobTimeoutMs, 30_000);
+    assert.equal(c.redis.host, 'localhost');
+    assert.equal(c.redis.port, 6379);
+    assert.equal(c.redis.password, undefined);
+    assert.equal(c.redis.db, 0);
+    assert.equal(c.queueName, 'webhook_jobs');
+    assert.equal(c.idempotencyTtlMs, 86_400_000);
+    assert.equal(c.bodyLimitBytes, 1024 * 1024);
+    assert.equal(c.logLevel, 'info');
+    assert.ok(c.reclaimIdleMs > c.jobTimeoutMs);
+  });
+
+  it('reads every variable it documents', () => {
+    const c = loadConfig({
+      PORT: '9000',
+      WORKER_COUNT: '0',
+      QUEUE_SIZE: '50',
+      MAX_RETRIES: '5',
+      TIMEOUT: '1m30s',
+      REDIS_ADDR: 'redis.internal:6380',
+      REDIS_PASSWORD: 'pw',
+      REDIS_DB: '2',
+      QUEUE_NAME: 'jobs',
+      IDEMPOTENCY_TTL: '1h',
+      LOG_LEVEL: 'debug',
+      SHUTDOWN_TIMEOUT: '10s',
+      BODY_LIMIT: '256KiB',
+      RETRY_BASE_DELAY: '200ms',
+      RETRY_MAX_DELAY: '10s',
+      RECLAIM_IDLE: '2m',
+      HTTP_INGEST: 'false',
+    });
+    assert.equal(c.port, 9000);
+    assert.equal(c.workerCount, 0);
+    assert.equal(c.queueSize, 50);
+    assert.equal(c.maxRetries, 5);
+    assert.equal(c.jobTimeoutMs, 90_000);
+    assert.deepEqual(
+      [c.redis.host, c.redis.port, c.redis.password, c.redis.db],
+      ['redis.internal', 6380, 'pw', 2],
+    );
+    assert.equal(c.queueName, 'jobs');
+    assert.equal(c.idempotencyTtlMs, 3_600_000);
+    assert.equal(c.logLevel, 'debug');
+    assert.equal(c.shutdownTimeoutMs, 10_000);
+    assert.equal(c.bodyLimitBytes, 256 * 1024);
+    assert.equal(c.retryBaseDelayMs, 200);
+    assert.equal(c.retryMaxDelayMs, 10_000);
+    assert.equal(c.reclaimIdleMs, 120_000);
+    assert.equal(c.httpIngest, false);
+  });
+
+  it('lets REDIS_URL win over the REDIS_* parts', () => {
+    const c = loadConfig({
+      REDIS_URL: 'rediss://app:s%40cret@cache.example:6390/3',
+      REDIS_ADDR: 'ignored:1',
+      REDIS_PASSWORD: 'ignored',
+    });
+    assert.equal(c.redis.host, 'cache.example');
+    assert.equal(c.redis.port, 6390);
+    assert.equal(c.redis.username, 'app');
+    assert.equal(c.redis.password, 's@cret');
+    assert.equal(c.redis.db, 3);
+    assert.equal(c.redis.tls, true);
+    assert.ok(!c.redis.display.includes('s@cret'));
+  });
+
+  it('stops on invalid values, naming the variable and what it accepts', () => {
+    const cases: [Record<string, string>, RegExp][] = [
+      [{ WORKER_COUNT: 'abc' }, /^WORKER_COUNT="abc": expected a whole number/],
+      [{ PORT: '70000' }, /^PORT="70000": expected a whole number from 0 to 65535/],
+      [{ TIMEOUT: '-1s' }, /^TIMEOUT="-1s": expected a positive duration/],
+      [{ TIMEOUT: '10d' }, /^TIMEOUT="10d": .*units: ms, s, m, h/],
+      [{ IDEMPOTENCY_TTL: '24' }, /^IDEMPOTENCY_TTL="24"/],
+      [{ MAX_RETRIES: '1.5' }, /^MAX_RETRIES="1.5"/],
+      [{ BODY_LIMIT: 'lots' }, /^BODY_LIMIT="lots": expected a positive size/],
+      [{ LOG_LEVEL: 'loud' }, /^LOG_LEVEL="loud": expected one of fatal, error/],
+      [{ REDIS_ADDR: 'nohost' }, /^REDIS_ADDR="nohost": expected host:port/],
+      [{ REDIS_URL: 'http://x' }, /^REDIS_URL: expected redis:\/\//],
+      [{ QUEUE_NAME: 'a{b}' }, /^QUEUE_NAME="a\{b\}"/],
+      [{ HTTP_INGEST: 'maybe' }, /^HTTP_INGEST="maybe": expected true or false/],
+      [{ TIMEOUT: '30s', RECLAIM_IDLE: '10s' }, /^RECLAIM_IDLE .* must be longer than TIMEOUT/],
+      [
+        { RETRY_BASE_DELAY: '10s', RETRY_MAX_DELAY: '1s' },
+        /^RETRY_MAX_DELAY .* must be at least RETRY_BASE_DELAY/,
+      ],
+    ];
+    for (const [env, pattern] of cases) {
+      const problems = problemsOf(env);
+      assert.equal(problems.length, 1, `${JSON.stringify(env)} -> ${problems.join('; ')}`);
+      assert.match(problems[0] as string, pattern);
+    }
+  });
+
+  it('reports every problem at once', () => {
+    assert.equal(problemsOf({ WORKER_COUNT: 'x', TIMEOUT: 'y', PORT: 'z' }).length, 3);
+  });
+
+  it('never echoes a REDIS_URL that may hold a password', () => {
+    const [problem] = problemsOf({ REDIS_URL: 'ftp://user:hunter2@host' });
+    assert.ok(!String(problem).includes('hunter2'));
+  });
+
+  it('redacts the password when printed', () => {
+    const printed = JSON.stringify(redactedConfig(loadConfig({ REDIS_PASSWORD: 'hunter2' })));
+    assert.ok(!printed.includes('hunter2'));
+    assert.ok(printed.includes('[redacted]'));
+  });
+});

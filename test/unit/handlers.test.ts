@@ -1,0 +1,88 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { pino } from 'pino';
+import { BUILTIN_HANDLERS, defaultRegistry, genericHandler } from '../../src/handlers/builtin.js';
+import { type JobContext, PermanentError } from '../../src/handlers/handler.js';
+import { HandlerRegistry } from '../../src/handlers/registry.js';
+
+function ctx(type: string, payload: Record<string, unknown>): JobContext {
+  return {
+    id: 'j1',
+    type,
+    source: 'default',
+    payload,
+    attempt: 1,
+    receivedAt: new Date(),
+    signal: new AbortController().signal,
+    log: pino({ level: 'silent' }),
+  };
+}
+
+async function outcome(type: string, payload: Record<string, unknown>): Promise<string> {
+  const handler = defaultRegistry().resolve('default', type);
+  try {
+    await handler(ctx(type, payload));
+    return 'ok';
+  } catch (err) {
+    return err instanceof PermanentError ? 'permanent' : 'transient';
+  }
+}
+
+describe('built-in handlers', () => {
+  it('covers the spec event types', () => {
+    assert.deepEqual(Object.keys(BUILTIN_HANDLERS).sort(), [
+      'message.delivered',
+      'message.sent',
+      'payment.failed',
+      'payment.succeeded',
+      'user.created',
+      'user.updated',
+    ]);
+  });
+  it('accepts valid payments and refuses invalid ones permanently', async () => {
+    assert.equal(await outcome('payment.succeeded', { id: 'p', amount: 0, currency: 'usd' }), 'ok');
+    assert.equal(await outcome('payment.failed', { id: 'p', amount: 1000, currency: 'EUR' }), 'ok');
+    for (const bad of [
+      { amount: 1, currency: 'USD' },
+      { id: 'p', amount: -1, currency: 'USD' },
+      { id: 'p', amount: 1.5, currency: 'USD' },
+      { id: 'p', amount: '100', currency: 'USD' },
+      { id: 'p', amount: 1, currency: 'US' },
+      { id: 'p', amount: 1, currency: 'US1' },
+      { id: 'p', amount: 1 },
+    ]) {
+      assert.equal(await outcome('payment.succeeded', bad), 'permanent', JSON.stringify(bad));
+    }
+  });
+  it('requires an id on user and message events', async () => {
+    for (const type of ['user.created', 'user.updated', 'message.sent', 'message.delivered']) {
+      assert.equal(await outcome(type, { id: 'u1' }), 'ok');
+      assert.equal(await outcome(type, { id: 7 }), 'ok');
+      assert.equal(await outcome(type, {}), 'permanent');
+      assert.equal(await outcome(type, { id: '' }), 'permanent');
+    }
+  });
+  it('sends unknown types to the generic handler', async () => {
+    assert.equal(defaultRegistry().resolve('default', 'something.else'), genericHandler);
+    assert.equal(await outcome('something.else', {}), 'ok');
+  });
+});
+
+describe('HandlerRegistry', () => {
+  it('resolves source+type, then type, then source, then the fallback', () => {
+    const fallback = () => undefined;
+    const byType = () => undefined;
+    const bySourceType = () => undefined;
+    const bySource = () => undefined;
+    const r = new HandlerRegistry(fallback)
+      .on('invoice.paid', byType)
+      .on('invoice.paid', bySourceType, 'stripe')
+      .onSource('github', bySource);
+    assert.equal(r.resolve('stripe', 'invoice.paid'), bySourceType);
+    assert.equal(r.resolve('other', 'invoice.paid'), byType);
+    assert.equal(r.resolve('github', 'push'), bySource);
+    assert.equal(r.resolve('github', 'invoice.paid'), byType);
+    assert.equal(r.resolve('other', 'push'), fallback);
+    assert.deepEqual([...r.knownTypes()], ['invoice.paid']);
+  });
+});
