@@ -65,7 +65,12 @@ export class Metrics {
   });
   readonly backlog = new Gauge({
     name: 'webhook_queue_backlog',
-    help: 'Jobs not yet finished: waiting + in progress + scheduled for retry (last sample).',
+    help: "Jobs not yet finished: waiting + in progress + scheduled for retry (last sample, plus this instance's accepts since). Compared with QUEUE_SIZE.",
+    registers: [this.registry],
+  });
+  readonly backlogLimit = new Gauge({
+    name: 'webhook_queue_backlog_limit',
+    help: 'QUEUE_SIZE: at this backlog, POST /webhooks answers 503 queue_full.',
     registers: [this.registry],
   });
   readonly queueJobs = new Gauge({
@@ -102,6 +107,11 @@ export class Metrics {
   readonly ingestInflight = new Gauge({
     name: 'webhook_ingest_inflight',
     help: 'Ingest writes this instance is waiting on.',
+    registers: [this.registry],
+  });
+  readonly ingestInflightLimit = new Gauge({
+    name: 'webhook_ingest_inflight_limit',
+    help: 'INGEST_MAX_INFLIGHT: with this many writes outstanding, POST /webhooks answers 503 overloaded.',
     registers: [this.registry],
   });
 

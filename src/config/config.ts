@@ -258,6 +258,11 @@ export function loadConfig(env: Env): Config {
     ingestMaxInflight: r.int('INGEST_MAX_INFLIGHT', 1024, 1),
     httpIngest: r.bool('HTTP_INGEST', true),
   };
+  if (config.workerCount === 0 && !config.httpIngest) {
+    r.problems.push(
+      'WORKER_COUNT=0 with HTTP_INGEST=false: this instance would neither accept nor process webhooks; use one of them, not both',
+    );
+  }
   if (r.problems.length > 0) throw new ConfigError(r.problems);
   return config;
 }

@@ -41,6 +41,21 @@ export const healthResponseSchema = {
     workers_busy: { type: 'integer' },
     is_stopped: { type: 'boolean' },
     store: { type: 'string' },
+    ingest: {
+      type: 'boolean',
+      description: 'false on a worker-only instance (HTTP_INGEST=false).',
+    },
+    backlog: {
+      type: 'integer',
+      description:
+        'Waiting + in progress + scheduled, all instances (last sample plus what this instance accepted since).',
+    },
+    backlog_limit: { type: 'integer', description: 'QUEUE_SIZE: at this backlog, 503 queue_full.' },
+    ingest_inflight: { type: 'integer', description: 'Store writes this instance is waiting on.' },
+    ingest_inflight_limit: {
+      type: 'integer',
+      description: 'INGEST_MAX_INFLIGHT: at this many, 503 overloaded.',
+    },
     reason: { type: 'string' },
   },
 } as const;

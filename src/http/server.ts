@@ -49,6 +49,8 @@ export function buildHttpServer(deps: HttpDeps): FastifyInstance {
     webhookRoutes(app, { ingestor: deps.ingestor, metrics: deps.metrics });
   healthRoutes(app, {
     backlog: deps.backlog,
+    ingestor: deps.ingestor,
+    ingestEnabled: deps.config.httpIngest,
     pool: deps.pool,
     metrics: deps.metrics,
     storeKind: deps.storeKind,

@@ -33,9 +33,12 @@ export class BacklogMonitor {
     private readonly store: Store,
     private readonly metrics: Metrics,
     private readonly log: Logger,
-    private readonly limit: number,
+    /** QUEUE_SIZE. */
+    readonly limit: number,
     private readonly intervalMs: number,
-  ) {}
+  ) {
+    metrics.backlogLimit.set(limit);
+  }
 
   /** Takes a first sample, then keeps sampling every interval. */
   async start(): Promise<void> {
@@ -83,7 +86,7 @@ export class BacklogMonitor {
       if (!this.up) this.log.info('queue store reachable again');
       this.up = true;
       const backlog = stats.waiting + stats.inProgress + stats.scheduled;
-      this.metrics.backlog.set(backlog);
+      this.metrics.backlog.set(backlog + this.unsampled.length);
       this.metrics.queueJobs.set({ state: 'waiting' }, stats.waiting);
       this.metrics.queueJobs.set({ state: 'in_progress' }, stats.inProgress);
       this.metrics.queueJobs.set({ state: 'scheduled' }, stats.scheduled);
@@ -111,7 +114,12 @@ export class BacklogMonitor {
     return sampled + this.unsampled.length;
   }
 
-  /** True when the last sample put the backlog at or over QUEUE_SIZE. */
+  /** Brings the backlog gauge up to date with this instance's accepts since the sample. */
+  publish(): void {
+    if (this.last) this.metrics.backlog.set(this.backlog);
+  }
+
+  /** True when the backlog (as `backlog` counts it) is at or over QUEUE_SIZE. */
   get full(): boolean {
     return this.backlog >= this.limit;
   }

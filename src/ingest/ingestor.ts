@@ -40,7 +40,9 @@ export class Ingestor {
     private readonly backlog: BacklogMonitor,
     private readonly metrics: Metrics,
     private readonly opts: IngestOptions,
-  ) {}
+  ) {
+    metrics.ingestInflightLimit.set(opts.maxInflight);
+  }
 
   /** From now on every request is refused with shutting_down. */
   stop(): void {
@@ -53,6 +55,11 @@ export class Ingestor {
 
   get inflightWrites(): number {
     return this.inflight;
+  }
+
+  /** INGEST_MAX_INFLIGHT. */
+  get maxInflightWrites(): number {
+    return this.opts.maxInflight;
   }
 
   /** Throws the reason this instance cannot take a webhook right now, if any. */

@@ -81,9 +81,30 @@ describe('backpressure', () => {
     assert.equal(calls(), before, 'rejections made no store call');
     const health = (await service.app.inject({ method: 'GET', url: '/health' })).json();
     assert.equal(health.queue_size, 5);
+    assert.equal(health.backlog, 5);
+    assert.equal(health.backlog_limit, 5);
     const metrics = (await service.app.inject({ method: 'GET', url: '/metrics' })).body;
-    assert.match(metrics, /webhook_queue_backlog 5/);
+    assert.match(metrics, /^webhook_queue_backlog 5$/m);
+    assert.match(metrics, /^webhook_queue_backlog_limit 5$/m);
     assert.match(metrics, /webhooks_rejected_total\{code="queue_full"\} 21/);
+  });
+
+  it('counts its own accepts in the backlog between samples, in /health and /metrics alike', async () => {
+    const { service } = await start({
+      WORKER_COUNT: '0',
+      QUEUE_SIZE: '100',
+      BACKLOG_SAMPLE_INTERVAL: '1h',
+    });
+    for (let i = 0; i < 3; i++)
+      assert.equal((await postWebhook(service.app, { i })).statusCode, 202);
+    // No sample ran since start-up (the interval is an hour): the 3 are this instance's own.
+    const metrics = (await service.app.inject({ method: 'GET', url: '/metrics' })).body;
+    assert.match(metrics, /^webhook_queue_backlog 3$/m);
+    assert.match(metrics, /^webhook_queue_backlog_limit 100$/m);
+    const health = (await service.app.inject({ method: 'GET', url: '/health' })).json();
+    assert.equal(health.backlog, 3, 'a fresh sample sees the same 3, not 6');
+    assert.equal(health.ingest_inflight, 0);
+    assert.equal(health.ingest_inflight_limit, 1024);
   });
 
   it('counts waiting retries in the backlog and accepts again once it drains', async () => {
@@ -124,6 +145,13 @@ describe('backpressure', () => {
     assert.equal(shed.json().error.code, 'overloaded');
     assert.equal(shed.headers['retry-after'], '1');
     assert.equal(inst.calls(), 2, 'the shed request made no store call');
+    const health = (await inst.service.app.inject({ method: 'GET', url: '/health' })).json();
+    assert.equal(health.ingest_inflight, 2);
+    assert.equal(health.ingest_inflight_limit, 2);
+    const metrics = (await inst.service.app.inject({ method: 'GET', url: '/metrics' })).body;
+    assert.match(metrics, /^webhook_ingest_inflight 2$/m);
+    assert.match(metrics, /^webhook_ingest_inflight_limit 2$/m);
+    assert.match(metrics, /webhooks_rejected_total\{code="overloaded"\} 1/);
     inst.release();
     const done = await Promise.all(inflight);
     assert.deepEqual(

@@ -57,7 +57,7 @@ describe('loadConfig', () => {
   it('reads every variable it documents', () => {
     const c = loadConfig({
       PORT: '9000',
-      WORKER_COUNT: '0',
+      WORKER_COUNT: '7',
       QUEUE_SIZE: '50',
       MAX_RETRIES: '5',
       TIMEOUT: '1m30s',
@@ -75,7 +75,7 @@ describe('loadConfig', () => {
       HTTP_INGEST: 'false',
     });
     assert.equal(c.port, 9000);
-    assert.equal(c.workerCount, 0);
+    assert.equal(c.workerCount, 7);
     assert.equal(c.queueSize, 50);
     assert.equal(c.maxRetries, 5);
     assert.equal(c.jobTimeoutMs, 90_000);
@@ -123,6 +123,10 @@ describe('loadConfig', () => {
       [{ REDIS_URL: 'http://x' }, /^REDIS_URL: expected redis:\/\//],
       [{ QUEUE_NAME: 'a{b}' }, /^QUEUE_NAME="a\{b\}"/],
       [{ HTTP_INGEST: 'maybe' }, /^HTTP_INGEST="maybe": expected true or false/],
+      [
+        { WORKER_COUNT: '0', HTTP_INGEST: 'false' },
+        /^WORKER_COUNT=0 with HTTP_INGEST=false: .*neither accept nor process/,
+      ],
       [{ TIMEOUT: '30s', RECLAIM_IDLE: '10s' }, /^RECLAIM_IDLE .* must be longer than TIMEOUT/],
       [
         { RETRY_BASE_DELAY: '10s', RETRY_MAX_DELAY: '1s' },
@@ -134,6 +138,13 @@ describe('loadConfig', () => {
       assert.equal(problems.length, 1, `${JSON.stringify(env)} -> ${problems.join('; ')}`);
       assert.match(problems[0] as string, pattern);
     }
+  });
+
+  it('accepts either role alone: ingest-only (WORKER_COUNT=0) and worker-only (HTTP_INGEST=false)', () => {
+    const ingestOnly = loadConfig({ WORKER_COUNT: '0' });
+    assert.deepEqual([ingestOnly.workerCount, ingestOnly.httpIngest], [0, true]);
+    const workerOnly = loadConfig({ HTTP_INGEST: 'false' });
+    assert.deepEqual([workerOnly.workerCount, workerOnly.httpIngest], [10, false]);
   });
 
   it('reports every problem at once', () => {

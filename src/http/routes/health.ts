@@ -3,12 +3,16 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { BacklogMonitor } from '../../ingest/backlog.js';
+import type { Ingestor } from '../../ingest/ingestor.js';
 import type { Metrics } from '../../metrics.js';
 import type { WorkerPool } from '../../worker/pool.js';
 import { healthResponseSchema } from '../schemas.js';
 
 export interface HealthDeps {
   backlog: BacklogMonitor;
+  ingestor: Ingestor;
+  /** HTTP_INGEST: false on a worker-only instance. */
+  ingestEnabled: boolean;
   pool: WorkerPool;
   metrics: Metrics;
   storeKind: string;
@@ -40,12 +44,20 @@ export function healthRoutes(app: FastifyInstance, deps: HealthDeps): void {
         workers_busy: deps.pool.busy,
         is_stopped: stopping,
         store: deps.storeKind,
+        ingest: deps.ingestEnabled,
+        // Both backpressure levels, as ingest judges them: 503 queue_full once
+        // backlog >= backlog_limit, 503 overloaded once ingest_inflight reaches its limit.
+        backlog: deps.backlog.backlog,
+        backlog_limit: deps.backlog.limit,
+        ingest_inflight: deps.ingestor.inflightWrites,
+        ingest_inflight_limit: deps.ingestor.maxInflightWrites,
         ...(healthy ? {} : { reason: stopping ? 'shutting down' : 'queue store unreachable' }),
       };
     },
   );
 
   app.get('/metrics', { schema: { summary: 'Prometheus metrics' } }, async (_request, reply) => {
+    deps.backlog.publish();
     reply.header('content-type', deps.metrics.registry.contentType);
     return deps.metrics.registry.metrics();
   });
