@@ -39,9 +39,35 @@ const PROMOTE_BATCH = 500;
 /** How often a store write that failed is tried again before the job is left for reclaim. */
 const SETTLE_RETRY_DELAYS_MS = [100, 500, 2_000];
 
+/**
+ * An attempt's AbortSignal, made only when the handler first reads `job.signal`:
+ * an AbortController per job is a measurable share of a short job's cost, and
+ * most handlers never look. A signal made after the abort starts out aborted.
+ */
+class AttemptAbort {
+  private controller: AbortController | undefined;
+  private aborted = false;
+  private reason: unknown;
+
+  get signal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.aborted) this.controller.abort(this.reason);
+    }
+    return this.controller.signal;
+  }
+
+  abort(reason: unknown): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.reason = reason;
+    this.controller?.abort(reason);
+  }
+}
+
 interface Running {
   delivery: Delivery;
-  controller: AbortController;
+  controller: AttemptAbort;
   /** Set once shutdown handed the job back; its late outcome is then ignored. */
   released: boolean;
 }
@@ -191,6 +217,9 @@ export class WorkerPool {
       }
       let deliveries: Delivery[];
       try {
+        // Acknowledge what finished now, so that the acknowledgements and the next
+        // read can share one round trip (see RedisStore.claim).
+        this.flushAcks();
         deliveries = await this.o.store.claim(free, CLAIM_BLOCK_MS);
         failures = 0;
       } catch (err) {
@@ -222,7 +251,7 @@ export class WorkerPool {
       this.track(this.o.store.release([delivery]));
       return;
     }
-    const entry: Running = { delivery, controller: new AbortController(), released: false };
+    const entry: Running = { delivery, controller: new AttemptAbort(), released: false };
     this.running.set(delivery.handle, entry);
     this.o.metrics.workersBusy.set(this.running.size);
     void this.attempt(entry);
@@ -320,7 +349,9 @@ export class WorkerPool {
       payload,
       attempt: delivery.attempt,
       receivedAt: new Date(job.receivedAt),
-      signal: controller.signal,
+      get signal() {
+        return controller.signal;
+      },
       get log() {
         if (!log) {
           log = baseLog.child({ job_id: job.id, event_type: job.type, attempt: delivery.attempt });

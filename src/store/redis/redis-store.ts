@@ -66,6 +66,11 @@ export class RedisStore implements Store {
     this.location = `${opts.redis.display} stream ${this.keys.stream}`;
     this.cmd = commandConnection(opts.redis, `webhook-processor:${opts.consumer}`);
     this.cmd.on('error', (err) => opts.log.debug({ err: err.message }, 'redis connection error'));
+    // Claims also read on this connection (see claim): a reply lost with it may
+    // have left entries in our pending list.
+    this.cmd.on('ready', () => {
+      this.recoverOwnPending = true;
+    });
     this.scripts = new QueueScripts(this.cmd);
   }
 
@@ -145,20 +150,14 @@ export class RedisStore implements Store {
         if (recovered.length > 0) return recovered;
         this.recoverOwnPending = false;
       }
+      // While jobs are waiting, read them on the command connection: auto-pipelining
+      // sends the read in one write with the acknowledgements issued in the same
+      // tick, one round trip for both. Only an empty queue costs a blocking read,
+      // on the reader connection.
+      const ready = this.toDeliveries(await this.readNew(this.cmd, max, undefined));
+      if (ready.length > 0) return ready;
       const block = Math.max(1, Math.min(blockMs, MAX_BLOCK_MS));
-      const reply = (await reader.xreadgroup(
-        'GROUP',
-        this.keys.group,
-        this.opts.consumer,
-        'COUNT',
-        max,
-        'BLOCK',
-        block,
-        'STREAMS',
-        this.keys.stream,
-        '>',
-      )) as ReadReply;
-      return this.toDeliveries(reply);
+      return this.toDeliveries(await this.readNew(reader, max, block));
     } catch (err) {
       this.recoverOwnPending = true;
       if (String((err as Error).message).includes('NOGROUP')) {
@@ -168,6 +167,28 @@ export class RedisStore implements Store {
       }
       throw err;
     }
+  }
+
+  /** XREADGROUP of new entries; `blockMs` undefined = do not wait. */
+  private readNew(conn: Redis, max: number, blockMs: number | undefined): Promise<ReadReply> {
+    const { group, stream } = this.keys;
+    const consumer = this.opts.consumer;
+    return (
+      blockMs === undefined
+        ? conn.xreadgroup('GROUP', group, consumer, 'COUNT', max, 'STREAMS', stream, '>')
+        : conn.xreadgroup(
+            'GROUP',
+            group,
+            consumer,
+            'COUNT',
+            max,
+            'BLOCK',
+            blockMs,
+            'STREAMS',
+            stream,
+            '>',
+          )
+    ) as Promise<ReadReply>;
   }
 
   /** Entries in our own PEL that we do not hold: replies lost to a dropped connection. */
