@@ -11,6 +11,7 @@ import type { Metrics } from '../metrics.js';
 import type { WorkerPool } from '../worker/pool.js';
 import { installErrorHandling } from './error-handler.js';
 import { installJsonBody } from './json-body.js';
+import { lazyChildLoggerFactory } from './request-logger.js';
 import { healthRoutes } from './routes/health.js';
 import { webhookRoutes } from './routes/webhooks.js';
 
@@ -32,6 +33,7 @@ export function buildHttpServer(deps: HttpDeps): FastifyInstance {
     loggerInstance: deps.log as FastifyBaseLogger,
     // No per-request log lines: at thousands of requests a second they cost more than the work.
     logController: new LogController({ disableRequestLogging: true }),
+    childLoggerFactory: lazyChildLoggerFactory,
     bodyLimit: deps.config.bodyLimitBytes,
     // Our own hook answers 503 in the catalogue's shape while shutting down.
     return503OnClosing: false,

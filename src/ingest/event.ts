@@ -1,7 +1,7 @@
 /**
  * What ingest reads from a request: the event type and the idempotency key.
  */
-import { createHash } from 'node:crypto';
+import * as crypto from 'node:crypto';
 import { apiError } from '../errors.js';
 
 const EVENT_TYPE = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -60,5 +60,14 @@ export function idempotencyKeyOf(
  * and hashed, so that key length and characters are bounded whatever the sender chose.
  */
 export function dedupeKey(source: string, key: string): string {
-  return createHash('sha256').update(source).update('\n').update(key).digest('base64url');
+  return sha256(`${source}\n${key}`);
 }
+
+/**
+ * SHA-256, base64url. `crypto.hash` (Node 20.12+) is the one-shot form, several
+ * times cheaper per call than a Hash object; this runs once per accepted webhook.
+ */
+const sha256: (text: string) => string =
+  typeof crypto.hash === 'function'
+    ? (text) => crypto.hash('sha256', text, 'base64url')
+    : (text) => crypto.createHash('sha256').update(text).digest('base64url');

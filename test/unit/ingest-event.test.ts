@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { ApiError } from '../../src/errors.js';
 import { dedupeKey, eventTypeOf, idempotencyKeyOf } from '../../src/ingest/event.js';
@@ -61,5 +62,11 @@ describe('idempotency key', () => {
     assert.notEqual(dedupeKey('stripe', 'evt_1'), dedupeKey('github', 'evt_1'));
     assert.equal(dedupeKey('a', 'k'), dedupeKey('a', 'k'));
     assert.equal(dedupeKey('a', 'k'.repeat(10_000)).length, 43);
+    // The stored form must not change between releases: keys written before an
+    // upgrade still have to catch the provider's retries after it.
+    assert.equal(
+      dedupeKey('stripe', 'evt_1'),
+      createHash('sha256').update('stripe').update('\n').update('evt_1').digest('base64url'),
+    );
   });
 });
