@@ -1,0 +1,70 @@
+/**
+ * Measurement 3, end-to-end latency: ours with ingest and workers in one process
+ * (the default deployment), fed at an even pace of about half its measured
+ * maximum ingest rate. The server itself times each job from its 202 being handed
+ * to the socket to its handler starting (one process, one clock).
+ */
+import { waitFor } from '../../test/helpers/wait.js';
+import type { BenchServer } from '../child.js';
+import type { BenchContext } from '../context.js';
+import { type PacedResult, runPaced } from '../paced.js';
+import { type LatencySummary, summarize } from '../stats.js';
+
+export interface E2eFigures {
+  rate: number;
+  accepted: number;
+  /** 202 → handler start. */
+  e2e: LatencySummary;
+  /** Handlers that started before their 202 went out (counted as 0 ms). */
+  handlerBefore202: number;
+  /** The 202s as the client saw them, from the scheduled send time. */
+  http202: LatencySummary;
+  notAccepted: number;
+}
+
+const WARMUP_MS = 2_000;
+
+/** Waits until the server has run as many jobs as were accepted. */
+export async function settled(server: BenchServer, accepted: number): Promise<void> {
+  await waitFor(async () => (await server.report()).processed >= accepted, {
+    what: `${server.name} to process ${accepted} accepted jobs`,
+    timeoutMs: 120_000,
+    intervalMs: 100,
+  });
+}
+
+export const accepted = (r: PacedResult) => r.byStatus['202'] ?? 0;
+
+export async function measureE2e(
+  ctx: BenchContext,
+  store: string,
+  maxRps: number,
+): Promise<E2eFigures> {
+  await ctx.redis.reset();
+  const rate = Math.max(1, Math.round(maxRps / 2));
+  const server = await ctx.ours('e2e', store, {
+    WORKER_COUNT: String(ctx.settings.concurrency),
+    BENCH_E2E: '1',
+  });
+  try {
+    const pace = { url: server.url, rate, connections: ctx.settings.pacedConnections };
+    ctx.progress(`e2e: ours (${store}) at ${rate} req/s, warm-up then ${ctx.settings.e2eS}s`);
+    const warm = await runPaced({ ...pace, durationMs: WARMUP_MS });
+    await settled(server, accepted(warm));
+    const skip = (await server.report()).e2eMs?.length ?? 0;
+    const skipEarly = (await server.report()).e2eEarly ?? 0;
+    const run = await runPaced({ ...pace, durationMs: ctx.settings.e2eS * 1000 });
+    await settled(server, accepted(warm) + accepted(run));
+    const report = await server.report();
+    return {
+      rate,
+      accepted: accepted(run),
+      e2e: summarize((report.e2eMs ?? []).slice(skip)),
+      handlerBefore202: (report.e2eEarly ?? 0) - skipEarly,
+      http202: summarize(run.latencies['202'] ?? []),
+      notAccepted: run.offered - accepted(run),
+    };
+  } finally {
+    await server.stop();
+  }
+}

@@ -1,0 +1,141 @@
+/**
+ * `npm run bench`: one command, one run, side by side on one machine and one Redis.
+ *
+ *   npm run bench                    the full run (a few minutes)
+ *   npm run bench -- --quick         short phases, for development
+ *   npm run bench -- --only=ingest,drain   some measurements only
+ *   npm run bench -- --rate=12000    ours' max ingest rate, when ingest is not measured
+ *   npm run bench -- --profile       CPU profiles of every server, in bench/results/profiles/
+ *
+ * BENCH_STORES=redis,sqlite (the default) runs ours on each store; a store this
+ * build does not support is skipped and said so. BENCH_APPENDFSYNC=always|everysec
+ * (default everysec) sets the Redis AOF policy.
+ *
+ * Prints a table with the ratios and writes every figure to bench/results/.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { join } from 'node:path';
+import { BenchContext, FULL, QUICK, StoreNotSupported } from './context.js';
+import { drainBullmq, drainOurs } from './phases/drain.js';
+import { measureE2e } from './phases/e2e.js';
+import { INGEST_ONLY, measureIngest } from './phases/ingest.js';
+import { measureOverload } from './phases/overload.js';
+import { BenchRedis, type Fsync } from './redis.js';
+import { type Results, render, targets } from './report.js';
+
+const PHASES = ['ingest', 'drain', 'e2e', 'overload'] as const;
+type Phase = (typeof PHASES)[number];
+
+function parseArgs(argv: string[]) {
+  const flag = (name: string) => argv.includes(`--${name}`);
+  const value = (name: string) =>
+    argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+  const only = value('only')?.split(',') ?? [...PHASES];
+  for (const p of only)
+    if (!(PHASES as readonly string[]).includes(p)) throw new Error(`--only: unknown phase ${p}`);
+  const rate = value('rate') === undefined ? undefined : Number(value('rate'));
+  if (rate !== undefined && !(rate > 0)) throw new Error('--rate: expected requests per second');
+  return { quick: flag('quick'), profile: flag('profile'), only: only as Phase[], rate };
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const stores = (process.env.BENCH_STORES ?? 'redis,sqlite').split(',').filter(Boolean);
+  const fsync = (process.env.BENCH_APPENDFSYNC ?? 'everysec') as Fsync;
+  if (fsync !== 'everysec' && fsync !== 'always')
+    throw new Error('BENCH_APPENDFSYNC: expected everysec or always');
+  const settings = args.quick ? QUICK : FULL;
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  const resultsDir = new URL('./results/', import.meta.url).pathname;
+  const profileDir = args.profile ? join(resultsDir, 'profiles', stamp) : undefined;
+  mkdirSync(profileDir ?? resultsDir, { recursive: true });
+
+  const redis = await BenchRedis.start(fsync);
+  const ctx = new BenchContext(settings, redis, profileDir);
+  const machine = {
+    nproc: cpus().length,
+    cpu: cpus()[0]?.model ?? 'unknown',
+    node: process.version,
+    redis: redis.version,
+    appendfsync: fsync,
+    loadavgAtStart: loadavg().map((l) => Math.round(l * 100) / 100),
+  };
+  const header = `webhook-processor bench${args.quick ? ' (QUICK: short phases, for development only)' : ''}
+machine: ${machine.nproc} × ${machine.cpu}, node ${machine.node}, redis ${machine.redis} (appendonly yes, appendfsync ${fsync}, noeviction), load average at start ${machine.loadavgAtStart.join(' ')}`;
+  ctx.progress(header.replace(/\n/g, ' | '));
+
+  const r: Results = { ingest: {}, drain: {}, e2e: {}, overload: {}, skipped: {} };
+  const wants = (p: Phase) => args.only.includes(p);
+  const live = (store: string) => !r.skipped[store];
+  /** Runs one measurement of ours; an unsupported store is skipped from then on. */
+  const forStore = async (store: string, f: () => Promise<void>) => {
+    if (!live(store)) return;
+    try {
+      await f();
+    } catch (err) {
+      if (!(err instanceof StoreNotSupported)) throw err;
+      r.skipped[store] = err.message;
+      ctx.progress(`skipping ours on ${store}: ${err.message}`);
+    }
+  };
+  const maxRate = (store: string) => args.rate ?? r.ingest[`ours:${store}`]?.rps;
+
+  try {
+    if (wants('ingest')) {
+      r.ingest.bare = await measureIngest(ctx, 'bare Fastify', () => ctx.peer('bare.ts'));
+      for (const store of stores)
+        await forStore(store, async () => {
+          r.ingest[`ours:${store}`] = await measureIngest(ctx, `ours (${store})`, () =>
+            ctx.ours('ingest', store, INGEST_ONLY),
+          );
+        });
+      r.ingest.bullmq = await measureIngest(ctx, 'BullMQ route', () =>
+        ctx.peer('bullmq-ingest.ts'),
+      );
+    }
+    if (wants('drain')) {
+      for (const store of stores)
+        await forStore(store, async () => {
+          r.drain[`ours:${store}`] = await drainOurs(ctx, store);
+        });
+      r.drain.bullmq = await drainBullmq(ctx);
+    }
+    for (const phase of ['e2e', 'overload'] as const) {
+      if (!wants(phase)) continue;
+      for (const store of stores)
+        await forStore(store, async () => {
+          const rate = maxRate(store);
+          if (rate === undefined)
+            throw new Error(`${phase} needs ours' max ingest rate: run ingest too, or pass --rate`);
+          if (phase === 'e2e') r.e2e[store] = await measureE2e(ctx, store, rate);
+          else r.overload[store] = await measureOverload(ctx, store, rate);
+        });
+    }
+  } finally {
+    await redis.stop();
+  }
+
+  const t = targets(r, stores);
+  const record = {
+    date: new Date().toISOString(),
+    command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(),
+    machine: { ...machine, loadavgAtEnd: loadavg().map((l) => Math.round(l * 100) / 100) },
+    settings,
+    results: r,
+    targets: t,
+  };
+  const json = JSON.stringify(record, null, 2);
+  writeFileSync(join(resultsDir, `bench-${stamp}.json`), json);
+  writeFileSync(join(resultsDir, 'latest.json'), json);
+  process.stdout.write(`\n${render(r, t, header)}\n\nfigures: bench/results/bench-${stamp}.json\n`);
+  if (profileDir) process.stdout.write(`profiles: ${profileDir}\n`);
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    process.stderr.write(`bench failed: ${(err as Error).stack ?? String(err)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,36 @@
+/**
+ * Our service, built exactly as `runService` builds it (configuration from the
+ * environment, so WORKER_COUNT, HTTP_INGEST, STORE… apply), with a no-op handler
+ * for every event type.
+ *
+ * With BENCH_E2E=1 it also measures, in this one process and on one clock, the
+ * time from a 202 being written to the socket to its job's handler starting.
+ */
+import { createService } from '../../src/app.js';
+import { loadConfig } from '../../src/config/config.js';
+import { HandlerRegistry } from '../../src/handlers/registry.js';
+import { createLogger } from '../../src/logger.js';
+import { E2eClock } from './e2e-clock.js';
+import { JobCounter, serve } from './ipc.js';
+
+const config = loadConfig(process.env);
+const counter = new JobCounter();
+const e2e = process.env.BENCH_E2E === '1' ? new E2eClock() : undefined;
+
+const service = createService({
+  config,
+  log: createLogger(config.logLevel),
+  handlers: new HandlerRegistry(async (job) => {
+    counter.started();
+    e2e?.handlerStarted(job.id);
+    counter.finished();
+  }),
+});
+if (e2e) e2e.install(service.app);
+const url = await service.start();
+serve({
+  url,
+  store: service.store.kind,
+  report: () => ({ ...counter.report(), ...e2e?.report() }),
+  stop: () => service.stop(),
+});
