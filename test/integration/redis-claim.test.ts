@@ -1,0 +1,87 @@
+/**
+ * How the Redis store claims: waiting jobs are read on the command connection
+ * (sharing a round trip with acknowledgements), and a reply lost with either
+ * connection leaves no job stranded in this consumer's pending list.
+ */
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import type { RedisStore } from '../../src/store/redis/redis-store.js';
+import type { JobRecord } from '../../src/store/store.js';
+import { dropQueue, redisClient } from '../helpers/redis.js';
+import { testConfig, testStore } from '../helpers/service.js';
+import { waitFor } from '../helpers/wait.js';
+
+const job = (): JobRecord => ({
+  id: randomUUID(),
+  type: 'test.event',
+  source: 'default',
+  payload: '{}',
+  receivedAt: Date.now(),
+});
+
+describe('redis store claims', () => {
+  const config = testConfig();
+  const redis = redisClient();
+  const consumer = `claim-${randomUUID().slice(0, 8)}`;
+  let store: RedisStore;
+
+  before(async () => {
+    store = testStore(config, consumer);
+    await store.init();
+  });
+  after(async () => {
+    await store.close();
+    await dropQueue(redis, config.queueName);
+    redis.disconnect();
+  });
+
+  it('reads waiting jobs in batches up to the number asked for', async () => {
+    for (let i = 0; i < 5; i++) await store.enqueue(job(), undefined);
+    const first = await store.claim(3, 50);
+    assert.equal(first.length, 3);
+    const rest = await store.claim(10, 50);
+    assert.equal(rest.length, 2);
+    await store.complete([...first, ...rest]);
+    assert.deepEqual(await store.claim(10, 20), []);
+  });
+
+  it('after the command connection drops, takes back entries a lost reply left in its pending list', async () => {
+    const ids = [job(), job()];
+    for (const j of ids) await store.enqueue(j, undefined);
+    // Entries delivered to this consumer whose reply never arrived (as when the
+    // connection drops mid-reply): in our pending list, held by no one.
+    await redis.xreadgroup(
+      'GROUP',
+      store.keys.group,
+      consumer,
+      'COUNT',
+      10,
+      'STREAMS',
+      store.keys.stream,
+      '>',
+    );
+    const clients = (await redis.client('LIST')) as string;
+    const line = clients
+      .split('\n')
+      .find((l) => l.includes(` name=webhook-processor:${consumer} `));
+    assert.ok(line, 'the command connection is listed');
+    const id = /\bid=(\d+)/.exec(line)?.[1];
+    await redis.client('KILL', 'ID', id as string);
+    await waitFor(
+      async () => {
+        try {
+          return (await store.client.ping()) === 'PONG';
+        } catch {
+          return false;
+        }
+      },
+      { what: 'the command connection to reconnect' },
+    );
+    const recovered = await store.claim(10, 50);
+    assert.deepEqual(recovered.map((d) => d.job.id).sort(), ids.map((j) => j.id).sort());
+    await store.complete(recovered);
+    const pending = (await redis.xpending(store.keys.stream, store.keys.group)) as [number];
+    assert.equal(pending[0], 0);
+  });
+});
