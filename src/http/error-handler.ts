@@ -6,8 +6,8 @@
  * catalogue codes here, so clients never see two shapes. Anything unexpected is a
  * 500 `internal_error`, logged with its stack, and never caused by client input.
  */
-import type { FastifyError, FastifyInstance } from 'fastify';
-import { ApiError, type ErrorCode, errorBody } from '../errors.js';
+import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
+import { ApiError, ERRORS, type ErrorCode, errorBody } from '../errors.js';
 import type { Metrics } from '../metrics.js';
 
 const FASTIFY_CODES: Record<string, ErrorCode> = {
@@ -55,4 +55,28 @@ export function installErrorHandling(
     if (webhookRoutes(request.url)) metrics.countRejected(apiErr.code);
     return reply.code(404).send(errorBody(apiErr));
   });
+}
+
+/** Each code's default body, serialized once. */
+const defaultBodies = new Map<ErrorCode, string>();
+
+/**
+ * Answers with a catalogue error (its default message) without throwing: for load
+ * shedding, where an overloaded instance refuses thousands of requests a second
+ * and each refusal must cost as little as possible (no Error, no stack trace, no
+ * serialization). The response is the one the error handler would send.
+ */
+export function refuse(reply: FastifyReply, code: ErrorCode, metrics: Metrics): FastifyReply {
+  metrics.countRejected(code);
+  let body = defaultBodies.get(code);
+  if (body === undefined) {
+    body = JSON.stringify(errorBody(new ApiError(code)));
+    defaultBodies.set(code, body);
+  }
+  const { status, retryAfterSeconds } = ERRORS[code] as {
+    status: number;
+    retryAfterSeconds?: number;
+  };
+  if (retryAfterSeconds !== undefined) reply.header('retry-after', String(retryAfterSeconds));
+  return reply.code(status).type('application/json; charset=utf-8').send(body);
 }

@@ -1,8 +1,8 @@
 /**
  * Ingest: turns a validated request into a durable job, or refuses it quickly.
  *
- * `admit` runs before the body is read, so shedding load costs neither the body
- * nor a store call. `accept` makes exactly one store call (the atomic
+ * `refusal` is checked before the body is read, so shedding load costs neither
+ * the body nor a store call. `accept` makes exactly one store call (the atomic
  * dedupe-and-enqueue script) and resolves only after the store confirmed it.
  */
 import { randomUUID } from 'node:crypto';
@@ -62,12 +62,19 @@ export class Ingestor {
     return this.opts.maxInflight;
   }
 
-  /** Throws the reason this instance cannot take a webhook right now, if any. */
+  /** Why this instance cannot take a webhook right now, if it cannot. Costs no store call. */
+  refusal(): 'shutting_down' | 'store_unavailable' | 'queue_full' | 'overloaded' | undefined {
+    if (this.stopping) return 'shutting_down';
+    if (!this.backlog.storeUp) return 'store_unavailable';
+    if (this.backlog.full) return 'queue_full';
+    if (this.inflight >= this.opts.maxInflight) return 'overloaded';
+    return undefined;
+  }
+
+  /** Throws the refusal, if any. */
   admit(): void {
-    if (this.stopping) throw apiError('shutting_down');
-    if (!this.backlog.storeUp) throw apiError('store_unavailable');
-    if (this.backlog.full) throw apiError('queue_full');
-    if (this.inflight >= this.opts.maxInflight) throw apiError('overloaded');
+    const code = this.refusal();
+    if (code !== undefined) throw apiError(code);
   }
 
   async accept(req: AcceptRequest): Promise<AcceptResult> {

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 import type { Service } from '../../src/app.js';
+import { ApiError, errorBody } from '../../src/errors.js';
 import type { Store } from '../../src/store/store.js';
 import { postWebhook } from '../helpers/http.js';
 import { dropQueue, redisClient } from '../helpers/redis.js';
@@ -75,6 +76,9 @@ describe('backpressure', () => {
     assert.equal(res.statusCode, 503);
     assert.equal(res.json().error.code, 'queue_full');
     assert.equal(res.headers['retry-after'], '5');
+    // Shedding answers without an exception, in exactly the catalogue's shape.
+    assert.deepEqual(res.json(), errorBody(new ApiError('queue_full')));
+    assert.equal(res.headers['content-type'], 'application/json; charset=utf-8');
     const before = calls();
     for (let i = 0; i < 20; i++)
       assert.equal((await postWebhook(service.app, { i })).statusCode, 503);

@@ -6,6 +6,7 @@ import { apiError } from '../../errors.js';
 import { eventTypeOf, idempotencyKeyOf } from '../../ingest/event.js';
 import type { Ingestor } from '../../ingest/ingestor.js';
 import type { Metrics } from '../../metrics.js';
+import { refuse } from '../error-handler.js';
 import { acceptedResponseSchema, errorResponses } from '../schemas.js';
 
 export const DEFAULT_SOURCE = 'default';
@@ -26,8 +27,12 @@ export function webhookRoutes(
   app.post(
     '/webhooks',
     {
-      // Shed load before the body is read: no parsing, no store call.
-      onRequest: async () => ingestor.admit(),
+      // Shed load before the body is read: no parsing, no store call, no exception.
+      onRequest: (_request, reply, done) => {
+        const refusal = ingestor.refusal();
+        if (refusal === undefined) done();
+        else refuse(reply, refusal, metrics);
+      },
       schema: {
         summary: 'Accept a webhook event for processing',
         headers: {
