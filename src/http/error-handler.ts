@@ -7,7 +7,7 @@
  * 500 `internal_error`, logged with its stack, and never caused by client input.
  */
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
-import { ApiError, ERRORS, type ErrorCode, errorBody } from '../errors.js';
+import { ApiError, type ErrorCode, errorBody } from '../errors.js';
 import type { Metrics } from '../metrics.js';
 
 const FASTIFY_CODES: Record<string, ErrorCode> = {
@@ -57,8 +57,35 @@ export function installErrorHandling(
   });
 }
 
-/** Each code's default body, serialized once. */
-const defaultBodies = new Map<ErrorCode, string>();
+/** A catalogue error as it goes on the wire: status, headers and serialized body. */
+export interface RenderedRefusal {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+const rendered = new Map<ErrorCode, RenderedRefusal>();
+
+/** A code's response with its default message, rendered once per code. */
+export function renderedRefusal(code: ErrorCode): RenderedRefusal {
+  let r = rendered.get(code);
+  if (!r) {
+    const err = new ApiError(code);
+    const body = JSON.stringify(errorBody(err));
+    r = {
+      status: err.statusCode,
+      headers: {
+        'content-type': 'application/json; charset=utf-8',
+        ...(err.retryAfterSeconds === undefined
+          ? {}
+          : { 'retry-after': String(err.retryAfterSeconds) }),
+      },
+      body,
+    };
+    rendered.set(code, r);
+  }
+  return r;
+}
 
 /**
  * Answers with a catalogue error (its default message) without throwing: for load
@@ -68,15 +95,6 @@ const defaultBodies = new Map<ErrorCode, string>();
  */
 export function refuse(reply: FastifyReply, code: ErrorCode, metrics: Metrics): FastifyReply {
   metrics.countRejected(code);
-  let body = defaultBodies.get(code);
-  if (body === undefined) {
-    body = JSON.stringify(errorBody(new ApiError(code)));
-    defaultBodies.set(code, body);
-  }
-  const { status, retryAfterSeconds } = ERRORS[code] as {
-    status: number;
-    retryAfterSeconds?: number;
-  };
-  if (retryAfterSeconds !== undefined) reply.header('retry-after', String(retryAfterSeconds));
-  return reply.code(status).type('application/json; charset=utf-8').send(body);
+  const r = renderedRefusal(code);
+  return reply.code(r.status).headers(r.headers).send(r.body);
 }

@@ -93,6 +93,36 @@ describe('backpressure', () => {
     assert.match(metrics, /webhooks_rejected_total\{code="queue_full"\} 21/);
   });
 
+  it('over a real socket, refuses at the edge exactly as the route does, without a store call', async () => {
+    const { service, calls } = await start({
+      WORKER_COUNT: '0',
+      QUEUE_SIZE: '1',
+      BACKLOG_SAMPLE_INTERVAL: '20ms',
+    });
+    const address = service.app.server.address();
+    assert.ok(address && typeof address === 'object');
+    const url = `http://127.0.0.1:${address.port}`;
+    const send = () =>
+      fetch(`${url}/webhooks`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ n: Math.random() }),
+      });
+    assert.equal((await send()).status, 202);
+    const before = calls();
+    const edge = await send();
+    const routed = await postWebhook(service.app, { n: 1 }); // inject() never passes the edge
+    assert.equal(edge.status, 503);
+    assert.equal(routed.statusCode, 503);
+    assert.equal(await edge.text(), routed.body);
+    for (const h of ['content-type', 'retry-after'])
+      assert.equal(edge.headers.get(h), routed.headers[h], h);
+    assert.equal(calls(), before, 'no store call for either refusal');
+    const metrics = await (await fetch(`${url}/metrics`)).text();
+    assert.match(metrics, /webhooks_rejected_total\{code="queue_full"\} 2/);
+    assert.equal((await fetch(`${url}/health`)).status, 200, 'other routes are untouched');
+  });
+
   it('counts its own accepts in the backlog between samples, in /health and /metrics alike', async () => {
     const { service } = await start({
       WORKER_COUNT: '0',

@@ -72,6 +72,15 @@ describe('separate ingest and worker roles', () => {
     const res = await postWebhook(worker.app, { n: 1 });
     assert.equal(res.statusCode, 404);
     assert.equal(res.json().error.code, 'not_found');
+    // Over a real socket too (the edge that sheds ingest load is not installed).
+    const address = worker.app.server.address();
+    assert.ok(address && typeof address === 'object');
+    const viaSocket = await fetch(`http://127.0.0.1:${address.port}/webhooks`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    });
+    assert.equal(viaSocket.status, 404);
     const health = await worker.app.inject({ method: 'GET', url: '/health' });
     assert.equal(health.statusCode, 200);
     assert.equal(health.json().ingest, false);
