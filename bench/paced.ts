@@ -8,7 +8,7 @@
  * autocannon's rate option cannot do this: it gives each connection a quota per
  * second, which it sends back to back, so "half load" becomes full load half of
  * the time. The generator speaks just enough HTTP/1.1 for our servers' answers
- * (status line and Content-Length; one request in flight per connection).
+ * (status line, Content-Length or chunked; one request in flight per connection).
  */
 import { randomBytes } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
@@ -107,9 +107,16 @@ export function runPaced(opts: PacedOptions): Promise<PacedResult> {
       const end: number = buf.indexOf('\r\n\r\n');
       if (end < 0) return;
       const headers: string = buf.toString('latin1', 0, end).toLowerCase();
-      const len: number = Number(/\r\ncontent-length:\s*(\d+)/.exec(headers)?.[1] ?? 0);
-      if (buf.length < end + 4 + len) return;
-      conn.buf = buf.length > end + 4 + len ? buf.subarray(end + 4 + len) : undefined;
+      let size: number;
+      if (headers.includes('\r\ntransfer-encoding: chunked')) {
+        const last = buf.indexOf('\r\n0\r\n\r\n', end + 2);
+        if (last < 0) return;
+        size = last + 7;
+      } else {
+        size = end + 4 + Number(/\r\ncontent-length:\s*(\d+)/.exec(headers)?.[1] ?? 0);
+        if (buf.length < size) return;
+      }
+      conn.buf = buf.length > size ? buf.subarray(size) : undefined;
       const at = conn.inflight;
       conn.inflight = undefined;
       if (at !== undefined) record(headers.slice(9, 12), at);

@@ -76,6 +76,7 @@ export function renderedRefusal(code: ErrorCode): RenderedRefusal {
       status: err.statusCode,
       headers: {
         'content-type': 'application/json; charset=utf-8',
+        'content-length': String(Buffer.byteLength(body)),
         ...(err.retryAfterSeconds === undefined
           ? {}
           : { 'retry-after': String(err.retryAfterSeconds) }),

@@ -115,7 +115,7 @@ describe('backpressure', () => {
     assert.equal(edge.status, 503);
     assert.equal(routed.statusCode, 503);
     assert.equal(await edge.text(), routed.body);
-    for (const h of ['content-type', 'retry-after'])
+    for (const h of ['content-type', 'content-length', 'retry-after'])
       assert.equal(edge.headers.get(h), routed.headers[h], h);
     assert.equal(calls(), before, 'no store call for either refusal');
     const metrics = await (await fetch(`${url}/metrics`)).text();

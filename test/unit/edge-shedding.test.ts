@@ -47,6 +47,7 @@ describe('edge shedding', () => {
     assert.equal(await res.text(), expected.body);
     assert.equal(res.headers.get('retry-after'), '5');
     assert.equal(res.headers.get('content-type'), 'application/json; charset=utf-8');
+    assert.equal(res.headers.get('content-length'), String(expected.body.length), 'not chunked');
     assert.deepEqual(reached, [], 'the application never saw it');
     assert.deepEqual(counted.slice(-1), ['queue_full']);
   });
