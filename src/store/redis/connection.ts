@@ -36,12 +36,21 @@ export function baseOptions(cfg: RedisConfig, name: string): RedisOptions {
   };
 }
 
-/** The connection for ingest and short commands: bounded command time, auto-pipelined. */
-export function commandConnection(cfg: RedisConfig, name: string): Redis {
+/**
+ * The connection for ingest and short commands: bounded command time,
+ * auto-pipelined except for `unpipelined` commands (ones that batch themselves
+ * and should go out at once).
+ */
+export function commandConnection(
+  cfg: RedisConfig,
+  name: string,
+  opts: { unpipelined?: string[] } = {},
+): Redis {
   return new Redis({
     ...baseOptions(cfg, name),
     commandTimeout: cfg.commandTimeoutMs,
     enableAutoPipelining: true,
+    autoPipeliningIgnoredCommands: opts.unpipelined ?? [],
   });
 }
 

@@ -10,8 +10,9 @@ import type { Redis } from 'ioredis';
 
 const SCRIPT_DIR = new URL('./scripts/', import.meta.url);
 
+/** `name-NUMKEYS.lua`; `-n` when the caller passes the number of keys with each call. */
 const DEFINITIONS = {
-  enqueue: 'enqueue-2.lua',
+  enqueue: 'enqueue-n.lua',
   ack: 'ack-1.lua',
   retry: 'retry-3.lua',
   promote: 'promote-3.lua',
@@ -24,18 +25,36 @@ type ScriptName = keyof typeof DEFINITIONS;
 type Arg = string | number;
 type Call = (...args: Arg[]) => Promise<unknown>;
 
-let sources: Record<ScriptName, { lua: string; numberOfKeys: number }> | undefined;
+/** A script's source; no `numberOfKeys` when each call passes it. */
+type Source = { lua: string; numberOfKeys?: number };
 
-function loadSources(): Record<ScriptName, { lua: string; numberOfKeys: number }> {
+let sources: Record<ScriptName, Source> | undefined;
+
+function loadSources(): Record<ScriptName, Source> {
   if (sources) return sources;
-  const out = {} as Record<ScriptName, { lua: string; numberOfKeys: number }>;
+  const out = {} as Record<ScriptName, Source>;
   for (const [name, file] of Object.entries(DEFINITIONS) as [ScriptName, string][]) {
-    const numberOfKeys = Number(/-(\d+)\.lua$/.exec(file)?.[1]);
-    out[name] = { lua: readFileSync(new URL(file, SCRIPT_DIR), 'utf8'), numberOfKeys };
+    const keys = /-(\d+|n)\.lua$/.exec(file)?.[1];
+    const lua = readFileSync(new URL(file, SCRIPT_DIR), 'utf8');
+    out[name] = keys === 'n' ? { lua } : { lua, numberOfKeys: Number(keys) };
   }
   sources = out;
   return out;
 }
+
+/** One webhook for the enqueue script. */
+export interface EnqueueItem {
+  /** Its idempotency key (any key of the queue when `dedupe` is false). */
+  idemKey: string;
+  dedupe: boolean;
+  ttlMs: number;
+  id: string;
+  /** The job envelope, JSON. */
+  job: string;
+}
+
+/** The commands ioredis sends at once rather than auto-pipelined (they batch themselves). */
+export const UNPIPELINED_SCRIPTS = ['wp_enqueue'];
 
 /** Typed entry points to the scripts on one connection. */
 export class QueueScripts {
@@ -55,17 +74,12 @@ export class QueueScripts {
     ) as Record<ScriptName, Call>;
   }
 
-  enqueue(
-    stream: string,
-    idemKey: string,
-    dedupe: boolean,
-    ttlMs: number,
-    id: string,
-    job: string,
-  ) {
-    return this.calls.enqueue(stream, idemKey, dedupe ? '1' : '0', ttlMs, id, job) as Promise<
-      [string, number]
-    >;
+  /** One call for a batch; the reply is two entries (id, duplicate flag) per item, in order. */
+  enqueue(stream: string, items: readonly EnqueueItem[]) {
+    const args: Arg[] = [1 + items.length, stream];
+    for (const it of items) args.push(it.idemKey);
+    for (const it of items) args.push(it.dedupe ? '1' : '0', it.ttlMs, it.id, it.job);
+    return this.calls.enqueue(...args) as Promise<(string | number)[]>;
   }
 
   ack(stream: string, group: string, ids: readonly string[]) {
