@@ -24,49 +24,33 @@ export interface Target {
   met: boolean | undefined;
 }
 
+const atLeast = (min: number) => ({ goal: `≥ ${min}`, ok: (v: number) => v >= min });
+const below = (max: number) => ({ goal: `< ${max}`, ok: (v: number) => v < max });
+const ratio = (a: number | undefined, b: number | undefined) =>
+  a !== undefined && b !== undefined ? round(a / b) : undefined;
+
 /** The issue's targets, for every store of ours that ran. */
 export function targets(r: Results, stores: readonly string[]): Target[] {
   const out: Target[] = [];
-  const add = (
-    store: string,
-    name: string,
-    value: number | undefined,
-    goal: string,
-    ok: (v: number) => boolean,
-  ) => out.push({ store, name, value, goal, met: value === undefined ? undefined : ok(value) });
   for (const store of stores) {
     if (r.skipped[store]) continue;
-    const ours = r.ingest[`ours:${store}`];
-    const bare = r.ingest.bare;
-    const bull = r.ingest.bullmq;
-    add(
-      store,
-      'ingest ÷ bare Fastify',
-      ours && bare ? round(ours.rps / bare.rps) : undefined,
-      '≥ 0.85',
-      (v) => v >= 0.85,
-    );
-    add(
-      store,
-      'ingest ÷ BullMQ route',
-      ours && bull ? round(ours.rps / bull.rps) : undefined,
-      '≥ 1.6',
-      (v) => v >= 1.6,
-    );
-    const d = r.drain[`ours:${store}`];
-    const db = r.drain.bullmq;
-    add(
-      store,
-      'drain ÷ BullMQ Worker',
-      d && db ? round(d.jobsPerS / db.jobsPerS) : undefined,
-      '≥ 2.5',
-      (v) => v >= 2.5,
-    );
-    add(store, 'e2e p99 at half load (ms)', r.e2e[store]?.e2e.p99, '< 25', (v) => v < 25);
+    const ours = r.ingest[`ours:${store}`]?.rps;
     const o = r.overload[store];
-    add(store, 'overload RSS growth (MB)', o?.rssGrowthMB, '< 100', (v) => v < 100);
-    add(store, 'overload lost', o?.lost, '= 0', (v) => v === 0);
-    add(store, 'overload p99 of 503s (ms)', o?.p99of503Ms, '< 5', (v) => v < 5);
+    const rows: [string, number | undefined, { goal: string; ok: (v: number) => boolean }][] = [
+      ['ingest ÷ bare Fastify', ratio(ours, r.ingest.bare?.rps), atLeast(0.85)],
+      ['ingest ÷ BullMQ route', ratio(ours, r.ingest.bullmq?.rps), atLeast(1.6)],
+      [
+        'drain ÷ BullMQ Worker',
+        ratio(r.drain[`ours:${store}`]?.jobsPerS, r.drain.bullmq?.jobsPerS),
+        atLeast(2.5),
+      ],
+      ['e2e p99 at half load (ms)', r.e2e[store]?.e2e.p99, below(25)],
+      ['overload RSS growth (MB)', o?.rssGrowthMB, below(100)],
+      ['overload lost', o?.lost, { goal: '= 0', ok: (v) => v === 0 }],
+      ['overload p99 of 503s (ms)', o?.p99of503Ms, below(5)],
+    ];
+    for (const [name, value, { goal, ok }] of rows)
+      out.push({ store, name, value, goal, met: value === undefined ? undefined : ok(value) });
   }
   return out;
 }
