@@ -8,7 +8,7 @@ import { waitFor } from '../../test/helpers/wait.js';
 import type { BenchServer } from '../child.js';
 import type { BenchContext } from '../context.js';
 import { type PacedResult, runPaced } from '../paced.js';
-import { type LatencySummary, summarize } from '../stats.js';
+import { type LatencySummary, round, summarize } from '../stats.js';
 
 export interface E2eFigures {
   rate: number;
@@ -20,6 +20,8 @@ export interface E2eFigures {
   /** The 202s as the client saw them, from the scheduled send time. */
   http202: LatencySummary;
   notAccepted: number;
+  /** Cores the server process used during the run (near 1.0: saturated). */
+  serverCores: number;
 }
 
 const WARMUP_MS = 2_000;
@@ -51,9 +53,11 @@ export async function measureE2e(
     ctx.progress(`e2e: ours (${store}) at ${rate} req/s, warm-up then ${ctx.settings.e2eS}s`);
     const warm = await runPaced({ ...pace, durationMs: WARMUP_MS });
     await settled(server, accepted(warm));
-    const skip = (await server.report()).e2eMs?.length ?? 0;
-    const skipEarly = (await server.report()).e2eEarly ?? 0;
+    const before = await server.report();
+    const skip = before.e2eMs?.length ?? 0;
+    const skipEarly = before.e2eEarly ?? 0;
     const run = await runPaced({ ...pace, durationMs: ctx.settings.e2eS * 1000 });
+    const cpuUs = (await server.report()).cpuUs - before.cpuUs;
     await settled(server, accepted(warm) + accepted(run));
     const report = await server.report();
     return {
@@ -63,6 +67,7 @@ export async function measureE2e(
       handlerBefore202: (report.e2eEarly ?? 0) - skipEarly,
       http202: summarize(run.latencies['202'] ?? []),
       notAccepted: run.offered - accepted(run),
+      serverCores: round(cpuUs / (ctx.settings.e2eS * 1e6)),
     };
   } finally {
     await server.stop();

@@ -30,6 +30,8 @@ export interface OverloadFigures {
   lost: number;
   /** Requests the client could not complete (their fate is unknown to it). */
   clientErrors: number;
+  /** Cores the server process used during the run (near 1.0: saturated). */
+  serverCores: number;
 }
 
 const MB = 1024 * 1024;
@@ -82,6 +84,7 @@ export async function measureOverload(
     clearInterval(sampler);
     const after = await server.report();
     peak = Math.max(peak, after.rssBytes);
+    const serverCores = round((after.cpuUs - before.cpuUs) / (ctx.settings.overloadS * 1e6));
     const total = accepted(warm) + accepted(run);
     let drained = true;
     try {
@@ -118,6 +121,7 @@ export async function measureOverload(
       processed,
       lost: Math.max(0, accepted(run) - processed),
       clientErrors: run.errors + run.unfinished,
+      serverCores,
     };
   } finally {
     await server.stop();

@@ -61,6 +61,8 @@ export class RedisStore implements Store {
   private readerClientId: number | undefined;
   /** Entries this consumer holds; excluded when re-reading our own pending list. */
   private readonly held = new Set<string>();
+  /** The last read filled every slot asked for: more jobs are probably waiting. */
+  private backlogged = false;
   /** After a reconnect, a lost XREADGROUP reply may have left entries in our PEL. */
   private recoverOwnPending = true;
   private closed = false;
@@ -157,14 +159,21 @@ export class RedisStore implements Store {
         if (recovered.length > 0) return recovered;
         this.recoverOwnPending = false;
       }
-      // While jobs are waiting, read them on the command connection: auto-pipelining
-      // sends the read in one write with the acknowledgements issued in the same
-      // tick, one round trip for both. Only an empty queue costs a blocking read,
-      // on the reader connection.
-      const ready = this.toDeliveries(await this.readNew(this.cmd, max, undefined));
-      if (ready.length > 0) return ready;
+      // While jobs are waiting (the last read filled every free slot), read them on
+      // the command connection: auto-pipelining sends the read in one write with the
+      // acknowledgements issued in the same tick, one round trip for both. Otherwise
+      // the queue is (nearly) empty and a blocking read on the reader connection is
+      // the one round trip that will find the next job.
+      if (this.backlogged) {
+        const reply = await this.readNew(this.cmd, max, undefined);
+        const ready = this.toDeliveries(reply);
+        this.backlogged = (reply?.[0]?.[1]?.length ?? 0) >= max;
+        if (ready.length > 0) return ready;
+      }
       const block = Math.max(1, Math.min(blockMs, MAX_BLOCK_MS));
-      return this.toDeliveries(await this.readNew(reader, max, block));
+      const reply = await this.readNew(reader, max, block);
+      this.backlogged = (reply?.[0]?.[1]?.length ?? 0) >= max;
+      return this.toDeliveries(reply);
     } catch (err) {
       this.recoverOwnPending = true;
       if (String((err as Error).message).includes('NOGROUP')) {
