@@ -38,6 +38,11 @@ export interface PacedResult {
   unfinished: number;
   /** The most requests ever waiting for a free connection. */
   maxQueued: number;
+  /**
+   * Cores this process (the generator) used while sending. Near 1.0 it is the
+   * bottleneck, and latencies measure its own queue as much as the server.
+   */
+  generatorCores: number;
 }
 
 interface Conn {
@@ -62,7 +67,9 @@ export function runPaced(opts: PacedOptions): Promise<PacedResult> {
     errors: 0,
     unfinished: 0,
     maxQueued: 0,
+    generatorCores: 0,
   };
+  const cpu0 = process.cpuUsage();
   const queue: number[] = [];
   let queueHead = 0;
   const idle: Conn[] = [];
@@ -169,6 +176,9 @@ export function runPaced(opts: PacedOptions): Promise<PacedResult> {
         clearInterval(waitDrain);
         finished = true;
         result.unfinished = left;
+        const cpu = process.cpuUsage(cpu0);
+        result.generatorCores =
+          Math.round(((cpu.user + cpu.system) / 1000 / (performance.now() - t0)) * 100) / 100;
         for (const c of conns) c.socket.destroy();
         resolve(result);
       }, 5);

@@ -131,7 +131,7 @@ export function render(r: Results, t: Target[], header: string): string {
         ['202 → handler start', e.e2e.count, e.e2e.p50, e.e2e.p99, e.e2e.max],
         ['client: request → 202', e.http202.count, e.http202.p50, e.http202.p99, e.http202.max],
       ]),
-      `   server used ${e.serverCores} cores; ${e.handlerBefore202} handlers started before their 202 was sent (counted as 0 ms); ${e.notAccepted} requests not accepted`,
+      `   server used ${e.serverCores} cores, load generator ${e.generatorCores}; ${e.handlerBefore202} handlers started before their 202 was sent (counted as 0 ms); ${e.notAccepted} requests not accepted`,
     );
   }
   for (const [store, o] of Object.entries(r.overload)) {
@@ -161,7 +161,7 @@ export function render(r: Results, t: Target[], header: string): string {
           o.lost,
         ],
       ]),
-      `   503 codes: ${JSON.stringify(o.rejectedByCode)}; client errors: ${o.clientErrors}; server used ${o.serverCores} cores`,
+      `   503 codes: ${JSON.stringify(o.rejectedByCode)}; client errors: ${o.clientErrors}; server used ${o.serverCores} cores, load generator ${o.generatorCores}`,
     );
   }
   for (const [store, why] of Object.entries(r.skipped))

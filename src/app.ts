@@ -95,6 +95,7 @@ export function createService(opts: ServiceOptions): Service {
     maxRetries: config.maxRetries,
     backoff: fullJitterBackoff(config.retryBaseDelayMs, config.retryMaxDelayMs),
     reclaimIdleMs: config.reclaimIdleMs,
+    yieldToIngest: config.httpIngest,
   });
   const app = buildHttpServer({
     config,

@@ -22,6 +22,8 @@ export interface E2eFigures {
   notAccepted: number;
   /** Cores the server process used during the run (near 1.0: saturated). */
   serverCores: number;
+  /** Cores the load generator used (near 1.0: it, not the server, sets the pace). */
+  generatorCores: number;
 }
 
 const WARMUP_MS = 2_000;
@@ -68,6 +70,7 @@ export async function measureE2e(
       http202: summarize(run.latencies['202'] ?? []),
       notAccepted: run.offered - accepted(run),
       serverCores: round(cpuUs / (ctx.settings.e2eS * 1e6)),
+      generatorCores: run.generatorCores,
     };
   } finally {
     await server.stop();

@@ -32,6 +32,8 @@ export interface OverloadFigures {
   clientErrors: number;
   /** Cores the server process used during the run (near 1.0: saturated). */
   serverCores: number;
+  /** Cores the load generator used (near 1.0: it, not the server, sets the pace). */
+  generatorCores: number;
 }
 
 const MB = 1024 * 1024;
@@ -122,6 +124,7 @@ export async function measureOverload(
       lost: Math.max(0, accepted(run) - processed),
       clientErrors: run.errors + run.unfinished,
       serverCores,
+      generatorCores: run.generatorCores,
     };
   } finally {
     await server.stop();

@@ -19,6 +19,7 @@ import type { Metrics } from '../metrics.js';
 import type { Delivery, Store } from '../store/store.js';
 import type { Backoff } from './backoff.js';
 import { describeError } from './errors.js';
+import { LoopPressure } from './loop-pressure.js';
 
 export interface WorkerPoolOptions {
   store: Store;
@@ -32,6 +33,12 @@ export interface WorkerPoolOptions {
   reclaimIdleMs: number;
   /** How often due retries are moved back to the queue. */
   promoteIntervalMs?: number;
+  /**
+   * Slow down reading while the event loop is saturated, so that HTTP ingest in
+   * the same process stays responsive (see loop-pressure.ts). For instances that
+   * also ingest; a worker-only instance reads as fast as it can.
+   */
+  yieldToIngest?: boolean;
 }
 
 const CLAIM_BLOCK_MS = 1_000;
@@ -83,9 +90,12 @@ export class WorkerPool {
   private ackScheduled = false;
   private readonly pendingWrites = new Set<Promise<unknown>>();
   private abandoned = 0;
+  private readonly pressure: LoopPressure | undefined;
+  private wakeOnStop: (() => void) | undefined;
 
   constructor(private readonly o: WorkerPoolOptions) {
     o.metrics.workers.set(o.concurrency);
+    this.pressure = o.yieldToIngest ? new LoopPressure() : undefined;
   }
 
   get busy(): number {
@@ -120,6 +130,7 @@ export class WorkerPool {
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
     this.slotWaiter?.();
+    this.wakeOnStop?.();
     await this.o.store.interruptClaim();
     await this.loop;
     await this.waitIdle(graceMs);
@@ -208,6 +219,11 @@ export class WorkerPool {
   private async readLoop(): Promise<void> {
     let failures = 0;
     while (!this.stopping) {
+      // Under pressure, wait before reading, then read anyway: draining slows
+      // down but never stops.
+      const yieldMs = this.pressure?.nextPauseMs() ?? 0;
+      if (yieldMs > 0) await this.yieldFor(yieldMs);
+      if (this.stopping) break;
       const free = this.o.concurrency - this.running.size;
       if (free <= 0) {
         await new Promise<void>((resolve) => {
@@ -232,6 +248,21 @@ export class WorkerPool {
       }
       for (const d of deliveries) this.launch(d);
     }
+  }
+
+  /** Waits `ms`, or until stop(); a freed slot does not end it. */
+  private yieldFor(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(t);
+        this.timers.delete(t);
+        this.wakeOnStop = undefined;
+        resolve();
+      };
+      const t = setTimeout(done, ms);
+      this.timers.add(t);
+      this.wakeOnStop = done;
+    });
   }
 
   private pause(ms: number): Promise<void> {
