@@ -111,19 +111,18 @@ export function createService(opts: ServiceOptions): Service {
   async function stop(timeoutMs = config.shutdownTimeoutMs): Promise<void> {
     stopping ??= (async () => {
       const deadline = Date.now() + timeoutMs;
+      // From here every POST /webhooks gets 503 shutting_down and /health says unhealthy,
+      // so load balancers and senders see the stop while running jobs finish.
       ingestor.stop();
-      // Stop listening and let in-flight ingest writes finish (they are short: the
-      // store call has its own timeout), but never past the budget.
+      const grace = Math.max(0, deadline - Date.now() - SHUTDOWN_RESERVE_MS);
+      const { finished, released } = await pool.stop(grace);
+      // Then close the listener; in-flight requests are short (the store call has its own timeout).
       await Promise.race([
         app
           .close()
           .catch((err: unknown) => log.warn({ err: describeError(err) }, 'http close failed')),
-        new Promise((r) =>
-          setTimeout(r, Math.max(0, deadline - Date.now() - SHUTDOWN_RESERVE_MS)).unref(),
-        ),
+        new Promise((r) => setTimeout(r, Math.max(0, deadline - Date.now() - 500)).unref()),
       ]);
-      const grace = Math.max(0, deadline - Date.now() - SHUTDOWN_RESERVE_MS);
-      const { finished, released } = await pool.stop(grace);
       backlog.stop();
       await store
         .close()

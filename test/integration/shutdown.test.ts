@@ -156,3 +156,31 @@ describe('graceful shutdown', () => {
     assert.match(r.stderr, /TIMEOUT="-1s": expected a positive duration/);
   });
 });
+
+describe('crash guards', () => {
+  it('survives errors a handler throws outside its promise chain', async () => {
+    const q = queue();
+    const child = await startServiceProcess({
+      REDIS_ADDR,
+      QUEUE_NAME: q,
+      FIXTURE_STRAY_ERRORS: '1',
+      FIXTURE_RECORD_KEY: `record:${q}`,
+    });
+    const ids = await sendMany(child.url, 5);
+    await waitFor(async () => (await processed(q)).length === 5, {
+      what: 'jobs despite stray errors',
+    });
+    await child.waitForLog(
+      (l) => l.msg === 'uncaught exception (ignored)',
+      'uncaught exception logged',
+    );
+    await child.waitForLog(
+      (l) => l.msg === 'unhandled promise rejection (ignored)',
+      'rejection logged',
+    );
+    assert.equal(child.proc.exitCode, null, 'still running');
+    assert.deepEqual((await processed(q)).sort(), ids.sort());
+    child.proc.kill('SIGTERM');
+    assert.equal((await child.exited).code, 0);
+  });
+});

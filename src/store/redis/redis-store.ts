@@ -43,6 +43,9 @@ const MAX_BLOCK_MS = 2_000;
 /** Pending entries scanned per XAUTOCLAIM call, and calls per reclaim pass. */
 const RECLAIM_COUNT = 100;
 const RECLAIM_MAX_CALLS = 50;
+/** Consumers idle this long with nothing pending are removed from the group, checked this often. */
+const CONSUMER_PRUNE_IDLE_MS = 3_600_000;
+const CONSUMER_PRUNE_EVERY_MS = 60_000;
 
 type StreamEntry = [id: string, fields: string[] | null];
 type ReadReply = [stream: string, entries: StreamEntry[]][] | null;
@@ -60,6 +63,7 @@ export class RedisStore implements Store {
   /** After a reconnect, a lost XREADGROUP reply may have left entries in our PEL. */
   private recoverOwnPending = true;
   private closed = false;
+  private lastPrune = 0;
 
   constructor(private readonly opts: RedisStoreOptions) {
     this.keys = queueKeys(opts.queueName);
@@ -311,7 +315,21 @@ export class RedisStore implements Store {
       cursor = next;
       if (cursor === '0-0') break;
     }
+    if (Date.now() - this.lastPrune > CONSUMER_PRUNE_EVERY_MS) {
+      this.lastPrune = Date.now();
+      await this.pruneConsumers(CONSUMER_PRUNE_IDLE_MS);
+    }
     return result;
+  }
+
+  /** Removes consumers idle longer than `idleMs` with nothing pending. Returns how many. */
+  async pruneConsumers(idleMs: number): Promise<number> {
+    return this.scripts.pruneConsumers(
+      this.keys.stream,
+      this.keys.group,
+      idleMs,
+      this.opts.consumer,
+    );
   }
 
   async stats(): Promise<QueueStats> {

@@ -18,6 +18,7 @@ const DEFINITIONS = {
   deadLetter: 'dead-letter-2.lua',
   reclaim: 'reclaim-2.lua',
   release: 'release-1.lua',
+  pruneConsumers: 'prune-consumers-1.lua',
 } as const;
 
 type ScriptName = keyof typeof DEFINITIONS;
@@ -131,6 +132,10 @@ export class QueueScripts {
       maxAttempts,
       error,
     ) as Promise<[string, number, number, string[]]>;
+  }
+
+  pruneConsumers(stream: string, group: string, idleMs: number, self: string) {
+    return this.calls.pruneConsumers(stream, group, idleMs, self) as Promise<number>;
   }
 
   release(stream: string, group: string, ids: readonly string[]) {
