@@ -251,43 +251,60 @@ export class RedisStore implements Store {
   async complete(deliveries: readonly Delivery[]): Promise<void> {
     if (deliveries.length === 0) return;
     const ids = deliveries.map((d) => d.handle);
-    await this.scripts.ack(this.keys.stream, this.keys.group, ids);
-    for (const id of ids) this.held.delete(id);
+    try {
+      await this.scripts.ack(this.keys.stream, this.keys.group, ids);
+    } finally {
+      // Even on failure: the entries stay in our PEL, and re-reading it after a
+      // reconnect runs them again (at-least-once) rather than waiting for reclaim.
+      this.forget(ids);
+    }
+  }
+
+  private forget(handles: readonly string[]): void {
+    for (const h of handles) this.held.delete(h);
   }
 
   async retryLater(d: Delivery, delayMs: number, error: string): Promise<boolean> {
-    const ok = await this.scripts.retry(
-      this.keys,
-      this.keys.group,
-      d.handle,
-      d.job.id,
-      Math.max(0, Math.round(delayMs)),
-      d.attempt,
-      error,
-    );
-    this.held.delete(d.handle);
-    return ok === 1;
+    try {
+      const ok = await this.scripts.retry(
+        this.keys,
+        this.keys.group,
+        d.handle,
+        d.job.id,
+        Math.max(0, Math.round(delayMs)),
+        d.attempt,
+        error,
+      );
+      return ok === 1;
+    } finally {
+      this.forget([d.handle]);
+    }
   }
 
   async deadLetter(d: Delivery, attempts: number, error: string): Promise<boolean> {
-    const ok = await this.scripts.deadLetter(
-      this.keys.stream,
-      this.keys.dlq,
-      this.keys.group,
-      d.handle,
-      attempts,
-      error,
-    );
-    this.held.delete(d.handle);
-    return ok === 1;
+    try {
+      const ok = await this.scripts.deadLetter(
+        this.keys.stream,
+        this.keys.dlq,
+        this.keys.group,
+        d.handle,
+        attempts,
+        error,
+      );
+      return ok === 1;
+    } finally {
+      this.forget([d.handle]);
+    }
   }
 
   async release(deliveries: readonly Delivery[]): Promise<number> {
     if (deliveries.length === 0) return 0;
     const ids = deliveries.map((d) => d.handle);
-    const n = await this.scripts.release(this.keys.stream, this.keys.group, ids);
-    for (const id of ids) this.held.delete(id);
-    return n;
+    try {
+      return await this.scripts.release(this.keys.stream, this.keys.group, ids);
+    } finally {
+      this.forget(ids);
+    }
   }
 
   async promoteDue(max: number): Promise<number> {
