@@ -15,7 +15,7 @@ import { BacklogMonitor } from './ingest/backlog.js';
 import { Ingestor } from './ingest/ingestor.js';
 import { createLogger } from './logger.js';
 import { Metrics } from './metrics.js';
-import { RedisStore } from './store/redis/redis-store.js';
+import { createStore, storeStartupMessage } from './store/from-config.js';
 import type { Store } from './store/store.js';
 import { fullJitterBackoff } from './worker/backoff.js';
 import { describeError } from './worker/errors.js';
@@ -66,14 +66,7 @@ export function createService(opts: ServiceOptions): Service {
   const metrics = new Metrics(registry.knownTypes(), {
     processMetrics: opts.processMetrics ?? true,
   });
-  const store =
-    opts.store ??
-    new RedisStore({
-      redis: config.redis,
-      queueName: config.queueName,
-      consumer,
-      log: log.child({ component: 'store' }),
-    });
+  const store = opts.store ?? createStore(config, consumer, log);
   const backlog = new BacklogMonitor(
     store,
     metrics,
@@ -134,6 +127,7 @@ export function createService(opts: ServiceOptions): Service {
 
   async function start(): Promise<string> {
     await store.init();
+    log.info({ store: store.kind, location: store.location }, storeStartupMessage(config, store));
     await backlog.start();
     pool.start();
     const address = await app.listen({ port: config.port, host: config.host });

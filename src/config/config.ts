@@ -5,6 +5,7 @@
  * cleanly or start-up stops with a message that names it and says what it accepts;
  * an invalid value never falls back to the default silently.
  */
+import { resolve } from 'node:path';
 import { formatDuration, parseDuration } from './duration.js';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -22,7 +23,21 @@ export interface RedisConfig {
   connectTimeoutMs: number;
 }
 
+export type StoreKind = 'redis' | 'sqlite';
+
+export interface SqliteConfig {
+  /** Absolute directory that holds the database file (DATA_DIR). */
+  dataDir: string;
+  /** How long ingest writes gather before one fsynced commit; 0 = one event-loop turn. */
+  commitWindowMs: number;
+}
+
 export interface Config {
+  /** The queue store: STORE, else Redis when REDIS_URL or REDIS_ADDR is set, else SQLite. */
+  store: StoreKind;
+  /** Why `store` was chosen, for the start-up line. */
+  storeChosenBy: 'STORE' | 'REDIS_URL' | 'REDIS_ADDR' | 'default';
+  sqlite: SqliteConfig;
   port: number;
   host: string;
   /** Jobs run at once by this instance. 0 = ingest-only instance. */
@@ -216,6 +231,28 @@ function readRedis(r: Reader): RedisConfig {
   };
 }
 
+const STORE_KINDS: readonly StoreKind[] = ['redis', 'sqlite'];
+/** A commit window past this adds latency to every 202 and gains nothing. */
+const MAX_COMMIT_WINDOW_MS = 1_000;
+
+function readStore(r: Reader): Pick<Config, 'store' | 'storeChosenBy' | 'sqlite'> {
+  const commitWindowMs = r.duration('SQLITE_COMMIT_WINDOW', 2, { allowZero: true });
+  if (commitWindowMs > MAX_COMMIT_WINDOW_MS) {
+    r.problems.push(
+      `SQLITE_COMMIT_WINDOW (${formatDuration(commitWindowMs)}) must be at most ${formatDuration(MAX_COMMIT_WINDOW_MS)}`,
+    );
+  }
+  const sqlite = { dataDir: resolve(r.raw('DATA_DIR') ?? './data'), commitWindowMs };
+  if (r.raw('STORE') !== undefined) {
+    return { store: r.oneOf('STORE', 'sqlite', STORE_KINDS), storeChosenBy: 'STORE', sqlite };
+  }
+  if (r.raw('REDIS_URL') !== undefined)
+    return { store: 'redis', storeChosenBy: 'REDIS_URL', sqlite };
+  if (r.raw('REDIS_ADDR') !== undefined)
+    return { store: 'redis', storeChosenBy: 'REDIS_ADDR', sqlite };
+  return { store: 'sqlite', storeChosenBy: 'default', sqlite };
+}
+
 /** Reads and validates the whole configuration. Throws ConfigError listing every problem. */
 export function loadConfig(env: Env): Config {
   const r = new Reader(env);
@@ -234,6 +271,7 @@ export function loadConfig(env: Env): Config {
     );
   }
   const config: Config = {
+    ...readStore(r),
     port: r.int('PORT', 8080, 0, 65535),
     host: r.raw('HOST') ?? '0.0.0.0',
     workerCount: r.int('WORKER_COUNT', 10, 0, 10_000),

@@ -2,9 +2,13 @@
  * The stores the conformance suite runs against. Each factory gives a fresh,
  * isolated queue; `open` may be called again for a second consumer of it.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import type { Store } from '../../src/store/store.js';
 import { dropQueue, redisClient } from '../helpers/redis.js';
-import { testConfig, testStore } from '../helpers/service.js';
+import { silentLog, testConfig, testStore } from '../helpers/service.js';
 
 export interface StoreHarness {
   /** A store on this queue with its own consumer name. */
@@ -19,6 +23,30 @@ export interface StoreFactory {
 }
 
 export const STORES: StoreFactory[] = [
+  {
+    name: 'sqlite',
+    harness() {
+      const dir = mkdtempSync(join(tmpdir(), 'wp-conformance-'));
+      const opened: Store[] = [];
+      return {
+        async open(consumer) {
+          const store = new SqliteStore({
+            file: join(dir, 'queue.sqlite'),
+            consumer,
+            log: silentLog,
+            commitWindowMs: 2,
+          });
+          await store.init();
+          opened.push(store);
+          return store;
+        },
+        async cleanup() {
+          await Promise.all(opened.map((s) => s.close()));
+          rmSync(dir, { recursive: true, force: true });
+        },
+      };
+    },
+  },
   {
     name: 'redis',
     harness() {

@@ -1,0 +1,98 @@
+/**
+ * Group commit: requests that arrive within a short window share one
+ * transaction, and so one fsync, and each is answered once that commit is done.
+ *
+ * The commit is synchronous (better-sqlite3) and blocks the event loop while
+ * it runs, mostly for the fsync. Batching makes that cost per batch instead of
+ * per request. A window of 0 gathers what arrives within one event-loop turn
+ * (setImmediate); under load that already batches everything parsed in that
+ * turn. A longer window adds up to that much latency to each 202 and batches
+ * more. A full batch commits at once. docs/sqlite-store.md has the figures.
+ */
+
+interface Waiting<T, R> {
+  item: T;
+  resolve: (result: R) => void;
+  reject: (err: unknown) => void;
+}
+
+export interface GroupCommitOptions {
+  windowMs: number;
+  maxBatch: number;
+  /** The error each request of a failed batch is rejected with. */
+  failure: (err: unknown) => Error;
+}
+
+/** Running figures, for the benchmark and for debugging a slow disk. */
+export interface GroupCommitStats {
+  batches: number;
+  items: number;
+  /** Total and longest time spent in commits (event loop blocked), in ms. */
+  commitMs: number;
+  maxCommitMs: number;
+}
+
+export class GroupCommit<T, R> {
+  private batch: Waiting<T, R>[] = [];
+  private scheduled: (() => void) | undefined;
+  readonly stats: GroupCommitStats = { batches: 0, items: 0, commitMs: 0, maxCommitMs: 0 };
+
+  /** `commit` stores every item in one transaction and returns one result per item, in order. */
+  constructor(
+    private readonly commit: (items: T[]) => R[],
+    private readonly opts: GroupCommitOptions,
+  ) {}
+
+  /** Requests waiting for the next commit. */
+  get pending(): number {
+    return this.batch.length;
+  }
+
+  submit(item: T): Promise<R> {
+    return new Promise<R>((resolve, reject) => {
+      this.batch.push({ item, resolve, reject });
+      if (this.batch.length >= this.opts.maxBatch) this.flush();
+      else this.scheduled ??= this.schedule();
+    });
+  }
+
+  /** Commits what is waiting now (also used by close, so nothing is left unanswered). */
+  flush(): void {
+    this.scheduled?.();
+    this.scheduled = undefined;
+    const batch = this.batch;
+    if (batch.length === 0) return;
+    this.batch = [];
+    const started = performance.now();
+    let results: R[];
+    try {
+      results = this.commit(batch.map((w) => w.item));
+    } catch (err) {
+      const failure = this.opts.failure(err);
+      for (const w of batch) w.reject(failure);
+      return;
+    } finally {
+      this.record(performance.now() - started, batch.length);
+    }
+    batch.forEach((w, i) => {
+      w.resolve(results[i] as R);
+    });
+  }
+
+  /** Arranges the next flush; returns its cancel function. */
+  private schedule(): () => void {
+    if (this.opts.windowMs > 0) {
+      const t = setTimeout(() => this.flush(), this.opts.windowMs);
+      return () => clearTimeout(t);
+    }
+    const i = setImmediate(() => this.flush());
+    return () => clearImmediate(i);
+  }
+
+  private record(ms: number, items: number): void {
+    this.stats.batches++;
+    this.stats.items += items;
+    this.stats.commitMs += ms;
+    if (ms > this.stats.maxCommitMs) this.stats.maxCommitMs = ms;
+  }
+}

@@ -1,0 +1,134 @@
+/**
+ * One open queue database per file in this process, shared by every SqliteStore
+ * opened on it. Each store is one consumer, as several consumers share a Redis;
+ * the file itself is owned by this process alone (see open.ts).
+ *
+ * Besides the connection it holds what the consumers share: the group commit of
+ * ingest writes, the wake-up of claims blocked waiting for work, and the
+ * background expiry of idempotency keys.
+ */
+import type { Database } from 'better-sqlite3';
+import type { Logger } from 'pino';
+import { type EnqueueResult, StoreUnavailableError } from '../store.js';
+import { GroupCommit } from './group-commit.js';
+import { closeDatabase, openDatabase } from './open.js';
+import { type EnqueueItem, QueueQueries } from './queries.js';
+
+export interface QueueDatabaseOptions {
+  commitWindowMs: number;
+  log: Logger;
+}
+
+/** Largest ingest transaction; a batch this size commits without waiting for the window. */
+const MAX_BATCH = 1_000;
+/** How often expired idempotency keys are deleted, and how many per step. */
+const KEY_PURGE_INTERVAL_MS = 60_000;
+const KEY_PURGE_STEP = 1_000;
+
+const open = new Map<string, QueueDatabase>();
+
+export class QueueDatabase {
+  readonly queries: QueueQueries;
+  readonly ingest: GroupCommit<EnqueueItem, EnqueueResult>;
+  /** Jobs found running when the file was opened: left by a process that died. */
+  readonly orphanedAtOpen: number;
+  private refs = 0;
+  private readonly wakers = new Set<() => void>();
+  private readonly purgeTimer: NodeJS.Timeout;
+  private diskFull = false;
+
+  /** Opens `file`, or shares it if this process has it open already. */
+  static acquire(file: string, opts: QueueDatabaseOptions): QueueDatabase {
+    let qdb = open.get(file);
+    if (!qdb) {
+      qdb = new QueueDatabase(file, openDatabase(file), opts);
+      open.set(file, qdb);
+    }
+    qdb.refs++;
+    return qdb;
+  }
+
+  private constructor(
+    readonly file: string,
+    readonly db: Database,
+    private readonly opts: QueueDatabaseOptions,
+  ) {
+    this.queries = new QueueQueries(db);
+    // Nothing else can hold a lease on a file this process owns: every running
+    // job belongs to a process that died. Expire the leases so that the first
+    // reclaim pass takes the jobs back (counting the lost run) at once.
+    this.orphanedAtOpen = this.queries.expireLeases();
+    this.ingest = new GroupCommit((items) => this.commitIngest(items), {
+      windowMs: opts.commitWindowMs,
+      maxBatch: MAX_BATCH,
+      failure: (err) => this.ingestFailure(err),
+    });
+    this.purgeTimer = setInterval(() => this.purgeExpiredKeys(), KEY_PURGE_INTERVAL_MS);
+    this.purgeTimer.unref();
+  }
+
+  /** Drops one user; the last one commits what is pending and closes the file. */
+  release(): void {
+    if (--this.refs > 0) return;
+    open.delete(this.file);
+    clearInterval(this.purgeTimer);
+    this.ingest.flush();
+    this.wakeClaimers();
+    closeDatabase(this.db, this.file);
+  }
+
+  /** Calls `wake` once when new work may be waiting; returns a function that cancels. */
+  onWork(wake: () => void): () => void {
+    this.wakers.add(wake);
+    return () => this.wakers.delete(wake);
+  }
+
+  wakeClaimers(): void {
+    const wakers = [...this.wakers];
+    this.wakers.clear();
+    for (const wake of wakers) wake();
+  }
+
+  /** Deletes expired idempotency keys a step at a time, yielding to the event loop between steps. */
+  async purgeExpiredKeys(): Promise<number> {
+    let total = 0;
+    for (;;) {
+      if (!this.db.open) return total;
+      const n = this.queries.purgeExpiredKeys(Date.now(), KEY_PURGE_STEP);
+      total += n;
+      if (n < KEY_PURGE_STEP) return total;
+      await new Promise((r) => setImmediate(r));
+    }
+  }
+
+  private commitIngest(items: EnqueueItem[]): EnqueueResult[] {
+    const results = this.queries.enqueueBatch(items, Date.now());
+    if (this.diskFull) {
+      this.diskFull = false;
+      this.opts.log.info({ file: this.file }, 'queue database accepts writes again');
+    }
+    if (results.some((r) => !r.duplicate)) this.wakeClaimers();
+    return results;
+  }
+
+  private ingestFailure(err: unknown): Error {
+    const code = String((err as { code?: unknown }).code ?? '');
+    if (code === 'SQLITE_FULL') {
+      if (!this.diskFull) {
+        this.diskFull = true;
+        this.opts.log.error(
+          { file: this.file },
+          'queue database is full (disk or size limit): refusing new webhooks with 503 until space is freed; accepted jobs are unaffected',
+        );
+      }
+      return new StoreUnavailableError('the disk is full', { cause: err });
+    }
+    this.opts.log.error(
+      { file: this.file, code, err: (err as Error).message },
+      'ingest commit failed',
+    );
+    return new StoreUnavailableError(`ingest commit failed: ${(err as Error).message}`, {
+      cause: err,
+    });
+  }
+}
