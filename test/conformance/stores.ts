@@ -13,6 +13,8 @@ import { silentLog, testConfig, testStore } from '../helpers/service.js';
 export interface StoreHarness {
   /** A store on this queue with its own consumer name. */
   open(consumer: string): Promise<Store>;
+  /** Closes every store opened so far, as a stopping process would; the data stays. */
+  restart(): Promise<void>;
   /** Closes every store opened and removes the queue's data. */
   cleanup(): Promise<void>;
 }
@@ -40,6 +42,9 @@ export const STORES: StoreFactory[] = [
           opened.push(store);
           return store;
         },
+        async restart() {
+          await Promise.all(opened.splice(0).map((s) => s.close()));
+        },
         async cleanup() {
           await Promise.all(opened.map((s) => s.close()));
           rmSync(dir, { recursive: true, force: true });
@@ -58,6 +63,9 @@ export const STORES: StoreFactory[] = [
           await store.init();
           opened.push(store);
           return store;
+        },
+        async restart() {
+          await Promise.all(opened.splice(0).map((s) => s.close()));
         },
         async cleanup() {
           await Promise.all(opened.map((s) => s.close()));

@@ -64,6 +64,8 @@ export class RedisStore implements Store {
   private recoverOwnPending = true;
   private closed = false;
   private lastPrune = 0;
+  /** Enqueues sent and not yet answered; close waits for them (each has a command timeout). */
+  private readonly enqueuing = new Set<Promise<unknown>>();
 
   constructor(private readonly opts: RedisStoreOptions) {
     this.keys = queueKeys(opts.queueName);
@@ -101,19 +103,24 @@ export class RedisStore implements Store {
   }
 
   async enqueue(job: JobRecord, dedupe: Dedupe | undefined): Promise<EnqueueResult> {
+    if (this.closed) throw new StoreUnavailableError('the queue store is closed');
     const idemKey = this.keys.idempotencyPrefix + (dedupe ? dedupe.key : '-');
+    const sent = this.scripts.enqueue(
+      this.keys.stream,
+      idemKey,
+      dedupe !== undefined,
+      dedupe?.ttlMs ?? 0,
+      job.id,
+      JSON.stringify(job),
+    );
+    this.enqueuing.add(sent);
     try {
-      const [id, dup] = await this.scripts.enqueue(
-        this.keys.stream,
-        idemKey,
-        dedupe !== undefined,
-        dedupe?.ttlMs ?? 0,
-        job.id,
-        JSON.stringify(job),
-      );
+      const [id, dup] = await sent;
       return { id, duplicate: dup === 1 };
     } catch (err) {
       throw new StoreUnavailableError(`enqueue failed: ${(err as Error).message}`, { cause: err });
+    } finally {
+      this.enqueuing.delete(sent);
     }
   }
 
@@ -379,6 +386,9 @@ export class RedisStore implements Store {
 
   async close(): Promise<void> {
     this.closed = true;
+    // Let enqueues already sent get their answer: quitting first would fail them
+    // (auto-pipelined commands may not have been written yet).
+    await Promise.allSettled([...this.enqueuing]);
     await Promise.all([quit(this.cmd), this.reader ? quit(this.reader) : undefined]);
   }
 }
