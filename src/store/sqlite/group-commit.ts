@@ -1,10 +1,12 @@
 /**
  * Group commit: requests that arrive within a short window share one
- * transaction, and so one fsync, and each is answered once that commit is done.
+ * transaction, and each is answered once that transaction is durable.
  *
- * The commit is synchronous (better-sqlite3) and blocks the event loop while
- * it runs, mostly for the fsync. Batching makes that cost per batch instead of
- * per request. A window of 0 gathers what arrives within one event-loop turn
+ * The transaction itself is synchronous (better-sqlite3) and blocks the event
+ * loop while it runs; batching makes its fixed cost per batch instead of per
+ * request. Durability (`durable`, an fsync) is awaited after it: the next batch
+ * can commit meanwhile, and one fsync covers every batch committed before it
+ * began. A window of 0 gathers what arrives within one event-loop turn
  * (setImmediate); under load that already batches everything parsed in that
  * turn. A longer window adds up to that much latency to each 202 and batches
  * more. A full batch commits at once. docs/sqlite-store.md has the figures.
@@ -19,6 +21,8 @@ interface Waiting<T, R> {
 export interface GroupCommitOptions {
   windowMs: number;
   maxBatch: number;
+  /** Resolves once what was committed before the call is on stable storage. */
+  durable: () => Promise<void>;
   /** The error each request of a failed batch is rejected with. */
   failure: (err: unknown) => Error;
 }
@@ -27,7 +31,7 @@ export interface GroupCommitOptions {
 export interface GroupCommitStats {
   batches: number;
   items: number;
-  /** Total and longest time spent in commits (event loop blocked), in ms. */
+  /** Total and longest time spent in transactions (event loop blocked), in ms. */
   commitMs: number;
   maxCommitMs: number;
 }
@@ -35,6 +39,8 @@ export interface GroupCommitStats {
 export class GroupCommit<T, R> {
   private batch: Waiting<T, R>[] = [];
   private scheduled: (() => void) | undefined;
+  /** Batches committed and waiting to be durable. */
+  private readonly settling = new Set<Promise<void>>();
   readonly stats: GroupCommitStats = { batches: 0, items: 0, commitMs: 0, maxCommitMs: 0 };
 
   /** `commit` stores every item in one transaction and returns one result per item, in order. */
@@ -74,9 +80,25 @@ export class GroupCommit<T, R> {
     } finally {
       this.record(performance.now() - started, batch.length);
     }
-    batch.forEach((w, i) => {
-      w.resolve(results[i] as R);
-    });
+    const settled = this.opts.durable().then(
+      () => {
+        batch.forEach((w, i) => {
+          w.resolve(results[i] as R);
+        });
+      },
+      (err: unknown) => {
+        const failure = this.opts.failure(err);
+        for (const w of batch) w.reject(failure);
+      },
+    );
+    this.settling.add(settled);
+    void settled.finally(() => this.settling.delete(settled));
+  }
+
+  /** Commits what is waiting and resolves once every request has its answer. */
+  async drain(): Promise<void> {
+    this.flush();
+    await Promise.all([...this.settling]);
   }
 
   /** Arranges the next flush; returns its cancel function. */

@@ -93,7 +93,9 @@ export function closeDatabase(db: Database, file: string): void {
 
 function checkIntegrity(db: Database, file: string): void {
   const rows = db.pragma('quick_check(5)') as { quick_check: string }[];
-  const problems = rows.map((r) => r.quick_check).filter((r) => r !== 'ok');
+  const problems = rows
+    .flatMap((r) => r.quick_check.split('\n'))
+    .filter((line) => line !== 'ok' && !line.startsWith('***'));
   if (problems.length > 0) {
     throw new DatabaseUnusableError(
       'corrupt',

@@ -3,18 +3,20 @@
  * prepared statements. Synchronous: callers decide when to run them so that the
  * event loop is blocked as rarely as possible (see group-commit.ts).
  *
- * Durability, per kind of transaction (WAL mode):
- * - Ingest commits run with `synchronous = FULL`: the WAL is fsynced before the
- *   commit returns, so a 202 survives power loss, not only a crash of the process.
+ * Durability (WAL mode, `synchronous = NORMAL`): a commit is written to the
+ * WAL file before it returns, so it survives kill -9 (the OS has it), and is
+ * on stable storage after the next fsync of the WAL.
+ * - Ingest commits are answered only after that fsync: wal-sync.ts runs it off
+ *   the event loop. `enqueueBatch(…, 'inline')` instead raises the transaction
+ *   to `synchronous = FULL`, an fsync inside the commit (kept for measurement).
  * - Worker bookkeeping (claim, complete, retry, dead-letter, release, promote,
- *   reclaim, key expiry) runs with `synchronous = NORMAL`: the commit is written
- *   to the WAL (so it survives kill -9: the OS has it) and fsynced with the next
- *   ingest commit or checkpoint. A power cut can only undo the newest of these,
- *   never an accepted job: the WAL is replayed in order and every accepted job
- *   is already fsynced. An undone step makes a job run again (an undone claim or
+ *   reclaim, key expiry) does not wait for an fsync; the next ingest fsync or
+ *   checkpoint covers it. A power cut can only undo the newest of these, never
+ *   an accepted job: the WAL is replayed in order and every accepted job is
+ *   already synced. An undone step makes a job run again (an undone claim or
  *   completion) or come back as running and be reclaimed; at-least-once holds.
- *   This saves an fsync, a few milliseconds of blocked event loop on a typical
- *   SSD, on every claim and acknowledgement.
+ *   This saves an fsync, milliseconds of blocked event loop, per claim and
+ *   acknowledgement.
  */
 import type { Database, Statement } from 'better-sqlite3';
 import type { Dedupe, EnqueueResult, JobRecord, QueueStats } from '../store.js';
@@ -123,11 +125,16 @@ export class QueueQueries {
   }
 
   /**
-   * Accepts a batch of webhooks in one fsynced transaction, in order: a key
-   * repeated within the batch is a duplicate of its first occurrence. Throws
-   * (having stored nothing) if the commit fails.
+   * Accepts a batch of webhooks in one transaction, in order: a key repeated
+   * within the batch is a duplicate of its first occurrence. Throws (having
+   * stored nothing) if the commit fails. With `fsync: 'inline'` the commit
+   * includes the fsync; otherwise the caller syncs the WAL before answering.
    */
-  enqueueBatch(items: readonly EnqueueItem[], now: number): EnqueueResult[] {
+  enqueueBatch(
+    items: readonly EnqueueItem[],
+    now: number,
+    fsync: 'inline' | 'caller',
+  ): EnqueueResult[] {
     const run = this.db.transaction(() =>
       items.map(({ job, dedupe }): EnqueueResult => {
         if (dedupe) {
@@ -141,6 +148,7 @@ export class QueueQueries {
         return { id: job.id, duplicate: false };
       }),
     );
+    if (fsync === 'caller') return run.immediate();
     this.stmt('syncFull').run();
     try {
       return run.immediate();

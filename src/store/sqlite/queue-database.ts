@@ -13,9 +13,18 @@ import { type EnqueueResult, StoreUnavailableError } from '../store.js';
 import { GroupCommit } from './group-commit.js';
 import { closeDatabase, openDatabase } from './open.js';
 import { type EnqueueItem, QueueQueries } from './queries.js';
+import { WalSync } from './wal-sync.js';
+
+/**
+ * Where the fsync behind each 202 runs: on libuv's thread pool after the commit
+ * (`background`, the default, see wal-sync.ts), or inside the commit with
+ * `synchronous = FULL` (`inline`: blocks the event loop; kept to measure against).
+ */
+export type FsyncMode = 'background' | 'inline';
 
 export interface QueueDatabaseOptions {
   commitWindowMs: number;
+  fsync: FsyncMode;
   log: Logger;
 }
 
@@ -35,6 +44,7 @@ export class QueueDatabase {
   private refs = 0;
   private readonly wakers = new Set<() => void>();
   private readonly purgeTimer: NodeJS.Timeout;
+  private readonly walSync: WalSync;
   private diskFull = false;
 
   /** Opens `file`, or shares it if this process has it open already. */
@@ -58,23 +68,34 @@ export class QueueDatabase {
     // job belongs to a process that died. Expire the leases so that the first
     // reclaim pass takes the jobs back (counting the lost run) at once.
     this.orphanedAtOpen = this.queries.expireLeases();
+    this.walSync = new WalSync(file);
     this.ingest = new GroupCommit((items) => this.commitIngest(items), {
       windowMs: opts.commitWindowMs,
       maxBatch: MAX_BATCH,
+      durable: opts.fsync === 'inline' ? () => Promise.resolve() : () => this.walSync.sync(),
       failure: (err) => this.ingestFailure(err),
     });
     this.purgeTimer = setInterval(() => this.purgeExpiredKeys(), KEY_PURGE_INTERVAL_MS);
     this.purgeTimer.unref();
   }
 
-  /** Drops one user; the last one commits what is pending and closes the file. */
-  release(): void {
+  /**
+   * Why this database can no longer be trusted with new webhooks (a failed
+   * fsync), if so: stats then fail too, so /health reports the store down.
+   */
+  get failure(): Error | undefined {
+    return this.walSync.failure;
+  }
+
+  /** Drops one user; the last one answers pending ingest, then closes the file. */
+  async release(): Promise<void> {
     if (--this.refs > 0) return;
     open.delete(this.file);
     clearInterval(this.purgeTimer);
-    this.ingest.flush();
     this.wakeClaimers();
+    await this.ingest.drain();
     closeDatabase(this.db, this.file);
+    await this.walSync.close();
   }
 
   /** Calls `wake` once when new work may be waiting; returns a function that cancels. */
@@ -102,7 +123,12 @@ export class QueueDatabase {
   }
 
   private commitIngest(items: EnqueueItem[]): EnqueueResult[] {
-    const results = this.queries.enqueueBatch(items, Date.now());
+    if (this.walSync.failure) throw this.walSync.failure;
+    const results = this.queries.enqueueBatch(
+      items,
+      Date.now(),
+      this.opts.fsync === 'inline' ? 'inline' : 'caller',
+    );
     if (this.diskFull) {
       this.diskFull = false;
       this.opts.log.info({ file: this.file }, 'queue database accepts writes again');
@@ -122,6 +148,9 @@ export class QueueDatabase {
         );
       }
       return new StoreUnavailableError('the disk is full', { cause: err });
+    }
+    if (err === this.walSync.failure) {
+      return new StoreUnavailableError((err as Error).message, { cause: err });
     }
     this.opts.log.error(
       { file: this.file, code, err: (err as Error).message },

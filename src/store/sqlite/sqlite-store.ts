@@ -27,7 +27,7 @@ import {
 } from '../store.js';
 import type { GroupCommitStats } from './group-commit.js';
 import type { ClaimedRow, LeaseRef } from './queries.js';
-import { QueueDatabase } from './queue-database.js';
+import { type FsyncMode, QueueDatabase } from './queue-database.js';
 
 export interface SqliteStoreOptions {
   /** The database file (absolute). See `queueFile`. */
@@ -37,6 +37,8 @@ export interface SqliteStoreOptions {
   log: Logger;
   /** Group-commit window for ingest writes (SQLITE_COMMIT_WINDOW). */
   commitWindowMs: number;
+  /** Where the fsync behind each 202 runs; default `background`. */
+  fsync?: FsyncMode;
 }
 
 /** Longest a claim waits for work; bounds how long a claim outlives interruptClaim's absence. */
@@ -74,6 +76,7 @@ export class SqliteStore implements Store {
     if (this.qdb) return;
     this.qdb = QueueDatabase.acquire(this.opts.file, {
       commitWindowMs: this.opts.commitWindowMs,
+      fsync: this.opts.fsync ?? 'background',
       log: this.opts.log,
     });
     if (this.qdb.orphanedAtOpen > 0) {
@@ -196,7 +199,9 @@ export class SqliteStore implements Store {
   }
 
   async stats(): Promise<QueueStats> {
-    return this.open().queries.stats();
+    const qdb = this.open();
+    if (qdb.failure) throw new StoreUnavailableError(qdb.failure.message);
+    return qdb.queries.stats();
   }
 
   async peekDead(limit: number): Promise<DeadLetterEntry[]> {
@@ -230,7 +235,7 @@ export class SqliteStore implements Store {
     this.interrupt?.();
     const qdb = this.qdb;
     this.qdb = undefined;
-    qdb?.release();
+    await qdb?.release();
   }
 }
 
