@@ -42,7 +42,11 @@ export class WalSync {
   private queued: Promise<void> | undefined;
   private failed: Error | undefined;
 
-  constructor(private readonly dbFile: string) {}
+  /** `flush` is the fsync itself (replaceable in tests). */
+  constructor(
+    private readonly dbFile: string,
+    private readonly flush: (fd: number) => Promise<void> = fsync,
+  ) {}
 
   /** The error that made durability unknown, once an fsync has failed. */
   get failure(): Error | undefined {
@@ -78,7 +82,7 @@ export class WalSync {
   private async fsyncOnce(): Promise<void> {
     try {
       const fd = this.walFd();
-      if (fd !== undefined) await fsync(fd);
+      if (fd !== undefined) await this.flush(fd);
     } catch (err) {
       this.failed ??= new Error(
         `fsync of the queue's write-ahead log failed (${(err as Error).message}); durability of recent writes is unknown, so ingest is stopped: restart the service`,
