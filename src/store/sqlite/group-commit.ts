@@ -9,7 +9,8 @@
  * began. A window of 0 gathers what arrives within one event-loop turn
  * (setImmediate); under load that already batches everything parsed in that
  * turn. A longer window adds up to that much latency to each 202 and batches
- * more. A full batch commits at once. docs/sqlite-store.md has the figures.
+ * more. A full batch (by count or by bytes) commits at once. docs/sqlite-store.md
+ * has the figures.
  */
 
 interface Waiting<T, R> {
@@ -18,9 +19,13 @@ interface Waiting<T, R> {
   reject: (err: unknown) => void;
 }
 
-export interface GroupCommitOptions {
+export interface GroupCommitOptions<T> {
   windowMs: number;
+  /** A batch commits at once when it holds this many requests… */
   maxBatch: number;
+  /** …or when their weights (e.g. body sizes) add up to this, bounding one transaction's time. */
+  maxWeight: number;
+  weigh: (item: T) => number;
   /** Resolves once what was committed before the call is on stable storage. */
   durable: () => Promise<void>;
   /** The error each request of a failed batch is rejected with. */
@@ -38,6 +43,7 @@ export interface GroupCommitStats {
 
 export class GroupCommit<T, R> {
   private batch: Waiting<T, R>[] = [];
+  private weight = 0;
   private scheduled: (() => void) | undefined;
   /** Batches committed and waiting to be durable. */
   private readonly settling = new Set<Promise<void>>();
@@ -46,7 +52,7 @@ export class GroupCommit<T, R> {
   /** `commit` stores every item in one transaction and returns one result per item, in order. */
   constructor(
     private readonly commit: (items: T[]) => R[],
-    private readonly opts: GroupCommitOptions,
+    private readonly opts: GroupCommitOptions<T>,
   ) {}
 
   /** Requests waiting for the next commit. */
@@ -57,8 +63,10 @@ export class GroupCommit<T, R> {
   submit(item: T): Promise<R> {
     return new Promise<R>((resolve, reject) => {
       this.batch.push({ item, resolve, reject });
-      if (this.batch.length >= this.opts.maxBatch) this.flush();
-      else this.scheduled ??= this.schedule();
+      this.weight += this.opts.weigh(item);
+      if (this.batch.length >= this.opts.maxBatch || this.weight >= this.opts.maxWeight) {
+        this.flush();
+      } else this.scheduled ??= this.schedule();
     });
   }
 
@@ -69,6 +77,7 @@ export class GroupCommit<T, R> {
     const batch = this.batch;
     if (batch.length === 0) return;
     this.batch = [];
+    this.weight = 0;
     const started = performance.now();
     let results: R[];
     try {

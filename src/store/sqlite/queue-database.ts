@@ -7,6 +7,8 @@
  * ingest writes, the wake-up of claims blocked waiting for work, and the
  * background expiry of idempotency keys.
  */
+import { realpathSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import type { Database } from 'better-sqlite3';
 import type { Logger } from 'pino';
 import { type EnqueueResult, StoreUnavailableError } from '../store.js';
@@ -28,8 +30,9 @@ export interface QueueDatabaseOptions {
   log: Logger;
 }
 
-/** Largest ingest transaction; a batch this size commits without waiting for the window. */
+/** Largest ingest transaction, in webhooks and in body bytes; a full batch commits at once. */
 const MAX_BATCH = 1_000;
+const MAX_BATCH_BYTES = 4 * 1024 * 1024;
 /** How often expired idempotency keys are deleted, and how many per step. */
 const KEY_PURGE_INTERVAL_MS = 60_000;
 const KEY_PURGE_STEP = 1_000;
@@ -49,10 +52,10 @@ export class QueueDatabase {
 
   /** Opens `file`, or shares it if this process has it open already. */
   static acquire(file: string, opts: QueueDatabaseOptions): QueueDatabase {
-    let qdb = open.get(file);
+    let qdb = open.get(canonical(file));
     if (!qdb) {
       qdb = new QueueDatabase(file, openDatabase(file), opts);
-      open.set(file, qdb);
+      open.set(canonical(file), qdb);
     }
     qdb.refs++;
     return qdb;
@@ -72,6 +75,8 @@ export class QueueDatabase {
     this.ingest = new GroupCommit((items) => this.commitIngest(items), {
       windowMs: opts.commitWindowMs,
       maxBatch: MAX_BATCH,
+      maxWeight: MAX_BATCH_BYTES,
+      weigh: (item) => item.job.payload.length,
       durable: opts.fsync === 'inline' ? () => Promise.resolve() : () => this.walSync.sync(),
       failure: (err) => this.ingestFailure(err),
     });
@@ -90,7 +95,7 @@ export class QueueDatabase {
   /** Drops one user; the last one answers pending ingest, then closes the file. */
   async release(): Promise<void> {
     if (--this.refs > 0) return;
-    open.delete(this.file);
+    open.delete(canonical(this.file));
     clearInterval(this.purgeTimer);
     this.wakeClaimers();
     await this.ingest.drain();
@@ -159,5 +164,14 @@ export class QueueDatabase {
     return new StoreUnavailableError(`ingest commit failed: ${(err as Error).message}`, {
       cause: err,
     });
+  }
+}
+
+/** One key per file however it is named (symlinked directories), once its directory exists. */
+function canonical(file: string): string {
+  try {
+    return join(realpathSync(dirname(file)), basename(file));
+  } catch {
+    return file;
   }
 }
