@@ -20,6 +20,7 @@ import { createService } from '../src/app.js';
 import { loadConfig } from '../src/config/config.js';
 import type { FsyncMode } from '../src/store/sqlite/queue-database.js';
 import { queueFile, SqliteStore } from '../src/store/sqlite/sqlite-store.js';
+import { dropQueue, redisClient } from '../test/helpers/redis.js';
 
 interface Scenario {
   name: string;
@@ -246,14 +247,7 @@ async function serve(s: Scenario): Promise<void> {
 }
 
 async function dropRedisQueue(queueName: string): Promise<void> {
-  const { Redis } = await import('ioredis');
-  const redis = new Redis({ host: '127.0.0.1', port: 6379, lazyConnect: true });
-  await redis.connect();
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `{${queueName}}*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length > 0) await redis.del(...keys);
-  } while (cursor !== '0');
+  const redis = redisClient('127.0.0.1:6379');
+  await dropQueue(redis, queueName);
   redis.disconnect();
 }

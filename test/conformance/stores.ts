@@ -24,56 +24,56 @@ export interface StoreFactory {
   harness(): StoreHarness;
 }
 
+/** A harness from how to make a store of the queue and how to remove the queue's data. */
+function harnessOf(make: (consumer: string) => Store, removeData: () => Promise<void>) {
+  const opened: Store[] = [];
+  const closeAll = () => Promise.all(opened.splice(0).map((s) => s.close()));
+  return {
+    async open(consumer: string) {
+      const store = make(consumer);
+      await store.init();
+      opened.push(store);
+      return store;
+    },
+    async restart() {
+      await closeAll();
+    },
+    async cleanup() {
+      await closeAll();
+      await removeData();
+    },
+  };
+}
+
 export const STORES: StoreFactory[] = [
   {
     name: 'sqlite',
     harness() {
       const dir = mkdtempSync(join(tmpdir(), 'wp-conformance-'));
-      const opened: Store[] = [];
-      return {
-        async open(consumer) {
-          const store = new SqliteStore({
+      return harnessOf(
+        (consumer) =>
+          new SqliteStore({
             file: join(dir, 'queue.sqlite'),
             consumer,
             log: silentLog,
             commitWindowMs: 2,
-          });
-          await store.init();
-          opened.push(store);
-          return store;
-        },
-        async restart() {
-          await Promise.all(opened.splice(0).map((s) => s.close()));
-        },
-        async cleanup() {
-          await Promise.all(opened.map((s) => s.close()));
-          rmSync(dir, { recursive: true, force: true });
-        },
-      };
+          }),
+        async () => rmSync(dir, { recursive: true, force: true }),
+      );
     },
   },
   {
     name: 'redis',
     harness() {
       const config = testConfig();
-      const opened: Store[] = [];
-      return {
-        async open(consumer) {
-          const store = testStore(config, consumer);
-          await store.init();
-          opened.push(store);
-          return store;
-        },
-        async restart() {
-          await Promise.all(opened.splice(0).map((s) => s.close()));
-        },
-        async cleanup() {
-          await Promise.all(opened.map((s) => s.close()));
+      return harnessOf(
+        (consumer) => testStore(config, consumer),
+        async () => {
           const redis = redisClient();
           await dropQueue(redis, config.queueName);
           redis.disconnect();
         },
-      };
+      );
     },
   },
 ];

@@ -13,7 +13,7 @@ import {
   type ServiceProcess,
   startServiceProcess,
 } from '../helpers/child.js';
-import { formatTally, readRecord, sendLoad, tally } from '../helpers/delivery-tally.js';
+import { expectNoLoss, readRecord, sendLoad } from '../helpers/delivery-tally.js';
 import { waitFor } from '../helpers/wait.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'wp-fault-kill9-'));
@@ -59,14 +59,7 @@ describe('SQLite store: kill -9 mid-flight', () => {
 
     child = await startServiceProcess(env);
     orphaned += orphanedAtStart(child);
-    await waitFor(() => tally(load.accepted, readRecord(record)).lost.length === 0, {
-      what: 'every accepted webhook processed after the last restart',
-      timeoutMs: 60_000,
-    }).catch(() => undefined);
-    const t = tally(load.accepted, readRecord(record));
-    console.log(formatTally('sqlite kill -9 x3', t));
-    console.log(`outcomes: ${JSON.stringify(Object.fromEntries(load.outcomes))}`);
-    assert.deepEqual(t.lost, [], 'no accepted webhook is lost');
+    const t = await expectNoLoss('sqlite kill -9 x3', load, record);
     assert.ok(t.accepted >= ROUNDS * 100);
     assert.ok(orphaned > 0, 'some kill -9 hit jobs while they ran, and those were taken back');
     child.proc.kill('SIGTERM');

@@ -14,7 +14,7 @@ import {
   type ServiceProcess,
   startServiceProcess,
 } from '../helpers/child.js';
-import { formatTally, readRecord, sendLoad, tally } from '../helpers/delivery-tally.js';
+import { expectNoLoss, readRecord, sendLoad } from '../helpers/delivery-tally.js';
 import { waitFor } from '../helpers/wait.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'wp-fault-sigterm-'));
@@ -55,14 +55,7 @@ describe('SQLite store: SIGTERM under sustained load', () => {
       timeoutMs: 30_000,
     });
     await load.stop();
-    await waitFor(() => tally(load.accepted, readRecord(record)).lost.length === 0, {
-      what: 'every accepted webhook processed after the restart',
-      timeoutMs: 60_000,
-    }).catch(() => undefined);
-    const t = tally(load.accepted, readRecord(record));
-    console.log(formatTally('sqlite SIGTERM under load', t));
-    console.log(`outcomes: ${JSON.stringify(Object.fromEntries(load.outcomes))}`);
-    assert.deepEqual(t.lost, [], 'no accepted webhook is lost');
+    const t = await expectNoLoss('sqlite SIGTERM under load', load, record);
     assert.equal(t.duplicates, 0, 'a graceful stop runs no job twice');
     const statuses = [...load.outcomes.keys()].filter((k) => k !== 'error');
     assert.deepEqual(

@@ -2,8 +2,10 @@
  * Fault scenarios: a bounded stream of webhooks, and a tally of what was
  * accepted against what the fixture recorded as processed (FIXTURE_RECORD_FILE).
  */
+import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { post } from './child.js';
+import { waitFor } from './wait.js';
 
 export interface Load {
   /** Job ids answered 202 queued. */
@@ -88,4 +90,20 @@ export function tally(accepted: ReadonlySet<string>, record: ReadonlyMap<string,
 
 export function formatTally(scenario: string, t: Tally): string {
   return `tally ${scenario}: accepted=${t.accepted} processed=${t.processed} duplicates=${t.duplicates} lost=${t.lost.length}`;
+}
+
+/**
+ * Waits (bounded) until every accepted webhook shows in the record, prints the
+ * tally line and the answers seen, and fails on any loss. Returns the tally.
+ */
+export async function expectNoLoss(scenario: string, load: Load, record: string): Promise<Tally> {
+  await waitFor(() => tally(load.accepted, readRecord(record)).lost.length === 0, {
+    what: 'every accepted webhook processed',
+    timeoutMs: 60_000,
+  }).catch(() => undefined); // the tally below says what is missing
+  const t = tally(load.accepted, readRecord(record));
+  console.log(formatTally(scenario, t));
+  console.log(`answers: ${JSON.stringify(Object.fromEntries(load.outcomes))}`);
+  assert.deepEqual(t.lost, [], 'no accepted webhook is lost');
+  return t;
 }

@@ -6,14 +6,17 @@ import { createStore, storeStartupMessage } from '../../src/store/from-config.js
 import { queueFile } from '../../src/store/sqlite/sqlite-store.js';
 import { silentLog } from '../helpers/service.js';
 
+/** The problems loadConfig reports for `env`. */
 function problemsOf(env: Record<string, string>): string[] {
-  try {
-    loadConfig(env);
-  } catch (err) {
-    assert.ok(err instanceof ConfigError);
-    return err.problems;
-  }
-  assert.fail('expected a ConfigError');
+  let problems: string[] = [];
+  assert.throws(
+    () => loadConfig(env),
+    (err: unknown) => {
+      problems = err instanceof ConfigError ? err.problems : [];
+      return err instanceof ConfigError;
+    },
+  );
+  return problems;
 }
 
 describe('choosing the store', () => {

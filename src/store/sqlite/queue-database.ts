@@ -49,6 +49,7 @@ export class QueueDatabase {
   private readonly purgeTimer: NodeJS.Timeout;
   private readonly walSync: WalSync;
   private diskFull = false;
+  private syncFailureLogged = false;
 
   /** Opens `file`, or shares it if this process has it open already. */
   static acquire(file: string, opts: QueueDatabaseOptions): QueueDatabase {
@@ -155,6 +156,10 @@ export class QueueDatabase {
       return new StoreUnavailableError('the disk is full', { cause: err });
     }
     if (err === this.walSync.failure) {
+      if (!this.syncFailureLogged) {
+        this.syncFailureLogged = true;
+        this.opts.log.error({ file: this.file, err: (err as Error).message }, 'ingest stopped');
+      }
       return new StoreUnavailableError((err as Error).message, { cause: err });
     }
     this.opts.log.error(
