@@ -53,6 +53,7 @@ describe('graceful shutdown', () => {
     const ids = await sendMany(first.url, 30);
     await waitFor(async () => (await processed(q)).length > 0, { what: 'work in progress' });
     first.proc.kill('SIGTERM');
+    await first.waitForLog((l) => l.msg === 'shutting down', 'the signal to be handled');
     const refused = await post(first.url, { late: true }, {}, 5_000);
     assert.ok(
       'error' in refused || refused.status === 503,
