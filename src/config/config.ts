@@ -5,7 +5,12 @@
  * cleanly or start-up stops with a message that names it and says what it accepts;
  * an invalid value never falls back to the default silently.
  */
+import { accessSync, constants } from 'node:fs';
+import { describeSource } from '../sources/definition.js';
 import { formatDuration, parseDuration } from './duration.js';
+import { readSecurity, type SecurityConfig } from './security.js';
+
+export type { RateLimitConfig } from './security.js';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
@@ -16,13 +21,15 @@ export interface RedisConfig {
   password: string | undefined;
   db: number;
   tls: boolean;
+  /** PEM files for TLS (REDIS_TLS_CA, REDIS_TLS_CERT, REDIS_TLS_KEY); only with rediss://. */
+  tlsFiles: { ca?: string; cert?: string; key?: string };
   /** Where the settings came from, for the start-up line (never includes the password). */
   display: string;
   commandTimeoutMs: number;
   connectTimeoutMs: number;
 }
 
-export interface Config {
+export interface Config extends SecurityConfig {
   port: number;
   host: string;
   /** Jobs run at once by this instance. 0 = ingest-only instance. */
@@ -79,7 +86,7 @@ const BYTE_UNITS: Record<string, number> = {
 };
 
 /** Collects problems instead of throwing at the first, so one start-up shows them all. */
-class Reader {
+export class Reader {
   readonly problems: string[] = [];
   constructor(private readonly env: Env) {}
 
@@ -154,6 +161,34 @@ class Reader {
   }
 }
 
+/** REDIS_TLS_CA/CERT/KEY: readable files, cert and key together, and only over rediss://. */
+function readTlsFiles(r: Reader, tls: boolean): RedisConfig['tlsFiles'] {
+  const files: RedisConfig['tlsFiles'] = {};
+  for (const [field, name] of [
+    ['ca', 'REDIS_TLS_CA'],
+    ['cert', 'REDIS_TLS_CERT'],
+    ['key', 'REDIS_TLS_KEY'],
+  ] as const) {
+    const path = r.raw(name);
+    if (path === undefined) continue;
+    try {
+      accessSync(path, constants.R_OK);
+      files[field] = path;
+    } catch (err) {
+      r.problems.push(
+        `${name}=${path}: cannot read the file (${(err as NodeJS.ErrnoException).code})`,
+      );
+    }
+  }
+  if (Object.keys(files).length > 0 && !tls) {
+    r.problems.push('REDIS_TLS_CA/REDIS_TLS_CERT/REDIS_TLS_KEY need REDIS_URL=rediss://… (TLS)');
+  }
+  if ((r.raw('REDIS_TLS_CERT') === undefined) !== (r.raw('REDIS_TLS_KEY') === undefined)) {
+    r.problems.push('REDIS_TLS_CERT and REDIS_TLS_KEY (a client certificate) must be set together');
+  }
+  return files;
+}
+
 function readRedis(r: Reader): RedisConfig {
   const commandTimeoutMs = r.duration('REDIS_COMMAND_TIMEOUT', 2_000);
   const connectTimeoutMs = r.duration('REDIS_CONNECT_TIMEOUT', 5_000);
@@ -185,6 +220,7 @@ function readRedis(r: Reader): RedisConfig {
         password: u.password ? decodeURIComponent(u.password) : undefined,
         db: Number.isSafeInteger(db) ? db : 0,
         tls,
+        tlsFiles: readTlsFiles(r, tls),
         display: `${u.protocol}//${host}:${port}/${db}`,
         commandTimeoutMs,
         connectTimeoutMs,
@@ -210,6 +246,7 @@ function readRedis(r: Reader): RedisConfig {
     password: r.raw('REDIS_PASSWORD'),
     db,
     tls: false,
+    tlsFiles: readTlsFiles(r, false),
     display: `redis://${addr}/${db}`,
     commandTimeoutMs,
     connectTimeoutMs,
@@ -257,6 +294,7 @@ export function loadConfig(env: Env): Config {
     backlogSampleIntervalMs: r.duration('BACKLOG_SAMPLE_INTERVAL', 250),
     ingestMaxInflight: r.int('INGEST_MAX_INFLIGHT', 1024, 1),
     httpIngest: r.bool('HTTP_INGEST', true),
+    ...readSecurity(r, env),
   };
   if (r.problems.length > 0) throw new ConfigError(r.problems);
   return config;
@@ -264,10 +302,12 @@ export function loadConfig(env: Env): Config {
 
 /** The configuration as it is safe to print: secrets replaced. */
 export function redactedConfig(config: Config): Record<string, unknown> {
-  const { redis, ...rest } = config;
+  const { redis, sources, adminToken, ...rest } = config;
   const { password, username, ...redisRest } = redis;
   return {
     ...rest,
     redis: { ...redisRest, username, password: password === undefined ? undefined : '[redacted]' },
+    sources: sources.map(describeSource),
+    adminToken: adminToken === undefined ? undefined : '[redacted]',
   };
 }

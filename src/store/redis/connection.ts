@@ -7,8 +7,24 @@
  * under BullMQ. Its README calls maintenance best-effort; our use is the stable
  * core of its API, and the store is small enough to port if that ever matters.
  */
+import { readFileSync } from 'node:fs';
+import type { ConnectionOptions } from 'node:tls';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { RedisConfig } from '../../config/config.js';
+
+/**
+ * TLS settings for rediss://: the server is always verified (against REDIS_TLS_CA
+ * when given, else the system's roots), and REDIS_TLS_CERT/KEY present a client
+ * certificate for servers that require one (`tls-auth-clients yes`).
+ */
+export function tlsOptions(cfg: RedisConfig): ConnectionOptions {
+  const { ca, cert, key } = cfg.tlsFiles;
+  return {
+    ...(ca ? { ca: readFileSync(ca) } : {}),
+    ...(cert ? { cert: readFileSync(cert) } : {}),
+    ...(key ? { key: readFileSync(key) } : {}),
+  };
+}
 
 /** Options shared by every connection to the queue's Redis. */
 export function baseOptions(cfg: RedisConfig, name: string): RedisOptions {
@@ -18,7 +34,7 @@ export function baseOptions(cfg: RedisConfig, name: string): RedisOptions {
     username: cfg.username,
     password: cfg.password,
     db: cfg.db,
-    ...(cfg.tls ? { tls: {} } : {}),
+    ...(cfg.tls ? { tls: tlsOptions(cfg) } : {}),
     connectionName: name,
     lazyConnect: true,
     connectTimeout: cfg.connectTimeoutMs,
