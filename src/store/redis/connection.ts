@@ -73,8 +73,31 @@ export function blockingConnection(cfg: RedisConfig, name: string, maxBlockMs: n
   });
 }
 
+/**
+ * Runs `work` on `redis`; if it fails, throws the connection's own first error
+ * when there was one. ioredis rejects commands on a broken connection with
+ * generic messages ("Connection is closed.", "Reached the max retries per
+ * request limit"); the real cause (WRONGPASS, NOAUTH, a TLS alert) arrives as an
+ * 'error' event. Start-up uses this so that an operator sees what to fix.
+ */
+export async function withConnectionCause<T>(redis: Redis, work: () => Promise<T>): Promise<T> {
+  let cause: Error | undefined;
+  // The first error is the cause; later ones are its echoes ("Stream isn't writeable").
+  const onError = (err: Error) => {
+    cause ??= err;
+  };
+  redis.on('error', onError);
+  try {
+    return await work();
+  } catch (err) {
+    throw cause ?? err;
+  } finally {
+    redis.off('error', onError);
+  }
+}
+
 /** Waits for a lazily created connection to be ready, or throws with the reason. */
 export async function connect(redis: Redis): Promise<void> {
   if (redis.status === 'ready') return;
-  await redis.connect();
+  await withConnectionCause(redis, () => redis.connect());
 }
