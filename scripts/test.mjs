@@ -1,13 +1,13 @@
 // Runs the test suites with node's own test runner (TypeScript through tsx).
 //   node scripts/test.mjs            every suite
-//   node scripts/test.mjs unit       only the named suites (unit, integration, faults, …)
+//   node scripts/test.mjs unit       only the named suites (unit, integration, faults, fuzz, …)
 // The summary at the end ("# pass N" / "# fail N") is what CI reads.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-const ALL = ['unit', 'integration', 'conformance', 'faults'];
+const ALL = ['unit', 'integration', 'conformance', 'faults', 'fuzz'];
 const wanted = process.argv.slice(2).length > 0 ? process.argv.slice(2) : ALL;
 
 function testFiles(dir) {
