@@ -1,40 +1,31 @@
 /**
- * A generic HMAC scheme for senders with no scheme of their own: one header
- * carrying `<prefix><digest>`, the digest an HMAC (sha256 or sha512) of the raw
- * body, encoded as hex or base64.
+ * The body-HMAC scheme: one header carrying `<prefix><digest>`, the digest an
+ * HMAC (sha256 or sha512) of the raw body, encoded as hex or base64.
  *
- * The event type and delivery id come from the configured headers (by default
+ * It serves the generic `hmac` source, for senders with no scheme of their own,
+ * and is what GitHub and Shopify sign with (see github.ts, shopify.ts). The event
+ * type and delivery id come from the configured headers (for `hmac`, by default
  * `X-Event-Type` and `Idempotency-Key`); when absent, the service falls back to
  * the payload's `type`/`event` and `id`, as for POST /webhooks. No timestamp is
  * signed, so replays are caught only by the idempotency key.
  */
-import { rejected, type Scheme, VERIFIED } from './scheme.js';
-import {
-  anyMatch,
-  decodeBase64,
-  decodeHex,
-  type HmacAlgorithm,
-  headerValue,
-  hmac,
-} from './signing.js';
+import type { HmacDefinition } from './definition.js';
+import { rejected, type Scheme, type SchemeName, VERIFIED } from './scheme.js';
+import { anyMatch, decodeBase64, decodeHex, headerValue, hmac } from './signing.js';
 
-export interface HmacSchemeOptions {
+export type HmacSchemeOptions = Pick<
+  HmacDefinition,
+  'header' | 'algorithm' | 'encoding' | 'prefix' | 'eventTypeHeader' | 'deliveryIdHeader'
+> & {
   keys: readonly Buffer[];
-  /** Lower-case header name. */
-  header: string;
-  algorithm: HmacAlgorithm;
-  encoding: 'hex' | 'base64';
-  /** Text before the digest, e.g. `sha256=`; empty for none. */
-  prefix: string;
-  /** Lower-case header names for the event type and the delivery id. */
-  eventTypeHeader: string;
-  deliveryIdHeader: string;
-}
+  /** The scheme's name, when a provider's scheme is this one with fixed settings. */
+  schemeName?: SchemeName;
+};
 
 export function hmacScheme(opts: HmacSchemeOptions): Scheme {
   const decode = opts.encoding === 'hex' ? decodeHex : decodeBase64;
   return {
-    name: 'hmac',
+    name: opts.schemeName ?? 'hmac',
     verify(request) {
       const header = headerValue(request.headers, opts.header);
       if (header === undefined) return rejected('missing_header', opts.header);

@@ -36,15 +36,7 @@ export function createScheme(def: SourceDefinition): Scheme {
     case 'shopify':
       return shopifyScheme({ keys: utf8Keys });
     case 'hmac':
-      return hmacScheme({
-        keys: utf8Keys,
-        header: def.header,
-        algorithm: def.algorithm,
-        encoding: def.encoding,
-        prefix: def.prefix,
-        eventTypeHeader: def.eventTypeHeader,
-        deliveryIdHeader: def.deliveryIdHeader,
-      });
+      return hmacScheme({ ...def, keys: utf8Keys });
   }
 }
 

@@ -24,17 +24,10 @@ import {
   sourcesYaml,
   TEST_SOURCES,
 } from '../helpers/sources.js';
+import { headerText, hexDigits } from './arbitraries.js';
 import { fuzzRuns } from './runs.js';
 
-/** Any text a header can carry: visible ASCII, space, tab and Latin-1 (obs-text). */
-const headerText = fc.string({
-  unit: fc
-    .integer({ min: 0x09, max: 0xff })
-    .filter((c) => c === 0x09 || (c >= 0x20 && c !== 0x7f))
-    .map((c) => String.fromCharCode(c)),
-  maxLength: 300,
-});
-const hex = (n: number) => fc.stringMatching(new RegExp(`^[0-9a-fA-F]{${n}}$`));
+const hex = hexDigits;
 /** Values shaped like the real thing, so parsers get past their first check. */
 const plausible = fc.oneof(
   headerText,

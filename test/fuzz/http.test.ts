@@ -8,11 +8,9 @@
  */
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import type { Service } from '../../src/app.js';
-import { dropQueue, redisClient } from '../helpers/redis.js';
-import { startedService, testConfig } from '../helpers/service.js';
+import { serviceForSuite } from '../helpers/service.js';
 import {
   SECRETS,
   SIGNATURE_HEADERS,
@@ -21,16 +19,10 @@ import {
   TEST_SOURCES,
   writeSourcesFile,
 } from '../helpers/sources.js';
+import { headerText, hexDigits } from './arbitraries.js';
 import { fuzzRuns } from './runs.js';
 
-const headerText = fc.string({
-  unit: fc
-    .integer({ min: 0x09, max: 0xff })
-    .filter((c) => c === 0x09 || (c >= 0x20 && c !== 0x7f))
-    .map((c) => String.fromCharCode(c)),
-  maxLength: 200,
-});
-const hex = fc.stringMatching(/^[0-9a-f]{64}$/);
+const hex = hexDigits(64);
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 const headerValue = fc.oneof(
   headerText,
@@ -88,7 +80,7 @@ const path = fc.oneof(
 );
 
 describe('HTTP fuzzing', () => {
-  const config = testConfig({
+  const suite = serviceForSuite({
     ...sourcesEnv(),
     SOURCES_FILE: writeSourcesFile(),
     WORKER_COUNT: '0',
@@ -96,8 +88,7 @@ describe('HTTP fuzzing', () => {
     UNSIGNED_WEBHOOKS: 'false',
     QUEUE_SIZE: '1000000',
   });
-  const redis = redisClient();
-  let service: Service;
+  const { config, redis } = suite;
   let queued = 0;
   const statuses = new Map<number, number>();
 
@@ -107,7 +98,7 @@ describe('HTTP fuzzing', () => {
     headers: Record<string, string>,
     payload: Buffer,
   ) => {
-    const res = await service.app.inject({ method: method as 'POST', url, headers, payload });
+    const res = await suite.service.app.inject({ method: method as 'POST', url, headers, payload });
     statuses.set(res.statusCode, (statuses.get(res.statusCode) ?? 0) + 1);
     assert.ok(res.statusCode < 500, `${res.statusCode} ${res.body} for ${method} ${url}`);
     // Every answer is JSON in the one error shape, or an accepted body, or Slack's challenge.
@@ -116,15 +107,6 @@ describe('HTTP fuzzing', () => {
     if (res.statusCode === 202 && json.status === 'queued') queued++;
     return res;
   };
-
-  before(async () => {
-    service = await startedService(config);
-  });
-  after(async () => {
-    await service.stop(2_000);
-    await dropQueue(redis, config.queueName);
-    redis.disconnect();
-  });
 
   it('random requests: never a 5xx, never accepted', async () => {
     await fc.assert(
@@ -207,7 +189,7 @@ describe('HTTP fuzzing', () => {
   });
 
   it('raw HTTP over a socket (chunked, junk header lines, odd lengths): never a 5xx', async () => {
-    const address = service.app.server.address();
+    const address = suite.service.app.server.address();
     assert.ok(address && typeof address === 'object');
     const headerLine = fc.oneof(
       {
@@ -275,11 +257,11 @@ describe('HTTP fuzzing', () => {
       ),
       fuzzRuns(300),
     );
-    const health = await service.app.inject({ method: 'GET', url: '/health' });
+    const health = await suite.service.app.inject({ method: 'GET', url: '/health' });
     assert.equal(health.statusCode, 200, 'still serving');
   });
 
-  it('the queue holds exactly what the service said it queued', async () => {
+  it('the queue holds exactly what the suite.service said it queued', async () => {
     assert.equal(await redis.xlen(`{${config.queueName}}`), queued);
     const total = [...statuses.values()].reduce((a, b) => a + b, 0);
     assert.ok(total >= 10_000 || Number(process.env.FUZZ_SCALE ?? 1) < 1, `only ${total} cases`);

@@ -4,30 +4,13 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { Service } from '../../src/app.js';
 import { bearerMatches } from '../../src/http/admin-auth.js';
-import { dropQueue, redisClient } from '../helpers/redis.js';
-import { startedService, testConfig } from '../helpers/service.js';
+import { serviceForSuite, withService } from '../helpers/service.js';
 import { SECRETS, sourcesEnv, TEST_SOURCES, writeSourcesFile } from '../helpers/sources.js';
 
 const TOKEN = 'ADMINtokenVALUE-0123456789abcdef';
-
-async function withService<T>(
-  env: Record<string, string>,
-  body: (service: Service) => Promise<T>,
-): Promise<T> {
-  const config = testConfig({ WORKER_COUNT: '0', ...env });
-  const redis = redisClient();
-  const service = await startedService(config);
-  try {
-    return await body(service);
-  } finally {
-    await service.stop(2_000);
-    await dropQueue(redis, config.queueName);
-    redis.disconnect();
-  }
-}
 
 describe('admin routes without ADMIN_TOKEN', () => {
   it('do not exist: 404 whatever the credentials', async () => {
@@ -46,25 +29,16 @@ describe('admin routes without ADMIN_TOKEN', () => {
 });
 
 describe('admin routes with ADMIN_TOKEN', () => {
-  let service: Service;
-  const config = testConfig({
+  const suite = serviceForSuite({
     WORKER_COUNT: '0',
     ADMIN_TOKEN: TOKEN,
     ...sourcesEnv(),
     SOURCES_FILE: writeSourcesFile(),
   });
-  const redis = redisClient();
-  before(async () => {
-    service = await startedService(config);
-  });
-  after(async () => {
-    await service.stop(2_000);
-    await dropQueue(redis, config.queueName);
-    redis.disconnect();
-  });
+  const { config } = suite;
 
   const get = (url: string, authorization?: string) =>
-    service.app.inject({
+    suite.service.app.inject({
       method: 'GET',
       url,
       headers: authorization === undefined ? {} : { authorization },

@@ -9,7 +9,7 @@ import type { Service } from '../../src/app.js';
 import type { RedisStore } from '../../src/store/redis/redis-store.js';
 import type { Store } from '../../src/store/store.js';
 import { dropQueue, redisClient } from '../helpers/redis.js';
-import { startedService, testConfig, testStore } from '../helpers/service.js';
+import { startedService, testConfig, testStore, withService } from '../helpers/service.js';
 import {
   SECRETS,
   signedDelivery,
@@ -172,16 +172,14 @@ describe('rate limits with another store', () => {
   });
 
   it('are off by default', async () => {
-    const config = testConfig({ WORKER_COUNT: '0' });
     const redis = redisClient();
-    const service = await startedService(config);
     try {
-      for (let i = 0; i < 30; i++)
-        assert.equal((await postFrom(service, '10.2.2.2')).statusCode, 202);
-      assert.deepEqual(await redis.keys(`{${config.queueName}}:rl:*`), []);
+      await withService({ WORKER_COUNT: '0' }, async (service, config) => {
+        for (let i = 0; i < 30; i++)
+          assert.equal((await postFrom(service, '10.2.2.2')).statusCode, 202);
+        assert.deepEqual(await redis.keys(`{${config.queueName}}:rl:*`), []);
+      });
     } finally {
-      await service.stop(2_000);
-      await dropQueue(redis, config.queueName);
       redis.disconnect();
     }
   });
@@ -189,10 +187,7 @@ describe('rate limits with another store', () => {
 
 describe('the client IP of the per-IP limit', () => {
   async function statuses(env: Record<string, string>): Promise<number[]> {
-    const config = testConfig({ WORKER_COUNT: '0', RATE_LIMIT_PER_IP: '1', ...env });
-    const redis = redisClient();
-    const service = await startedService(config);
-    try {
+    return withService({ WORKER_COUNT: '0', RATE_LIMIT_PER_IP: '1', ...env }, async (service) => {
       const out = [];
       // One socket address (a proxy), two different X-Forwarded-For clients.
       for (const client of ['192.0.2.50', '192.0.2.51']) {
@@ -206,11 +201,7 @@ describe('the client IP of the per-IP limit', () => {
         out.push(res.statusCode);
       }
       return out;
-    } finally {
-      await service.stop(2_000);
-      await dropQueue(redis, config.queueName);
-      redis.disconnect();
-    }
+    });
   }
 
   it('ignores X-Forwarded-For by default, so a spoofed header cannot dodge the limit', async () => {

@@ -4,14 +4,13 @@
  * generic 401 and queues nothing.
  */
 import assert from 'node:assert/strict';
-import { connect } from 'node:net';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { Service } from '../../src/app.js';
 import { HandlerRegistry } from '../../src/handlers/registry.js';
 import type { JobRecord } from '../../src/store/store.js';
+import { replyToOversizedAnnouncement } from '../helpers/http.js';
 import { captureLogs } from '../helpers/logs.js';
-import { dropQueue, redisClient } from '../helpers/redis.js';
-import { startedService, testConfig } from '../helpers/service.js';
+import { serviceForSuite, withService } from '../helpers/service.js';
 import {
   type Delivery,
   SECRETS,
@@ -37,14 +36,11 @@ const uid = () => Math.random().toString(36).slice(2, 10);
 
 describe('POST /webhooks/:source', () => {
   const logs = captureLogs('debug');
-  const config = testConfig({
-    ...sourcesEnv(),
-    SOURCES_FILE: writeSourcesFile(),
-    WORKER_COUNT: '0',
-    BODY_LIMIT: '4KiB',
-  });
-  const redis = redisClient();
-  let service: Service;
+  const suite = serviceForSuite(
+    { ...sourcesEnv(), SOURCES_FILE: writeSourcesFile(), WORKER_COUNT: '0', BODY_LIMIT: '4KiB' },
+    { log: logs.log },
+  );
+  const { config, redis } = suite;
   const streamLength = () => redis.xlen(`{${config.queueName}}`);
   const newestJob = async (): Promise<JobRecord> => {
     const [entry] = (await redis.xrevrange(`{${config.queueName}}`, '+', '-', 'COUNT', 1)) as [
@@ -54,15 +50,6 @@ describe('POST /webhooks/:source', () => {
     assert.ok(entry);
     return JSON.parse(entry[1][entry[1].indexOf('job') + 1] as string);
   };
-
-  before(async () => {
-    service = await startedService(config, { log: logs.log });
-  });
-  after(async () => {
-    await service.stop(2_000);
-    await dropQueue(redis, config.queueName);
-    redis.disconnect();
-  });
 
   const expected: Record<TestSource, string> = {
     stripe: 'invoice.paid',
@@ -79,7 +66,7 @@ describe('POST /webhooks/:source', () => {
       const id = `dlv_${uid()}`;
       const d = await signedDelivery(source, { type: expected[source], id });
       const before = await streamLength();
-      const first = await postSource(service, source, d);
+      const first = await postSource(suite.service, source, d);
       assert.equal(first.statusCode, 202, first.body);
       assert.equal(first.json().status, 'queued');
       assert.equal(first.json().event, expected[source]);
@@ -91,7 +78,7 @@ describe('POST /webhooks/:source', () => {
       assert.equal(job.payload, d.body, 'the body is stored exactly as received');
 
       // The provider retries the same delivery: one job, the original id.
-      const again = await postSource(service, source, d);
+      const again = await postSource(suite.service, source, d);
       assert.equal(again.statusCode, 202);
       assert.equal(again.json().status, 'duplicate');
       assert.equal(again.json().id, first.json().id);
@@ -103,12 +90,12 @@ describe('POST /webhooks/:source', () => {
     const id = `shared_${uid()}`;
     const before = await streamLength();
     const a = await postSource(
-      service,
+      suite.service,
       'github',
       await signedDelivery('github', { type: 'push', id }),
     );
     const b = await postSource(
-      service,
+      suite.service,
       'shopify',
       await signedDelivery('shopify', { type: 'orders/paid', id }),
     );
@@ -118,7 +105,7 @@ describe('POST /webhooks/:source', () => {
   });
 
   it('answers an unknown source 404 unknown_source before reading the body', async () => {
-    const res = await service.app.inject({
+    const res = await suite.service.app.inject({
       method: 'POST',
       url: '/webhooks/paypal',
       headers: { 'content-type': 'application/json' },
@@ -190,7 +177,7 @@ describe('POST /webhooks/:source', () => {
         const bodies = new Set<string>();
         for (const source of TEST_SOURCES) {
           if (what.includes('timestamp') && !timestamped.has(source)) continue;
-          const res = await postSource(service, source, await make(source));
+          const res = await postSource(suite.service, source, await make(source));
           assert.equal(res.statusCode, 401, `${source}: ${res.body}`);
           assert.equal(res.json().error.code, 'invalid_signature');
           bodies.add(res.body);
@@ -206,7 +193,7 @@ describe('POST /webhooks/:source', () => {
         ['text/plain', 'hello'],
         ['application/json', ''],
       ] as const) {
-        const res = await service.app.inject({
+        const res = await suite.service.app.inject({
           method: 'POST',
           url: '/webhooks/github',
           headers: { 'content-type': type },
@@ -222,7 +209,7 @@ describe('POST /webhooks/:source', () => {
         id: uid(),
         timestamp: Math.floor(Date.now() / 1000) - 3600,
       });
-      await postSource(service, 'stripe', d);
+      await postSource(suite.service, 'stripe', d);
       const line = logs.lines.find(
         (l) => l.msg === 'webhook signature not verified' && l.reason === 'stale_timestamp',
       );
@@ -239,7 +226,7 @@ describe('POST /webhooks/:source', () => {
     });
 
     it('counts failures per configured source in /metrics', async () => {
-      const text = (await service.app.inject({ method: 'GET', url: '/metrics' })).body;
+      const text = (await suite.service.app.inject({ method: 'GET', url: '/metrics' })).body;
       assert.match(text, /webhook_signature_failures_total\{source="stripe"\} [1-9]/);
       assert.match(text, /webhooks_rejected_total\{code="invalid_signature"\} [1-9]/);
     });
@@ -253,14 +240,14 @@ describe('POST /webhooks/:source', () => {
         id: '',
         body: JSON.stringify({ token: 't', challenge: 'c3po-r2d2', type: 'url_verification' }),
       });
-      const res = await postSource(service, 'slack', d);
+      const res = await postSource(suite.service, 'slack', d);
       assert.equal(res.statusCode, 200);
       assert.deepEqual(res.json(), { challenge: 'c3po-r2d2' });
       assert.equal(await streamLength(), before);
     });
 
     it('does not answer an unsigned url_verification', async () => {
-      const res = await service.app.inject({
+      const res = await suite.service.app.inject({
         method: 'POST',
         url: '/webhooks/slack',
         headers: { 'content-type': 'application/json' },
@@ -273,29 +260,35 @@ describe('POST /webhooks/:source', () => {
       const text = await signedDelivery('github', { type: 'push', id: uid(), body: 'a=1' });
       text.headers['content-type'] = 'application/x-www-form-urlencoded';
       assert.equal(
-        (await postSource(service, 'github', text)).json().error.code,
+        (await postSource(suite.service, 'github', text)).json().error.code,
         'unsupported_media_type',
       );
       const broken = await signedDelivery('github', { type: 'push', id: uid(), body: '{"a":' });
-      assert.equal((await postSource(service, 'github', broken)).json().error.code, 'invalid_json');
+      assert.equal(
+        (await postSource(suite.service, 'github', broken)).json().error.code,
+        'invalid_json',
+      );
       const array = await signedDelivery('github', { type: 'push', id: uid(), body: '[1]' });
-      assert.equal((await postSource(service, 'github', array)).json().error.code, 'invalid_body');
+      assert.equal(
+        (await postSource(suite.service, 'github', array)).json().error.code,
+        'invalid_body',
+      );
     });
 
     it("refuses a provider's type or id that cannot name a job", async () => {
       const badType = await signedDelivery('github', { type: 'push event!', id: uid() });
-      const r1 = await postSource(service, 'github', badType);
+      const r1 = await postSource(suite.service, 'github', badType);
       assert.equal(r1.statusCode, 400);
       assert.equal(r1.json().error.code, 'invalid_event_type');
       const badId = await signedDelivery('github', { type: 'push', id: 'x'.repeat(300) });
-      const r2 = await postSource(service, 'github', badId);
+      const r2 = await postSource(suite.service, 'github', badId);
       assert.equal(r2.json().error.code, 'invalid_idempotency_key');
     });
 
     it('generic hmac: without its headers, falls back to the payload type and id', async () => {
       const id = `p_${uid()}`;
       const d = await signedDelivery('hmac', { type: 'order.refunded', id });
-      const res = await postSource(service, 'hmac', d);
+      const res = await postSource(suite.service, 'hmac', d);
       assert.equal(res.statusCode, 202);
       const job = await newestJob();
       assert.equal(job.type, 'order.refunded');
@@ -304,33 +297,15 @@ describe('POST /webhooks/:source', () => {
   });
 
   it('decides 413 from Content-Length before reading the body', async () => {
-    const address = service.app.server.address();
-    assert.ok(address && typeof address === 'object');
-    const reply = await new Promise<string>((resolve, reject) => {
-      const socket = connect(address.port, '127.0.0.1');
-      let data = '';
-      socket.setTimeout(5_000, () => {
-        socket.destroy();
-        reject(new Error(`no answer; got ${JSON.stringify(data)}`));
-      });
-      socket.on('data', (chunk) => {
-        data += chunk.toString();
-        if (data.includes('\r\n\r\n') && data.includes('}}')) {
-          socket.destroy();
-          resolve(data);
-        }
-      });
-      socket.on('error', reject);
-      socket.write(
-        `POST /webhooks/github HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${10 * 1024 * 1024}\r\n\r\n`,
-      );
-    });
+    const reply = await replyToOversizedAnnouncement(suite.service.app, '/webhooks/github');
     assert.match(reply, /^HTTP\/1\.1 413 /);
     assert.match(reply, /"code":"payload_too_large"/);
   });
 });
 
 describe('sources end to end', () => {
+  const env = () => ({ ...sourcesEnv(), SOURCES_FILE: writeSourcesFile() });
+
   it('runs the handler registered for (source, event type), with the job naming its source', async () => {
     const seen: { source: string; type: string }[] = [];
     const registry = new HandlerRegistry(async () => undefined).on(
@@ -340,52 +315,32 @@ describe('sources end to end', () => {
       },
       'github',
     );
-    const config = testConfig({ ...sourcesEnv(), SOURCES_FILE: writeSourcesFile() });
-    const service = await startedService(config, { handlers: registry });
-    const redis = redisClient();
-    try {
-      const res = await postSource(
-        service,
-        'github',
-        await signedDelivery('github', { type: 'push', id: uid() }),
-      );
-      assert.equal(res.statusCode, 202);
-      await waitFor(() => seen.length === 1, { what: 'the github push handler' });
-      assert.deepEqual(seen, [{ source: 'github', type: 'push' }]);
-    } finally {
-      await service.stop(2_000);
-      await dropQueue(redis, config.queueName);
-      redis.disconnect();
-    }
+    await withService(
+      env(),
+      async (service) => {
+        const delivery = await signedDelivery('github', { type: 'push', id: uid() });
+        assert.equal((await postSource(service, 'github', delivery)).statusCode, 202);
+        await waitFor(() => seen.length === 1, { what: 'the github push handler' });
+        assert.deepEqual(seen, [{ source: 'github', type: 'push' }]);
+      },
+      { handlers: registry },
+    );
   });
 
   it('UNSIGNED_WEBHOOKS=false leaves only verified sources', async () => {
-    const config = testConfig({
-      ...sourcesEnv(),
-      SOURCES_FILE: writeSourcesFile(),
-      WORKER_COUNT: '0',
-      UNSIGNED_WEBHOOKS: 'false',
-    });
-    const service = await startedService(config);
-    const redis = redisClient();
-    try {
-      const unsigned = await service.app.inject({
-        method: 'POST',
-        url: '/webhooks',
-        headers: { 'content-type': 'application/json' },
-        payload: '{"type":"a.b"}',
-      });
-      assert.equal(unsigned.statusCode, 404);
-      const signed = await postSource(
-        service,
-        'stripe',
-        await signedDelivery('stripe', { type: 'a.b', id: uid() }),
-      );
-      assert.equal(signed.statusCode, 202);
-    } finally {
-      await service.stop(2_000);
-      await dropQueue(redis, config.queueName);
-      redis.disconnect();
-    }
+    await withService(
+      { ...env(), WORKER_COUNT: '0', UNSIGNED_WEBHOOKS: 'false' },
+      async (service) => {
+        const unsigned = await service.app.inject({
+          method: 'POST',
+          url: '/webhooks',
+          headers: { 'content-type': 'application/json' },
+          payload: '{"type":"a.b"}',
+        });
+        assert.equal(unsigned.statusCode, 404);
+        const delivery = await signedDelivery('stripe', { type: 'a.b', id: uid() });
+        assert.equal((await postSource(service, 'stripe', delivery)).statusCode, 202);
+      },
+    );
   });
 });

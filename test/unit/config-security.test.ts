@@ -5,20 +5,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { inspect } from 'node:util';
-import { ConfigError, loadConfig, redactedConfig } from '../../src/config/config.js';
+import { loadConfig, redactedConfig } from '../../src/config/config.js';
 import { Secret } from '../../src/config/secret.js';
+import { problemsOf } from '../helpers/config.js';
 import { captureLogs } from '../helpers/logs.js';
 import { SECRETS, sourcesEnv, TEST_SOURCES, writeSourcesFile } from '../helpers/sources.js';
-
-function problemsOf(env: Record<string, string>): string[] {
-  try {
-    loadConfig(env);
-  } catch (err) {
-    assert.ok(err instanceof ConfigError);
-    return err.problems;
-  }
-  assert.fail('expected a ConfigError');
-}
 
 const ADMIN_TOKEN = 'ADMINtokenVALUE-0123456789abcdef';
 
