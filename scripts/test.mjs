@@ -1,6 +1,6 @@
 // Runs the test suites with node's own test runner (TypeScript through tsx).
 //   node scripts/test.mjs            every suite
-//   node scripts/test.mjs unit       only the named suites (unit, integration, faults, …)
+//   node scripts/test.mjs unit       only the named suites (unit, integration, faults, fuzz, …)
 // The summary at the end ("# pass N" / "# fail N") is what CI reads.
 // When no Redis answers at REDIS_ADDR (default 127.0.0.1:6379), a redis-server of the
 // run's own is started on a free port (the binary must be on PATH) and stopped at the end.
@@ -10,7 +10,7 @@ import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-const ALL = ['unit', 'integration', 'conformance', 'faults'];
+const ALL = ['unit', 'integration', 'conformance', 'faults', 'fuzz'];
 const wanted = process.argv.slice(2).length > 0 ? process.argv.slice(2) : ALL;
 
 function testFiles(dir) {

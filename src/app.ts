@@ -13,9 +13,13 @@ import { HandlerRegistry } from './handlers/registry.js';
 import { buildHttpServer } from './http/server.js';
 import { BacklogMonitor } from './ingest/backlog.js';
 import { Ingestor } from './ingest/ingestor.js';
+import { MemoryRateLimiter, type RateLimiter, RateLimits } from './ingest/rate-limit.js';
 import { createLogger } from './logger.js';
 import { Metrics } from './metrics.js';
+import { SourceRegistry } from './sources/registry.js';
 import { createStore, storeStartupMessage } from './store/from-config.js';
+import { RedisRateLimiter } from './store/redis/rate-limiter.js';
+import { RedisStore } from './store/redis/redis-store.js';
 import type { Store } from './store/store.js';
 import { fullJitterBackoff } from './worker/backoff.js';
 import { describeError } from './worker/errors.js';
@@ -55,6 +59,16 @@ function toRegistry(handlers: ServiceOptions['handlers']): HandlerRegistry {
   return registry;
 }
 
+/**
+ * Rate-limit counters live where the queue lives: in Redis they hold across every
+ * instance; with any other store (one process) they are kept in memory.
+ */
+function rateLimiterFor(store: Store): RateLimiter {
+  return store instanceof RedisStore
+    ? new RedisRateLimiter(store.client, store.keys)
+    : new MemoryRateLimiter();
+}
+
 /** Time kept back from the shutdown budget for handing jobs back and closing connections. */
 const SHUTDOWN_RESERVE_MS = 1_500;
 
@@ -89,6 +103,12 @@ export function createService(opts: ServiceOptions): Service {
     backoff: fullJitterBackoff(config.retryBaseDelayMs, config.retryMaxDelayMs),
     reclaimIdleMs: config.reclaimIdleMs,
   });
+  const sources = new SourceRegistry(config.sources);
+  const limits = new RateLimits(
+    rateLimiterFor(store),
+    config.rateLimit,
+    log.child({ component: 'limits' }),
+  );
   const app = buildHttpServer({
     config,
     log,
@@ -97,6 +117,8 @@ export function createService(opts: ServiceOptions): Service {
     pool,
     metrics,
     storeKind: store.kind,
+    sources,
+    limits,
   });
 
   let stopping: Promise<void> | undefined;
@@ -139,6 +161,10 @@ export function createService(opts: ServiceOptions): Service {
         consumer,
         workers: config.workerCount,
         ingest: config.httpIngest,
+        sources: sources.names,
+        unsigned_webhooks: config.httpIngest && config.unsignedWebhooks,
+        admin: config.adminToken !== undefined,
+        cors_origins: config.corsOrigins.length,
       },
       `webhook-processor listening on ${address}, queue in ${store.kind} (${store.location})`,
     );

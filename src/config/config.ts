@@ -5,8 +5,13 @@
  * cleanly or start-up stops with a message that names it and says what it accepts;
  * an invalid value never falls back to the default silently.
  */
+import { accessSync, constants } from 'node:fs';
 import { resolve } from 'node:path';
+import { describeSource } from '../sources/definition.js';
 import { formatDuration, parseDuration } from './duration.js';
+import { readSecurity, type SecurityConfig } from './security.js';
+
+export type { RateLimitConfig } from './security.js';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
@@ -17,6 +22,8 @@ export interface RedisConfig {
   password: string | undefined;
   db: number;
   tls: boolean;
+  /** PEM files for TLS (REDIS_TLS_CA, REDIS_TLS_CERT, REDIS_TLS_KEY); only with rediss://. */
+  tlsFiles: { ca?: string; cert?: string; key?: string };
   /** Where the settings came from, for the start-up line (never includes the password). */
   display: string;
   commandTimeoutMs: number;
@@ -32,7 +39,7 @@ export interface SqliteConfig {
   commitWindowMs: number;
 }
 
-export interface Config {
+export interface Config extends SecurityConfig {
   /** The queue store: STORE, else Redis when REDIS_URL or REDIS_ADDR is set, else SQLite. */
   store: StoreKind;
   /** Why `store` was chosen, for the start-up line. */
@@ -94,7 +101,7 @@ const BYTE_UNITS: Record<string, number> = {
 };
 
 /** Collects problems instead of throwing at the first, so one start-up shows them all. */
-class Reader {
+export class Reader {
   readonly problems: string[] = [];
   constructor(private readonly env: Env) {}
 
@@ -169,6 +176,34 @@ class Reader {
   }
 }
 
+/** REDIS_TLS_CA/CERT/KEY: readable files, cert and key together, and only over rediss://. */
+function readTlsFiles(r: Reader, tls: boolean): RedisConfig['tlsFiles'] {
+  const files: RedisConfig['tlsFiles'] = {};
+  for (const [field, name] of [
+    ['ca', 'REDIS_TLS_CA'],
+    ['cert', 'REDIS_TLS_CERT'],
+    ['key', 'REDIS_TLS_KEY'],
+  ] as const) {
+    const path = r.raw(name);
+    if (path === undefined) continue;
+    try {
+      accessSync(path, constants.R_OK);
+      files[field] = path;
+    } catch (err) {
+      r.problems.push(
+        `${name}=${path}: cannot read the file (${(err as NodeJS.ErrnoException).code})`,
+      );
+    }
+  }
+  if (Object.keys(files).length > 0 && !tls) {
+    r.problems.push('REDIS_TLS_CA/REDIS_TLS_CERT/REDIS_TLS_KEY need REDIS_URL=rediss://… (TLS)');
+  }
+  if ((r.raw('REDIS_TLS_CERT') === undefined) !== (r.raw('REDIS_TLS_KEY') === undefined)) {
+    r.problems.push('REDIS_TLS_CERT and REDIS_TLS_KEY (a client certificate) must be set together');
+  }
+  return files;
+}
+
 function readRedis(r: Reader): RedisConfig {
   const commandTimeoutMs = r.duration('REDIS_COMMAND_TIMEOUT', 2_000);
   const connectTimeoutMs = r.duration('REDIS_CONNECT_TIMEOUT', 5_000);
@@ -200,6 +235,7 @@ function readRedis(r: Reader): RedisConfig {
         password: u.password ? decodeURIComponent(u.password) : undefined,
         db: Number.isSafeInteger(db) ? db : 0,
         tls,
+        tlsFiles: readTlsFiles(r, tls),
         display: `${u.protocol}//${host}:${port}/${db}`,
         commandTimeoutMs,
         connectTimeoutMs,
@@ -225,6 +261,7 @@ function readRedis(r: Reader): RedisConfig {
     password: r.raw('REDIS_PASSWORD'),
     db,
     tls: false,
+    tlsFiles: readTlsFiles(r, false),
     display: `redis://${addr}/${db}`,
     commandTimeoutMs,
     connectTimeoutMs,
@@ -295,6 +332,7 @@ export function loadConfig(env: Env): Config {
     backlogSampleIntervalMs: r.duration('BACKLOG_SAMPLE_INTERVAL', 250),
     ingestMaxInflight: r.int('INGEST_MAX_INFLIGHT', 1024, 1),
     httpIngest: r.bool('HTTP_INGEST', true),
+    ...readSecurity(r, env),
   };
   if (r.problems.length > 0) throw new ConfigError(r.problems);
   return config;
@@ -302,10 +340,12 @@ export function loadConfig(env: Env): Config {
 
 /** The configuration as it is safe to print: secrets replaced. */
 export function redactedConfig(config: Config): Record<string, unknown> {
-  const { redis, ...rest } = config;
+  const { redis, sources, adminToken, ...rest } = config;
   const { password, username, ...redisRest } = redis;
   return {
     ...rest,
     redis: { ...redisRest, username, password: password === undefined ? undefined : '[redacted]' },
+    sources: sources.map(describeSource),
+    adminToken: adminToken === undefined ? undefined : '[redacted]',
   };
 }

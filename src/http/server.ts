@@ -2,16 +2,21 @@
  * The Fastify server: body parsing, error rendering and routes, with nothing on
  * the hot path that logs per request.
  */
+import cors from '@fastify/cors';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
 import type { BacklogMonitor } from '../ingest/backlog.js';
 import type { Ingestor } from '../ingest/ingestor.js';
+import type { RateLimits } from '../ingest/rate-limit.js';
 import type { Metrics } from '../metrics.js';
+import type { SourceRegistry } from '../sources/registry.js';
 import type { WorkerPool } from '../worker/pool.js';
 import { installErrorHandling } from './error-handler.js';
 import { installJsonBody } from './json-body.js';
+import { adminRoutes } from './routes/admin.js';
 import { healthRoutes } from './routes/health.js';
+import { sourceWebhookRoutes } from './routes/source-webhooks.js';
 import { webhookRoutes } from './routes/webhooks.js';
 
 export interface HttpDeps {
@@ -22,10 +27,19 @@ export interface HttpDeps {
   pool: WorkerPool;
   metrics: Metrics;
   storeKind: string;
+  sources: SourceRegistry;
+  limits: RateLimits;
 }
 
 const isWebhookRoute = (url: string) =>
   url === '/webhooks' || url.startsWith('/webhooks/') || url.startsWith('/webhooks?');
+
+/** Fastify's `trustProxy`; a hop count becomes the function Fastify's types ask for. */
+function trustProxyOption(
+  value: Config['trustProxy'],
+): boolean | string[] | ((address: string, hop: number) => boolean) {
+  return typeof value === 'number' ? (_address, hop) => hop < value : value;
+}
 
 export function buildHttpServer(deps: HttpDeps): FastifyInstance {
   const app = Fastify({
@@ -39,14 +53,25 @@ export function buildHttpServer(deps: HttpDeps): FastifyInstance {
     // Bound slow clients: a request must arrive in full within this time.
     requestTimeout: 30_000,
     keepAliveTimeout: 5_000,
+    // The client IP (rate limits) comes from X-Forwarded-For only through trusted proxies.
+    trustProxy: trustProxyOption(deps.config.trustProxy),
   });
   installJsonBody(app);
   installErrorHandling(app, deps.metrics, isWebhookRoute);
   app.addHook('onRequest', async (_request, reply) => {
     if (deps.ingestor.isStopping) reply.header('connection', 'close');
   });
-  if (deps.config.httpIngest)
-    webhookRoutes(app, { ingestor: deps.ingestor, metrics: deps.metrics });
+  // Webhooks are server-to-server: no CORS unless origins are listed explicitly.
+  if (deps.config.corsOrigins.length > 0) {
+    void app.register(cors, { origin: deps.config.corsOrigins });
+  }
+  if (deps.config.httpIngest) {
+    const ingest = { ingestor: deps.ingestor, metrics: deps.metrics, limits: deps.limits };
+    if (deps.config.unsignedWebhooks) webhookRoutes(app, ingest);
+    sourceWebhookRoutes(app, { ...ingest, sources: deps.sources });
+  }
+  if (deps.config.adminToken)
+    adminRoutes(app, { token: deps.config.adminToken, config: deps.config });
   healthRoutes(app, {
     backlog: deps.backlog,
     pool: deps.pool,

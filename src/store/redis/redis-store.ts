@@ -25,7 +25,12 @@ import {
   type Store,
   StoreUnavailableError,
 } from '../store.js';
-import { blockingConnection, commandConnection, connect } from './connection.js';
+import {
+  blockingConnection,
+  commandConnection,
+  connect,
+  withConnectionCause,
+} from './connection.js';
 import { type QueueKeys, queueKeys } from './keys.js';
 import { QueueScripts } from './scripts.js';
 import { checkServer, factsFromInfo, parseInfo } from './server-checks.js';
@@ -81,6 +86,10 @@ export class RedisStore implements Store {
   }
 
   async init(): Promise<void> {
+    await withConnectionCause(this.cmd, () => this.checkAndPrepare());
+  }
+
+  private async checkAndPrepare(): Promise<void> {
     await connect(this.cmd);
     const info = parseInfo((await this.cmd.info()) as string);
     let save: string | undefined;

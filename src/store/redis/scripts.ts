@@ -19,6 +19,7 @@ const DEFINITIONS = {
   reclaim: 'reclaim-2.lua',
   release: 'release-1.lua',
   pruneConsumers: 'prune-consumers-1.lua',
+  rateLimit: 'rate-limit-1.lua',
 } as const;
 
 type ScriptName = keyof typeof DEFINITIONS;
@@ -140,5 +141,9 @@ export class QueueScripts {
 
   release(stream: string, group: string, ids: readonly string[]) {
     return this.calls.release(stream, group, ...ids) as Promise<number>;
+  }
+
+  rateLimit(counter: string, windowMs: number) {
+    return this.calls.rateLimit(counter, windowMs) as Promise<[number, number]>;
   }
 }
