@@ -13,8 +13,12 @@ import { HandlerRegistry } from './handlers/registry.js';
 import { buildHttpServer } from './http/server.js';
 import { BacklogMonitor } from './ingest/backlog.js';
 import { Ingestor } from './ingest/ingestor.js';
+import { MemoryRateLimiter, type RateLimiter, RateLimits } from './ingest/rate-limit.js';
 import { createLogger } from './logger.js';
 import { Metrics } from './metrics.js';
+import { SourceRegistry } from './sources/registry.js';
+import { createStore, storeStartupMessage } from './store/from-config.js';
+import { RedisRateLimiter } from './store/redis/rate-limiter.js';
 import { RedisStore } from './store/redis/redis-store.js';
 import type { Store } from './store/store.js';
 import { fullJitterBackoff } from './worker/backoff.js';
@@ -55,6 +59,16 @@ function toRegistry(handlers: ServiceOptions['handlers']): HandlerRegistry {
   return registry;
 }
 
+/**
+ * Rate-limit counters live where the queue lives: in Redis they hold across every
+ * instance; with any other store (one process) they are kept in memory.
+ */
+function rateLimiterFor(store: Store): RateLimiter {
+  return store instanceof RedisStore
+    ? new RedisRateLimiter(store.client, store.keys)
+    : new MemoryRateLimiter();
+}
+
 /** Time kept back from the shutdown budget for handing jobs back and closing connections. */
 const SHUTDOWN_RESERVE_MS = 1_500;
 
@@ -66,14 +80,7 @@ export function createService(opts: ServiceOptions): Service {
   const metrics = new Metrics(registry.knownTypes(), {
     processMetrics: opts.processMetrics ?? true,
   });
-  const store =
-    opts.store ??
-    new RedisStore({
-      redis: config.redis,
-      queueName: config.queueName,
-      consumer,
-      log: log.child({ component: 'store' }),
-    });
+  const store = opts.store ?? createStore(config, consumer, log);
   const backlog = new BacklogMonitor(
     store,
     metrics,
@@ -97,6 +104,12 @@ export function createService(opts: ServiceOptions): Service {
     reclaimIdleMs: config.reclaimIdleMs,
     yieldToIngest: config.httpIngest,
   });
+  const sources = new SourceRegistry(config.sources);
+  const limits = new RateLimits(
+    rateLimiterFor(store),
+    config.rateLimit,
+    log.child({ component: 'limits' }),
+  );
   const app = buildHttpServer({
     config,
     log,
@@ -105,6 +118,8 @@ export function createService(opts: ServiceOptions): Service {
     pool,
     metrics,
     storeKind: store.kind,
+    sources,
+    limits,
   });
 
   let stopping: Promise<void> | undefined;
@@ -112,19 +127,18 @@ export function createService(opts: ServiceOptions): Service {
   async function stop(timeoutMs = config.shutdownTimeoutMs): Promise<void> {
     stopping ??= (async () => {
       const deadline = Date.now() + timeoutMs;
+      // From here every POST /webhooks gets 503 shutting_down and /health says unhealthy,
+      // so load balancers and senders see the stop while running jobs finish.
       ingestor.stop();
-      // Stop listening and let in-flight ingest writes finish (they are short: the
-      // store call has its own timeout), but never past the budget.
+      const grace = Math.max(0, deadline - Date.now() - SHUTDOWN_RESERVE_MS);
+      const { finished, released } = await pool.stop(grace);
+      // Then close the listener; in-flight requests are short (the store call has its own timeout).
       await Promise.race([
         app
           .close()
           .catch((err: unknown) => log.warn({ err: describeError(err) }, 'http close failed')),
-        new Promise((r) =>
-          setTimeout(r, Math.max(0, deadline - Date.now() - SHUTDOWN_RESERVE_MS)).unref(),
-        ),
+        new Promise((r) => setTimeout(r, Math.max(0, deadline - Date.now() - 500)).unref()),
       ]);
-      const grace = Math.max(0, deadline - Date.now() - SHUTDOWN_RESERVE_MS);
-      const { finished, released } = await pool.stop(grace);
       backlog.stop();
       await store
         .close()
@@ -136,6 +150,7 @@ export function createService(opts: ServiceOptions): Service {
 
   async function start(): Promise<string> {
     await store.init();
+    log.info({ store: store.kind, location: store.location }, storeStartupMessage(config, store));
     await backlog.start();
     pool.start();
     const address = await app.listen({ port: config.port, host: config.host });
@@ -147,6 +162,10 @@ export function createService(opts: ServiceOptions): Service {
         consumer,
         workers: config.workerCount,
         ingest: config.httpIngest,
+        sources: sources.names,
+        unsigned_webhooks: config.httpIngest && config.unsignedWebhooks,
+        admin: config.adminToken !== undefined,
+        cors_origins: config.corsOrigins.length,
       },
       `webhook-processor listening on ${address}, queue in ${store.kind} (${store.location})`,
     );

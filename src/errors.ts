@@ -20,12 +20,21 @@ export const ERRORS = {
   },
   bad_request: { status: 400, message: 'The request is malformed.' },
   unauthorized: { status: 401, message: 'Missing or invalid credentials.' },
+  // One code and one message for every way a signature can fail: the response must
+  // not tell a forger which part was wrong (the debug log records that).
+  invalid_signature: { status: 401, message: 'The webhook signature could not be verified.' },
   not_found: { status: 404, message: 'No such route.' },
+  unknown_source: { status: 404, message: 'No webhook source of that name is configured.' },
   method_not_allowed: { status: 405, message: 'Method not allowed on this route.' },
   payload_too_large: { status: 413, message: 'The request body exceeds the size limit.' },
   unsupported_media_type: {
     status: 415,
     message: 'Content-Type must be application/json.',
+  },
+  rate_limited: {
+    status: 429,
+    message: 'Too many requests; retry after the time in Retry-After.',
+    retryAfterSeconds: 1,
   },
   queue_full: {
     status: 503,
@@ -59,20 +68,22 @@ export type ErrorCode = keyof typeof ERRORS;
 export class ApiError extends Error {
   readonly statusCode: number;
   readonly retryAfterSeconds: number | undefined;
+  /** `retryAfterSeconds` overrides the catalogue's value (e.g. the rest of a rate-limit window). */
   constructor(
     readonly code: ErrorCode,
     message?: string,
+    retryAfterSeconds?: number,
   ) {
     const entry: { status: number; message: string; retryAfterSeconds?: number } = ERRORS[code];
     super(message ?? entry.message);
     this.name = 'ApiError';
     this.statusCode = entry.status;
-    this.retryAfterSeconds = entry.retryAfterSeconds;
+    this.retryAfterSeconds = retryAfterSeconds ?? entry.retryAfterSeconds;
   }
 }
 
-export function apiError(code: ErrorCode, message?: string): ApiError {
-  return new ApiError(code, message);
+export function apiError(code: ErrorCode, message?: string, retryAfterSeconds?: number): ApiError {
+  return new ApiError(code, message, retryAfterSeconds);
 }
 
 /** The JSON body every error response carries. */

@@ -104,6 +104,13 @@ export class Metrics {
     help: 'Handlers that timed out but have not returned yet (they ignore their AbortSignal).',
     registers: [this.registry],
   });
+  readonly signatureFailures = new Counter({
+    name: 'webhook_signature_failures_total',
+    help: 'Requests to a configured source whose signature did not verify, by source.',
+    // Only configured source names reach this label: an unknown source is a 404 first.
+    labelNames: ['source'] as const,
+    registers: [this.registry],
+  });
   readonly ingestInflight = new Gauge({
     name: 'webhook_ingest_inflight',
     help: 'Ingest writes this instance is waiting on.',

@@ -5,7 +5,13 @@
  * cleanly or start-up stops with a message that names it and says what it accepts;
  * an invalid value never falls back to the default silently.
  */
+import { accessSync, constants } from 'node:fs';
+import { resolve } from 'node:path';
+import { describeSource } from '../sources/definition.js';
 import { formatDuration, parseDuration } from './duration.js';
+import { readSecurity, type SecurityConfig } from './security.js';
+
+export type { RateLimitConfig } from './security.js';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
@@ -16,13 +22,29 @@ export interface RedisConfig {
   password: string | undefined;
   db: number;
   tls: boolean;
+  /** PEM files for TLS (REDIS_TLS_CA, REDIS_TLS_CERT, REDIS_TLS_KEY); only with rediss://. */
+  tlsFiles: { ca?: string; cert?: string; key?: string };
   /** Where the settings came from, for the start-up line (never includes the password). */
   display: string;
   commandTimeoutMs: number;
   connectTimeoutMs: number;
 }
 
-export interface Config {
+export type StoreKind = 'redis' | 'sqlite';
+
+export interface SqliteConfig {
+  /** Absolute directory that holds the database file (DATA_DIR). */
+  dataDir: string;
+  /** How long ingest writes gather before one fsynced commit; 0 = one event-loop turn. */
+  commitWindowMs: number;
+}
+
+export interface Config extends SecurityConfig {
+  /** The queue store: STORE, else Redis when REDIS_URL or REDIS_ADDR is set, else SQLite. */
+  store: StoreKind;
+  /** Why `store` was chosen, for the start-up line. */
+  storeChosenBy: 'STORE' | 'REDIS_URL' | 'REDIS_ADDR' | 'default';
+  sqlite: SqliteConfig;
   port: number;
   host: string;
   /** Jobs run at once by this instance. 0 = ingest-only instance. */
@@ -79,7 +101,7 @@ const BYTE_UNITS: Record<string, number> = {
 };
 
 /** Collects problems instead of throwing at the first, so one start-up shows them all. */
-class Reader {
+export class Reader {
   readonly problems: string[] = [];
   constructor(private readonly env: Env) {}
 
@@ -154,6 +176,34 @@ class Reader {
   }
 }
 
+/** REDIS_TLS_CA/CERT/KEY: readable files, cert and key together, and only over rediss://. */
+function readTlsFiles(r: Reader, tls: boolean): RedisConfig['tlsFiles'] {
+  const files: RedisConfig['tlsFiles'] = {};
+  for (const [field, name] of [
+    ['ca', 'REDIS_TLS_CA'],
+    ['cert', 'REDIS_TLS_CERT'],
+    ['key', 'REDIS_TLS_KEY'],
+  ] as const) {
+    const path = r.raw(name);
+    if (path === undefined) continue;
+    try {
+      accessSync(path, constants.R_OK);
+      files[field] = path;
+    } catch (err) {
+      r.problems.push(
+        `${name}=${path}: cannot read the file (${(err as NodeJS.ErrnoException).code})`,
+      );
+    }
+  }
+  if (Object.keys(files).length > 0 && !tls) {
+    r.problems.push('REDIS_TLS_CA/REDIS_TLS_CERT/REDIS_TLS_KEY need REDIS_URL=rediss://… (TLS)');
+  }
+  if ((r.raw('REDIS_TLS_CERT') === undefined) !== (r.raw('REDIS_TLS_KEY') === undefined)) {
+    r.problems.push('REDIS_TLS_CERT and REDIS_TLS_KEY (a client certificate) must be set together');
+  }
+  return files;
+}
+
 function readRedis(r: Reader): RedisConfig {
   const commandTimeoutMs = r.duration('REDIS_COMMAND_TIMEOUT', 2_000);
   const connectTimeoutMs = r.duration('REDIS_CONNECT_TIMEOUT', 5_000);
@@ -185,6 +235,7 @@ function readRedis(r: Reader): RedisConfig {
         password: u.password ? decodeURIComponent(u.password) : undefined,
         db: Number.isSafeInteger(db) ? db : 0,
         tls,
+        tlsFiles: readTlsFiles(r, tls),
         display: `${u.protocol}//${host}:${port}/${db}`,
         commandTimeoutMs,
         connectTimeoutMs,
@@ -210,10 +261,33 @@ function readRedis(r: Reader): RedisConfig {
     password: r.raw('REDIS_PASSWORD'),
     db,
     tls: false,
+    tlsFiles: readTlsFiles(r, false),
     display: `redis://${addr}/${db}`,
     commandTimeoutMs,
     connectTimeoutMs,
   };
+}
+
+const STORE_KINDS: readonly StoreKind[] = ['redis', 'sqlite'];
+/** A commit window past this adds latency to every 202 and gains nothing. */
+const MAX_COMMIT_WINDOW_MS = 1_000;
+
+function readStore(r: Reader): Pick<Config, 'store' | 'storeChosenBy' | 'sqlite'> {
+  const commitWindowMs = r.duration('SQLITE_COMMIT_WINDOW', 2, { allowZero: true });
+  if (commitWindowMs > MAX_COMMIT_WINDOW_MS) {
+    r.problems.push(
+      `SQLITE_COMMIT_WINDOW (${formatDuration(commitWindowMs)}) must be at most ${formatDuration(MAX_COMMIT_WINDOW_MS)}`,
+    );
+  }
+  const sqlite = { dataDir: resolve(r.raw('DATA_DIR') ?? './data'), commitWindowMs };
+  if (r.raw('STORE') !== undefined) {
+    return { store: r.oneOf('STORE', 'sqlite', STORE_KINDS), storeChosenBy: 'STORE', sqlite };
+  }
+  if (r.raw('REDIS_URL') !== undefined)
+    return { store: 'redis', storeChosenBy: 'REDIS_URL', sqlite };
+  if (r.raw('REDIS_ADDR') !== undefined)
+    return { store: 'redis', storeChosenBy: 'REDIS_ADDR', sqlite };
+  return { store: 'sqlite', storeChosenBy: 'default', sqlite };
 }
 
 /** Reads and validates the whole configuration. Throws ConfigError listing every problem. */
@@ -234,6 +308,7 @@ export function loadConfig(env: Env): Config {
     );
   }
   const config: Config = {
+    ...readStore(r),
     port: r.int('PORT', 8080, 0, 65535),
     host: r.raw('HOST') ?? '0.0.0.0',
     workerCount: r.int('WORKER_COUNT', 10, 0, 10_000),
@@ -257,6 +332,7 @@ export function loadConfig(env: Env): Config {
     backlogSampleIntervalMs: r.duration('BACKLOG_SAMPLE_INTERVAL', 250),
     ingestMaxInflight: r.int('INGEST_MAX_INFLIGHT', 1024, 1),
     httpIngest: r.bool('HTTP_INGEST', true),
+    ...readSecurity(r, env),
   };
   if (config.workerCount === 0 && !config.httpIngest) {
     r.problems.push(
@@ -269,10 +345,12 @@ export function loadConfig(env: Env): Config {
 
 /** The configuration as it is safe to print: secrets replaced. */
 export function redactedConfig(config: Config): Record<string, unknown> {
-  const { redis, ...rest } = config;
+  const { redis, sources, adminToken, ...rest } = config;
   const { password, username, ...redisRest } = redis;
   return {
     ...rest,
     redis: { ...redisRest, username, password: password === undefined ? undefined : '[redacted]' },
+    sources: sources.map(describeSource),
+    adminToken: adminToken === undefined ? undefined : '[redacted]',
   };
 }

@@ -3,18 +3,23 @@
  * the hot path that logs per request. Refusals under load are answered at the
  * server's edge, before Fastify (see edge-shedding.ts).
  */
+import cors from '@fastify/cors';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
 import type { BacklogMonitor } from '../ingest/backlog.js';
 import type { Ingestor } from '../ingest/ingestor.js';
+import type { RateLimits } from '../ingest/rate-limit.js';
 import type { Metrics } from '../metrics.js';
+import type { SourceRegistry } from '../sources/registry.js';
 import type { WorkerPool } from '../worker/pool.js';
 import { sheddingServerFactory } from './edge-shedding.js';
 import { installErrorHandling } from './error-handler.js';
 import { installJsonBody } from './json-body.js';
 import { lazyChildLoggerFactory } from './request-logger.js';
+import { adminRoutes } from './routes/admin.js';
 import { healthRoutes } from './routes/health.js';
+import { sourceWebhookRoutes } from './routes/source-webhooks.js';
 import { webhookRoutes } from './routes/webhooks.js';
 
 export interface HttpDeps {
@@ -25,6 +30,8 @@ export interface HttpDeps {
   pool: WorkerPool;
   metrics: Metrics;
   storeKind: string;
+  sources: SourceRegistry;
+  limits: RateLimits;
 }
 
 const isWebhookRoute = (url: string) =>
@@ -33,6 +40,30 @@ const isWebhookRoute = (url: string) =>
 /** Bound slow clients (a request must arrive in full within this), and idle keep-alives. */
 const TIMEOUTS = { requestTimeout: 30_000, keepAliveTimeout: 5_000 };
 
+/**
+ * The paths the shedding edge may refuse: `POST /webhooks` when it is served, and
+ * `POST /webhooks/:source` for a configured source (an unknown one stays a 404).
+ */
+function ingestPaths(config: Config, sources: SourceRegistry): (url: string) => boolean {
+  return (url) => {
+    const path = url.split('?', 1)[0] as string;
+    if (path === '/webhooks') return config.unsignedWebhooks;
+    if (!path.startsWith('/webhooks/')) return false;
+    try {
+      return sources.get(decodeURIComponent(path.slice('/webhooks/'.length))) !== undefined;
+    } catch {
+      return false; // Malformed escapes: Fastify answers those.
+    }
+  };
+}
+
+/** Fastify's `trustProxy`; a hop count becomes the function Fastify's types ask for. */
+function trustProxyOption(
+  value: Config['trustProxy'],
+): boolean | string[] | ((address: string, hop: number) => boolean) {
+  return typeof value === 'number' ? (_address, hop) => hop < value : value;
+}
+
 export function buildHttpServer(deps: HttpDeps): FastifyInstance {
   const { ingestor, metrics } = deps;
   const app = Fastify({
@@ -40,7 +71,7 @@ export function buildHttpServer(deps: HttpDeps): FastifyInstance {
       ? {
           serverFactory: sheddingServerFactory(
             {
-              isIngestPath: isWebhookRoute,
+              isIngestPath: ingestPaths(deps.config, deps.sources),
               refusal: () => ingestor.refusal(),
               counted: (code) => metrics.countRejected(code),
             },
@@ -57,6 +88,8 @@ export function buildHttpServer(deps: HttpDeps): FastifyInstance {
     return503OnClosing: false,
     forceCloseConnections: 'idle',
     ...TIMEOUTS,
+    // The client IP (rate limits) comes from X-Forwarded-For only through trusted proxies.
+    trustProxy: trustProxyOption(deps.config.trustProxy),
   });
   installJsonBody(app);
   installErrorHandling(app, deps.metrics, isWebhookRoute);
@@ -64,8 +97,17 @@ export function buildHttpServer(deps: HttpDeps): FastifyInstance {
     if (deps.ingestor.isStopping) reply.header('connection', 'close');
     done();
   });
-  if (deps.config.httpIngest)
-    webhookRoutes(app, { ingestor: deps.ingestor, metrics: deps.metrics });
+  // Webhooks are server-to-server: no CORS unless origins are listed explicitly.
+  if (deps.config.corsOrigins.length > 0) {
+    void app.register(cors, { origin: deps.config.corsOrigins });
+  }
+  if (deps.config.httpIngest) {
+    const ingest = { ingestor: deps.ingestor, metrics: deps.metrics, limits: deps.limits };
+    if (deps.config.unsignedWebhooks) webhookRoutes(app, ingest);
+    sourceWebhookRoutes(app, { ...ingest, sources: deps.sources });
+  }
+  if (deps.config.adminToken)
+    adminRoutes(app, { token: deps.config.adminToken, config: deps.config });
   healthRoutes(app, {
     backlog: deps.backlog,
     ingestor: deps.ingestor,

@@ -5,6 +5,8 @@ import * as crypto from 'node:crypto';
 import { apiError } from '../errors.js';
 
 const EVENT_TYPE = /^[A-Za-z0-9._:-]{1,128}$/;
+/** Providers' own types may also contain `/` (Shopify topics such as `orders/create`). */
+const PROVIDER_EVENT_TYPE = /^[A-Za-z0-9._:/-]{1,128}$/;
 const IDEMPOTENCY_KEY = /^[\x21-\x7e](?:[\x20-\x7e]{0,253}[\x21-\x7e])?$/;
 
 export const GENERIC_EVENT_TYPE = 'generic';
@@ -53,6 +55,18 @@ export function idempotencyKeyOf(
   if (typeof id === 'string' && id !== '') return id;
   if (typeof id === 'number' && Number.isFinite(id)) return String(id);
   return undefined;
+}
+
+/** A verified provider's event type, checked like any other before it names a job. */
+export function providerEventType(value: string): string {
+  if (!PROVIDER_EVENT_TYPE.test(value)) throw apiError('invalid_event_type');
+  return value;
+}
+
+/** A verified provider's delivery id, held to the same rules as the Idempotency-Key header. */
+export function providerDeliveryId(value: string): string {
+  if (!IDEMPOTENCY_KEY.test(value)) throw apiError('invalid_idempotency_key');
+  return value;
 }
 
 /**

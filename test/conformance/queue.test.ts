@@ -4,35 +4,10 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import type { Delivery, JobRecord, Store } from '../../src/store/store.js';
+import type { Delivery, Store } from '../../src/store/store.js';
 import { waitFor } from '../helpers/wait.js';
+import { claimN, job, TTL } from './jobs.js';
 import { STORES, type StoreHarness } from './stores.js';
-
-function job(overrides: Partial<JobRecord> = {}): JobRecord {
-  return {
-    id: randomUUID(),
-    type: 'test.event',
-    source: 'default',
-    payload: JSON.stringify({ hello: 'world', n: Math.random() }),
-    receivedAt: Date.now(),
-    ...overrides,
-  };
-}
-
-const TTL = 60_000;
-
-/** Claims until `n` deliveries arrived (claims may return fewer than asked). */
-async function claimN(store: Store, n: number): Promise<Delivery[]> {
-  const got: Delivery[] = [];
-  await waitFor(
-    async () => {
-      got.push(...(await store.claim(n - got.length, 50)));
-      return got.length >= n;
-    },
-    { what: `${n} deliveries` },
-  );
-  return got;
-}
 
 for (const factory of STORES) {
   describe(`store conformance: ${factory.name}`, () => {

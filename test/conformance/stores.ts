@@ -2,13 +2,19 @@
  * The stores the conformance suite runs against. Each factory gives a fresh,
  * isolated queue; `open` may be called again for a second consumer of it.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import type { Store } from '../../src/store/store.js';
 import { dropQueue, redisClient } from '../helpers/redis.js';
-import { testConfig, testStore } from '../helpers/service.js';
+import { silentLog, testConfig, testStore } from '../helpers/service.js';
 
 export interface StoreHarness {
   /** A store on this queue with its own consumer name. */
   open(consumer: string): Promise<Store>;
+  /** Closes every store opened so far, as a stopping process would; the data stays. */
+  restart(): Promise<void>;
   /** Closes every store opened and removes the queue's data. */
   cleanup(): Promise<void>;
 }
@@ -18,26 +24,56 @@ export interface StoreFactory {
   harness(): StoreHarness;
 }
 
+/** A harness from how to make a store of the queue and how to remove the queue's data. */
+function harnessOf(make: (consumer: string) => Store, removeData: () => Promise<void>) {
+  const opened: Store[] = [];
+  const closeAll = () => Promise.all(opened.splice(0).map((s) => s.close()));
+  return {
+    async open(consumer: string) {
+      const store = make(consumer);
+      await store.init();
+      opened.push(store);
+      return store;
+    },
+    async restart() {
+      await closeAll();
+    },
+    async cleanup() {
+      await closeAll();
+      await removeData();
+    },
+  };
+}
+
 export const STORES: StoreFactory[] = [
+  {
+    name: 'sqlite',
+    harness() {
+      const dir = mkdtempSync(join(tmpdir(), 'wp-conformance-'));
+      return harnessOf(
+        (consumer) =>
+          new SqliteStore({
+            file: join(dir, 'queue.sqlite'),
+            consumer,
+            log: silentLog,
+            commitWindowMs: 2,
+          }),
+        async () => rmSync(dir, { recursive: true, force: true }),
+      );
+    },
+  },
   {
     name: 'redis',
     harness() {
       const config = testConfig();
-      const opened: Store[] = [];
-      return {
-        async open(consumer) {
-          const store = testStore(config, consumer);
-          await store.init();
-          opened.push(store);
-          return store;
-        },
-        async cleanup() {
-          await Promise.all(opened.map((s) => s.close()));
+      return harnessOf(
+        (consumer) => testStore(config, consumer),
+        async () => {
           const redis = redisClient();
           await dropQueue(redis, config.queueName);
           redis.disconnect();
         },
-      };
+      );
     },
   },
 ];

@@ -2,12 +2,12 @@
  * A redis-server of the test's own, on a free port, for tests that kill, restart
  * or reconfigure Redis. The shared Redis on 6379 is never touched.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
+import { Redis, type RedisOptions } from 'ioredis';
 import { waitFor } from './wait.js';
 
 export function freePort(): Promise<number> {
@@ -24,6 +24,36 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** PEM files for a TLS-only server: its certificate and key, and the CA that signs clients. */
+export interface RedisTlsFiles {
+  cert: string;
+  key: string;
+  ca: string;
+  /** `tls-auth-clients`: require a client certificate (default yes). */
+  authClients?: 'yes' | 'no' | 'optional';
+  /** The client certificate and key the readiness probe presents. */
+  probeCert: string;
+  probeKey: string;
+}
+
+export interface RedisServerOptions {
+  /** Serve TLS only, on `port` (the plain port is off). */
+  tls?: RedisTlsFiles;
+  /** How the readiness probe authenticates (for requirepass or ACL servers). */
+  probe?: Pick<RedisOptions, 'username' | 'password'>;
+}
+
+/** True when this redis-server build has TLS (it was built with BUILD_TLS). */
+export function redisTlsSupported(): boolean {
+  // A TLS build refuses this for want of a certificate; a build without TLS does
+  // not know the directive at all.
+  const r = spawnSync('redis-server', ['--port', '0', '--tls-port', '1', '--save', ''], {
+    encoding: 'utf8',
+    timeout: 10_000,
+  });
+  return /tls-cert-file|Failed to configure TLS/i.test(`${r.stdout}${r.stderr}`);
+}
+
 export class RedisServer {
   readonly dir: string;
   private proc: ChildProcess | undefined;
@@ -31,13 +61,14 @@ export class RedisServer {
   private constructor(
     readonly port: number,
     private readonly args: string[],
+    private readonly opts: RedisServerOptions,
   ) {
     this.dir = mkdtempSync(join(tmpdir(), 'wp-redis-'));
   }
 
   /** Starts a server; `args` are extra redis-server options (e.g. ['--appendonly', 'yes']). */
-  static async start(args: string[] = []): Promise<RedisServer> {
-    const server = new RedisServer(await freePort(), args);
+  static async start(args: string[] = [], opts: RedisServerOptions = {}): Promise<RedisServer> {
+    const server = new RedisServer(await freePort(), args, opts);
     await server.restart();
     return server;
   }
@@ -48,19 +79,26 @@ export class RedisServer {
 
   /** Starts (again) on the same port and data directory. */
   async restart(): Promise<void> {
+    const tls = this.opts.tls;
+    const listen = tls
+      ? [
+          '--port',
+          '0',
+          '--tls-port',
+          String(this.port),
+          '--tls-cert-file',
+          tls.cert,
+          '--tls-key-file',
+          tls.key,
+          '--tls-ca-cert-file',
+          tls.ca,
+          '--tls-auth-clients',
+          tls.authClients ?? 'yes',
+        ]
+      : ['--port', String(this.port)];
     const proc = spawn(
       'redis-server',
-      [
-        '--port',
-        String(this.port),
-        '--bind',
-        '127.0.0.1',
-        '--save',
-        '',
-        '--dir',
-        this.dir,
-        ...this.args,
-      ],
+      [...listen, '--bind', '127.0.0.1', '--save', '', '--dir', this.dir, ...this.args],
       { stdio: 'ignore' },
     );
     this.proc = proc;
@@ -73,6 +111,16 @@ export class RedisServer {
           lazyConnect: true,
           retryStrategy: () => null,
           maxRetriesPerRequest: 0,
+          ...this.opts.probe,
+          ...(tls
+            ? {
+                tls: {
+                  ca: readFileSync(tls.ca),
+                  cert: readFileSync(tls.probeCert),
+                  key: readFileSync(tls.probeKey),
+                },
+              }
+            : {}),
         });
         probe.on('error', () => undefined);
         try {

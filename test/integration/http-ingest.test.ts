@@ -3,10 +3,9 @@
  * kind of bad input.
  */
 import assert from 'node:assert/strict';
-import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { Service } from '../../src/app.js';
-import { postWebhook } from '../helpers/http.js';
+import { postWebhook, replyToOversizedAnnouncement } from '../helpers/http.js';
 import { dropQueue, redisClient } from '../helpers/redis.js';
 import { startedService, testConfig } from '../helpers/service.js';
 
@@ -209,27 +208,7 @@ describe('POST /webhooks', () => {
 
   it('decides 413 from Content-Length before reading the body', async () => {
     // A real socket: announce a 10 MiB body and send none of it. The answer must come anyway.
-    const address = service.app.server.address();
-    assert.ok(address && typeof address === 'object');
-    const reply = await new Promise<string>((resolve, reject) => {
-      const socket = connect(address.port, '127.0.0.1');
-      let data = '';
-      socket.setTimeout(5_000, () => {
-        socket.destroy();
-        reject(new Error(`no answer; got ${JSON.stringify(data)}`));
-      });
-      socket.on('data', (chunk) => {
-        data += chunk.toString();
-        if (data.includes('\r\n\r\n') && data.includes('}}')) {
-          socket.destroy();
-          resolve(data);
-        }
-      });
-      socket.on('error', reject);
-      socket.write(
-        `POST /webhooks HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${10 * 1024 * 1024}\r\n\r\n`,
-      );
-    });
+    const reply = await replyToOversizedAnnouncement(service.app, '/webhooks');
     assert.match(reply, /^HTTP\/1\.1 413 /);
     assert.match(reply, /"code":"payload_too_large"/);
   });

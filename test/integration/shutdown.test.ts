@@ -53,6 +53,7 @@ describe('graceful shutdown', () => {
     const ids = await sendMany(first.url, 30);
     await waitFor(async () => (await processed(q)).length > 0, { what: 'work in progress' });
     first.proc.kill('SIGTERM');
+    await first.waitForLog((l) => l.msg === 'shutting down', 'the signal to be handled');
     const refused = await post(first.url, { late: true }, {}, 5_000);
     assert.ok(
       'error' in refused || refused.status === 503,
@@ -154,5 +155,33 @@ describe('graceful shutdown', () => {
     assert.equal(r.status, 2);
     assert.match(r.stderr, /WORKER_COUNT="abc": expected a whole number/);
     assert.match(r.stderr, /TIMEOUT="-1s": expected a positive duration/);
+  });
+});
+
+describe('crash guards', () => {
+  it('survives errors a handler throws outside its promise chain', async () => {
+    const q = queue();
+    const child = await startServiceProcess({
+      REDIS_ADDR,
+      QUEUE_NAME: q,
+      FIXTURE_STRAY_ERRORS: '1',
+      FIXTURE_RECORD_KEY: `record:${q}`,
+    });
+    const ids = await sendMany(child.url, 5);
+    await waitFor(async () => (await processed(q)).length === 5, {
+      what: 'jobs despite stray errors',
+    });
+    await child.waitForLog(
+      (l) => l.msg === 'uncaught exception (ignored)',
+      'uncaught exception logged',
+    );
+    await child.waitForLog(
+      (l) => l.msg === 'unhandled promise rejection (ignored)',
+      'rejection logged',
+    );
+    assert.equal(child.proc.exitCode, null, 'still running');
+    assert.deepEqual((await processed(q)).sort(), ids.sort());
+    child.proc.kill('SIGTERM');
+    assert.equal((await child.exited).code, 0);
   });
 });

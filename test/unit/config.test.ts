@@ -1,17 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConfigError, loadConfig, redactedConfig } from '../../src/config/config.js';
+import { loadConfig, redactedConfig } from '../../src/config/config.js';
 import { formatDuration, parseDuration } from '../../src/config/duration.js';
-
-function problemsOf(env: Record<string, string>): string[] {
-  try {
-    loadConfig(env);
-  } catch (err) {
-    assert.ok(err instanceof ConfigError);
-    return err.problems;
-  }
-  assert.fail('expected a ConfigError');
-}
+import { problemsOf } from '../helpers/config.js';
 
 describe('durations', () => {
   it('parses Go-style strings', () => {

@@ -4,7 +4,8 @@
 import type { FastifyInstance } from 'fastify';
 import { apiError } from '../../errors.js';
 import { eventTypeOf, idempotencyKeyOf } from '../../ingest/event.js';
-import type { Ingestor } from '../../ingest/ingestor.js';
+import type { AcceptResult, Ingestor } from '../../ingest/ingestor.js';
+import type { RateLimits } from '../../ingest/rate-limit.js';
 import type { Metrics } from '../../metrics.js';
 import { refuse } from '../error-handler.js';
 import { acceptedResponseSchema, errorResponses } from '../schemas.js';
@@ -19,20 +20,38 @@ export interface AcceptedBody {
   status: 'queued' | 'duplicate';
 }
 
-export function webhookRoutes(
-  app: FastifyInstance,
-  deps: { ingestor: Ingestor; metrics: Metrics },
-): void {
-  const { ingestor, metrics } = deps;
+export interface WebhookDeps {
+  ingestor: Ingestor;
+  metrics: Metrics;
+  limits: RateLimits;
+}
+
+/** Counts the outcome and builds the spec's 202 body (shared by every ingest route). */
+export function acceptedBody(metrics: Metrics, result: AcceptResult, event: string): AcceptedBody {
+  metrics.received.inc({ outcome: result.duplicate ? 'duplicate' : 'accepted' });
+  return {
+    message: ACCEPTED_MESSAGE,
+    id: result.id,
+    event,
+    status: result.duplicate ? 'duplicate' : 'queued',
+  };
+}
+
+export function webhookRoutes(app: FastifyInstance, deps: WebhookDeps): void {
+  const { ingestor, metrics, limits } = deps;
   app.post(
     '/webhooks',
     {
-      // Shed load before the body is read: no parsing, no store call, no exception.
-      onRequest: (_request, reply, done) => {
-        const refusal = ingestor.refusal();
-        if (refusal === undefined) done();
-        else refuse(reply, refusal, metrics);
-      },
+      // Shed load and limit clients before the body is read: no parsing, no store write.
+      // A refusal is answered without an exception: under overload it is the hot path.
+      onRequest: [
+        (_request, reply, done) => {
+          const refusal = ingestor.refusal();
+          if (refusal === undefined) done();
+          else refuse(reply, refusal, metrics);
+        },
+        async (request) => limits.checkIp(request.ip),
+      ],
       schema: {
         summary: 'Accept a webhook event for processing',
         headers: {
@@ -48,7 +67,7 @@ export function webhookRoutes(
             },
           },
         },
-        response: { 202: acceptedResponseSchema, ...errorResponses(400, 413, 415, 503) },
+        response: { 202: acceptedResponseSchema, ...errorResponses(400, 413, 415, 429, 503) },
       },
     },
     async (request, reply): Promise<AcceptedBody> => {
@@ -57,20 +76,15 @@ export function webhookRoutes(
         throw apiError('unsupported_media_type');
       const event = eventTypeOf(request.headers['x-event-type'], payload);
       const idempotencyKey = idempotencyKeyOf(request.headers['idempotency-key'], payload);
+      await limits.checkSource(DEFAULT_SOURCE, undefined);
       const result = await ingestor.accept({
         source: DEFAULT_SOURCE,
         eventType: event,
         rawBody: request.bodyText,
         idempotencyKey,
       });
-      metrics.received.inc({ outcome: result.duplicate ? 'duplicate' : 'accepted' });
       reply.code(202);
-      return {
-        message: ACCEPTED_MESSAGE,
-        id: result.id,
-        event,
-        status: result.duplicate ? 'duplicate' : 'queued',
-      };
+      return acceptedBody(metrics, result, event);
     },
   );
 }

@@ -7,8 +7,24 @@
  * under BullMQ. Its README calls maintenance best-effort; our use is the stable
  * core of its API, and the store is small enough to port if that ever matters.
  */
+import { readFileSync } from 'node:fs';
+import type { ConnectionOptions } from 'node:tls';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { RedisConfig } from '../../config/config.js';
+
+/**
+ * TLS settings for rediss://: the server is always verified (against REDIS_TLS_CA
+ * when given, else the system's roots), and REDIS_TLS_CERT/KEY present a client
+ * certificate for servers that require one (`tls-auth-clients yes`).
+ */
+export function tlsOptions(cfg: RedisConfig): ConnectionOptions {
+  const { ca, cert, key } = cfg.tlsFiles;
+  return {
+    ...(ca ? { ca: readFileSync(ca) } : {}),
+    ...(cert ? { cert: readFileSync(cert) } : {}),
+    ...(key ? { key: readFileSync(key) } : {}),
+  };
+}
 
 /** Options shared by every connection to the queue's Redis. */
 export function baseOptions(cfg: RedisConfig, name: string): RedisOptions {
@@ -18,7 +34,7 @@ export function baseOptions(cfg: RedisConfig, name: string): RedisOptions {
     username: cfg.username,
     password: cfg.password,
     db: cfg.db,
-    ...(cfg.tls ? { tls: {} } : {}),
+    ...(cfg.tls ? { tls: tlsOptions(cfg) } : {}),
     connectionName: name,
     lazyConnect: true,
     connectTimeout: cfg.connectTimeoutMs,
@@ -66,8 +82,31 @@ export function blockingConnection(cfg: RedisConfig, name: string, maxBlockMs: n
   });
 }
 
+/**
+ * Runs `work` on `redis`; if it fails, throws the connection's own first error
+ * when there was one. ioredis rejects commands on a broken connection with
+ * generic messages ("Connection is closed.", "Reached the max retries per
+ * request limit"); the real cause (WRONGPASS, NOAUTH, a TLS alert) arrives as an
+ * 'error' event. Start-up uses this so that an operator sees what to fix.
+ */
+export async function withConnectionCause<T>(redis: Redis, work: () => Promise<T>): Promise<T> {
+  let cause: Error | undefined;
+  // The first error is the cause; later ones are its echoes ("Stream isn't writeable").
+  const onError = (err: Error) => {
+    cause ??= err;
+  };
+  redis.on('error', onError);
+  try {
+    return await work();
+  } catch (err) {
+    throw cause ?? err;
+  } finally {
+    redis.off('error', onError);
+  }
+}
+
 /** Waits for a lazily created connection to be ready, or throws with the reason. */
 export async function connect(redis: Redis): Promise<void> {
   if (redis.status === 'ready') return;
-  await redis.connect();
+  await withConnectionCause(redis, () => redis.connect());
 }

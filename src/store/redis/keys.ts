@@ -13,6 +13,8 @@ export interface QueueKeys {
   delayedData: string;
   /** Prefix of idempotency keys; the hashed key follows. */
   idempotencyPrefix: string;
+  /** Prefix of rate-limit counters (per IP, per source); the scope and name follow. */
+  rateLimitPrefix: string;
   /** The single consumer group every instance joins. */
   group: string;
 }
@@ -25,6 +27,7 @@ export function queueKeys(queueName: string): QueueKeys {
     delayed: `${tag}:delayed`,
     delayedData: `${tag}:delayed:data`,
     idempotencyPrefix: `${tag}:idem:`,
+    rateLimitPrefix: `${tag}:rl:`,
     group: 'workers',
   };
 }

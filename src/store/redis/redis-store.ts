@@ -25,7 +25,12 @@ import {
   type Store,
   StoreUnavailableError,
 } from '../store.js';
-import { blockingConnection, commandConnection, connect } from './connection.js';
+import {
+  blockingConnection,
+  commandConnection,
+  connect,
+  withConnectionCause,
+} from './connection.js';
 import { EnqueueBatcher } from './enqueue-batcher.js';
 import { type QueueKeys, queueKeys } from './keys.js';
 import { QueueScripts, UNPIPELINED_SCRIPTS } from './scripts.js';
@@ -46,6 +51,9 @@ const MAX_ENQUEUE_BATCH = 100;
 /** Pending entries scanned per XAUTOCLAIM call, and calls per reclaim pass. */
 const RECLAIM_COUNT = 100;
 const RECLAIM_MAX_CALLS = 50;
+/** Consumers idle this long with nothing pending are removed from the group, checked this often. */
+const CONSUMER_PRUNE_IDLE_MS = 3_600_000;
+const CONSUMER_PRUNE_EVERY_MS = 60_000;
 
 type StreamEntry = [id: string, fields: string[] | null];
 type ReadReply = [stream: string, entries: StreamEntry[]][] | null;
@@ -66,6 +74,9 @@ export class RedisStore implements Store {
   /** After a reconnect, a lost XREADGROUP reply may have left entries in our PEL. */
   private recoverOwnPending = true;
   private closed = false;
+  private lastPrune = 0;
+  /** Enqueues sent and not yet answered; close waits for them (each has a command timeout). */
+  private readonly enqueuing = new Set<Promise<unknown>>();
 
   constructor(private readonly opts: RedisStoreOptions) {
     this.keys = queueKeys(opts.queueName);
@@ -92,6 +103,10 @@ export class RedisStore implements Store {
   }
 
   async init(): Promise<void> {
+    await withConnectionCause(this.cmd, () => this.checkAndPrepare());
+  }
+
+  private async checkAndPrepare(): Promise<void> {
     await connect(this.cmd);
     const info = parseInfo((await this.cmd.info()) as string);
     let save: string | undefined;
@@ -114,16 +129,21 @@ export class RedisStore implements Store {
   }
 
   async enqueue(job: JobRecord, dedupe: Dedupe | undefined): Promise<EnqueueResult> {
+    if (this.closed) throw new StoreUnavailableError('the queue store is closed');
+    const sent = this.enqueues.add({
+      idemKey: this.keys.idempotencyPrefix + (dedupe ? dedupe.key : '-'),
+      dedupe: dedupe !== undefined,
+      ttlMs: dedupe?.ttlMs ?? 0,
+      id: job.id,
+      job: JSON.stringify(job),
+    });
+    this.enqueuing.add(sent);
     try {
-      return await this.enqueues.add({
-        idemKey: this.keys.idempotencyPrefix + (dedupe ? dedupe.key : '-'),
-        dedupe: dedupe !== undefined,
-        ttlMs: dedupe?.ttlMs ?? 0,
-        id: job.id,
-        job: JSON.stringify(job),
-      });
+      return await sent;
     } catch (err) {
       throw new StoreUnavailableError(`enqueue failed: ${(err as Error).message}`, { cause: err });
+    } finally {
+      this.enqueuing.delete(sent);
     }
   }
 
@@ -284,43 +304,60 @@ export class RedisStore implements Store {
   async complete(deliveries: readonly Delivery[]): Promise<void> {
     if (deliveries.length === 0) return;
     const ids = deliveries.map((d) => d.handle);
-    await this.scripts.ack(this.keys.stream, this.keys.group, ids);
-    for (const id of ids) this.held.delete(id);
+    try {
+      await this.scripts.ack(this.keys.stream, this.keys.group, ids);
+    } finally {
+      // Even on failure: the entries stay in our PEL, and re-reading it after a
+      // reconnect runs them again (at-least-once) rather than waiting for reclaim.
+      this.forget(ids);
+    }
+  }
+
+  private forget(handles: readonly string[]): void {
+    for (const h of handles) this.held.delete(h);
   }
 
   async retryLater(d: Delivery, delayMs: number, error: string): Promise<boolean> {
-    const ok = await this.scripts.retry(
-      this.keys,
-      this.keys.group,
-      d.handle,
-      d.job.id,
-      Math.max(0, Math.round(delayMs)),
-      d.attempt,
-      error,
-    );
-    this.held.delete(d.handle);
-    return ok === 1;
+    try {
+      const ok = await this.scripts.retry(
+        this.keys,
+        this.keys.group,
+        d.handle,
+        d.job.id,
+        Math.max(0, Math.round(delayMs)),
+        d.attempt,
+        error,
+      );
+      return ok === 1;
+    } finally {
+      this.forget([d.handle]);
+    }
   }
 
   async deadLetter(d: Delivery, attempts: number, error: string): Promise<boolean> {
-    const ok = await this.scripts.deadLetter(
-      this.keys.stream,
-      this.keys.dlq,
-      this.keys.group,
-      d.handle,
-      attempts,
-      error,
-    );
-    this.held.delete(d.handle);
-    return ok === 1;
+    try {
+      const ok = await this.scripts.deadLetter(
+        this.keys.stream,
+        this.keys.dlq,
+        this.keys.group,
+        d.handle,
+        attempts,
+        error,
+      );
+      return ok === 1;
+    } finally {
+      this.forget([d.handle]);
+    }
   }
 
   async release(deliveries: readonly Delivery[]): Promise<number> {
     if (deliveries.length === 0) return 0;
     const ids = deliveries.map((d) => d.handle);
-    const n = await this.scripts.release(this.keys.stream, this.keys.group, ids);
-    for (const id of ids) this.held.delete(id);
-    return n;
+    try {
+      return await this.scripts.release(this.keys.stream, this.keys.group, ids);
+    } finally {
+      this.forget(ids);
+    }
   }
 
   async promoteDue(max: number): Promise<number> {
@@ -348,7 +385,21 @@ export class RedisStore implements Store {
       cursor = next;
       if (cursor === '0-0') break;
     }
+    if (Date.now() - this.lastPrune > CONSUMER_PRUNE_EVERY_MS) {
+      this.lastPrune = Date.now();
+      await this.pruneConsumers(CONSUMER_PRUNE_IDLE_MS);
+    }
     return result;
+  }
+
+  /** Removes consumers idle longer than `idleMs` with nothing pending. Returns how many. */
+  async pruneConsumers(idleMs: number): Promise<number> {
+    return this.scripts.pruneConsumers(
+      this.keys.stream,
+      this.keys.group,
+      idleMs,
+      this.opts.consumer,
+    );
   }
 
   async stats(): Promise<QueueStats> {
@@ -381,6 +432,9 @@ export class RedisStore implements Store {
 
   async close(): Promise<void> {
     this.closed = true;
+    // Let enqueues already sent get their answer: quitting first would fail them
+    // (auto-pipelined commands may not have been written yet).
+    await Promise.allSettled([...this.enqueuing]);
     await Promise.all([quit(this.cmd), this.reader ? quit(this.reader) : undefined]);
   }
 }

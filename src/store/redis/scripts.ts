@@ -19,6 +19,8 @@ const DEFINITIONS = {
   deadLetter: 'dead-letter-2.lua',
   reclaim: 'reclaim-2.lua',
   release: 'release-1.lua',
+  pruneConsumers: 'prune-consumers-1.lua',
+  rateLimit: 'rate-limit-1.lua',
 } as const;
 
 type ScriptName = keyof typeof DEFINITIONS;
@@ -147,7 +149,15 @@ export class QueueScripts {
     ) as Promise<[string, number, number, string[]]>;
   }
 
+  pruneConsumers(stream: string, group: string, idleMs: number, self: string) {
+    return this.calls.pruneConsumers(stream, group, idleMs, self) as Promise<number>;
+  }
+
   release(stream: string, group: string, ids: readonly string[]) {
     return this.calls.release(stream, group, ...ids) as Promise<number>;
+  }
+
+  rateLimit(counter: string, windowMs: number) {
+    return this.calls.rateLimit(counter, windowMs) as Promise<[number, number]>;
   }
 }

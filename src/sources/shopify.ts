@@ -1,0 +1,22 @@
+/**
+ * Shopify: `X-Shopify-Hmac-Sha256: <base64>`, an HMAC-SHA256 of the raw body
+ * keyed with the app's client secret. The event type is `X-Shopify-Topic`
+ * (e.g. `orders/create`), the delivery id `X-Shopify-Webhook-Id`.
+ *
+ * Like GitHub, no timestamp is signed; the webhook id deduplicates replays.
+ */
+import { hmacScheme } from './hmac.js';
+import type { Scheme } from './scheme.js';
+
+export function shopifyScheme(opts: { keys: readonly Buffer[] }): Scheme {
+  return hmacScheme({
+    schemeName: 'shopify',
+    keys: opts.keys,
+    header: 'x-shopify-hmac-sha256',
+    algorithm: 'sha256',
+    encoding: 'base64',
+    prefix: '',
+    eventTypeHeader: 'x-shopify-topic',
+    deliveryIdHeader: 'x-shopify-webhook-id',
+  });
+}

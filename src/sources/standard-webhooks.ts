@@ -1,0 +1,83 @@
+/**
+ * Standard Webhooks (standardwebhooks.com; Svix and others): `webhook-id`,
+ * `webhook-timestamp` and `webhook-signature`, the last a space-separated list
+ * of `v1,<base64>` entries. Each is an HMAC-SHA256 over
+ * `<id>.<timestamp>.<raw body>`, keyed with the base64-decoded `whsec_` secret.
+ * The timestamp must be within the tolerance in both directions.
+ *
+ * The event type is the payload's `type`; the delivery id is `webhook-id`,
+ * which the sender keeps across retries.
+ */
+import { rejected, type Scheme, stringAt, VERIFIED } from './scheme.js';
+import {
+  anyMatch,
+  checkTimestamp,
+  decodeBase64,
+  headerValue,
+  hmac,
+  parseUnixSeconds,
+} from './signing.js';
+
+const ID = 'webhook-id';
+const TIMESTAMP = 'webhook-timestamp';
+const SIGNATURE = 'webhook-signature';
+const SECRET_PREFIX = 'whsec_';
+
+/**
+ * The `v1` signatures of the header. Other versions (`v1a` is asymmetric) and
+ * entries that do not decode are skipped; an empty result means nothing usable.
+ */
+export function parseStandardSignatures(header: string): Buffer[] {
+  const out: Buffer[] = [];
+  for (const entry of header.split(' ')) {
+    const comma = entry.indexOf(',');
+    if (comma < 0 || entry.slice(0, comma) !== 'v1') continue;
+    const sig = decodeBase64(entry.slice(comma + 1), 'sha256');
+    if (sig) out.push(sig);
+  }
+  return out;
+}
+
+/**
+ * The signing key of a `whsec_<base64>` secret (the prefix is optional), or
+ * undefined when it is not valid base64 or decodes to nothing.
+ */
+export function standardWebhooksKey(secret: string): Buffer | undefined {
+  const b64 = secret.startsWith(SECRET_PREFIX) ? secret.slice(SECRET_PREFIX.length) : secret;
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(b64) || b64.length % 4 === 1) return undefined;
+  const key = Buffer.from(b64, 'base64');
+  return key.length > 0 ? key : undefined;
+}
+
+export function standardWebhooksScheme(opts: {
+  keys: readonly Buffer[];
+  toleranceMs: number;
+}): Scheme {
+  return {
+    name: 'standard-webhooks',
+    verify(request, nowMs) {
+      const id = headerValue(request.headers, ID);
+      const timestamp = headerValue(request.headers, TIMESTAMP);
+      const header = headerValue(request.headers, SIGNATURE);
+      if (id === undefined || id === '') return rejected('missing_header', ID);
+      if (timestamp === undefined) return rejected('missing_header', TIMESTAMP);
+      if (header === undefined) return rejected('missing_header', SIGNATURE);
+      const seconds = parseUnixSeconds(timestamp);
+      if (seconds === undefined) return rejected('malformed_header', TIMESTAMP);
+      const signatures = parseStandardSignatures(header);
+      if (signatures.length === 0) return rejected('malformed_header', SIGNATURE);
+      const late = checkTimestamp(seconds, nowMs, opts.toleranceMs, TIMESTAMP);
+      if (late) return late;
+      const expected = opts.keys.map((key) =>
+        hmac('sha256', key, id, '.', timestamp, '.', request.rawBody),
+      );
+      return anyMatch(expected, signatures)
+        ? VERIFIED
+        : rejected('no_matching_signature', SIGNATURE);
+    },
+    identify: (headers, payload) => ({
+      eventType: stringAt(payload, 'type'),
+      deliveryId: headerValue(headers, ID),
+    }),
+  };
+}

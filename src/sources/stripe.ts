@@ -1,0 +1,80 @@
+/**
+ * Stripe: `Stripe-Signature: t=<unix seconds>,v1=<hex>[,v1=<hex>…]`, an
+ * HMAC-SHA256 over `<t>.<raw body>` keyed with the whole `whsec_…` secret.
+ * Any `v1` may match (Stripe sends several while a secret is being rolled).
+ * The event type and delivery id are the payload's `type` and `id`.
+ */
+import {
+  rejected,
+  type Scheme,
+  type SignedRequest,
+  stringAt,
+  VERIFIED,
+  type Verdict,
+} from './scheme.js';
+import {
+  anyMatch,
+  checkTimestamp,
+  decodeHex,
+  headerValue,
+  hmac,
+  parseUnixSeconds,
+} from './signing.js';
+
+const HEADER = 'stripe-signature';
+
+export interface StripeSignature {
+  /** The `t` value exactly as sent (it is part of the signed content). */
+  timestamp: string;
+  signatures: Buffer[];
+}
+
+/**
+ * Parses the header: exactly one valid `t`, at least one well-formed `v1`.
+ * Unknown keys (`v0`, future schemes) are ignored, as Stripe asks.
+ */
+export function parseStripeSignature(header: string): StripeSignature | undefined {
+  let timestamp: string | undefined;
+  let timestamps = 0;
+  const signatures: Buffer[] = [];
+  for (const item of header.split(',')) {
+    const eq = item.indexOf('=');
+    if (eq < 0) continue;
+    const key = item.slice(0, eq).trim();
+    const value = item.slice(eq + 1).trim();
+    if (key === 't') {
+      timestamps++;
+      timestamp = value;
+    } else if (key === 'v1') {
+      const sig = decodeHex(value, 'sha256');
+      if (sig) signatures.push(sig);
+    }
+  }
+  if (timestamps !== 1 || parseUnixSeconds(timestamp) === undefined || signatures.length === 0)
+    return undefined;
+  return { timestamp: timestamp as string, signatures };
+}
+
+export function stripeScheme(opts: { keys: readonly Buffer[]; toleranceMs: number }): Scheme {
+  return {
+    name: 'stripe',
+    verify(request: SignedRequest, nowMs: number): Verdict {
+      const header = headerValue(request.headers, HEADER);
+      if (header === undefined) return rejected('missing_header', HEADER);
+      const parsed = parseStripeSignature(header);
+      if (!parsed) return rejected('malformed_header', HEADER);
+      const late = checkTimestamp(Number(parsed.timestamp), nowMs, opts.toleranceMs, HEADER);
+      if (late) return late;
+      const expected = opts.keys.map((key) =>
+        hmac('sha256', key, parsed.timestamp, '.', request.rawBody),
+      );
+      return anyMatch(expected, parsed.signatures)
+        ? VERIFIED
+        : rejected('no_matching_signature', HEADER);
+    },
+    identify: (_headers, payload) => ({
+      eventType: stringAt(payload, 'type'),
+      deliveryId: stringAt(payload, 'id'),
+    }),
+  };
+}

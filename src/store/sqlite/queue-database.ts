@@ -1,0 +1,182 @@
+/**
+ * One open queue database per file in this process, shared by every SqliteStore
+ * opened on it. Each store is one consumer, as several consumers share a Redis;
+ * the file itself is owned by this process alone (see open.ts).
+ *
+ * Besides the connection it holds what the consumers share: the group commit of
+ * ingest writes, the wake-up of claims blocked waiting for work, and the
+ * background expiry of idempotency keys.
+ */
+import { realpathSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import type { Database } from 'better-sqlite3';
+import type { Logger } from 'pino';
+import { type EnqueueResult, StoreUnavailableError } from '../store.js';
+import { GroupCommit } from './group-commit.js';
+import { closeDatabase, openDatabase } from './open.js';
+import { type EnqueueItem, QueueQueries } from './queries.js';
+import { WalSync } from './wal-sync.js';
+
+/**
+ * Where the fsync behind each 202 runs: on libuv's thread pool after the commit
+ * (`background`, the default, see wal-sync.ts), or inside the commit with
+ * `synchronous = FULL` (`inline`: blocks the event loop; kept to measure against).
+ */
+export type FsyncMode = 'background' | 'inline';
+
+export interface QueueDatabaseOptions {
+  commitWindowMs: number;
+  fsync: FsyncMode;
+  log: Logger;
+}
+
+/** Largest ingest transaction, in webhooks and in body bytes; a full batch commits at once. */
+const MAX_BATCH = 1_000;
+const MAX_BATCH_BYTES = 4 * 1024 * 1024;
+/** How often expired idempotency keys are deleted, and how many per step. */
+const KEY_PURGE_INTERVAL_MS = 60_000;
+const KEY_PURGE_STEP = 1_000;
+
+const open = new Map<string, QueueDatabase>();
+
+export class QueueDatabase {
+  readonly queries: QueueQueries;
+  readonly ingest: GroupCommit<EnqueueItem, EnqueueResult>;
+  /** Jobs found running when the file was opened: left by a process that died. */
+  readonly orphanedAtOpen: number;
+  private refs = 0;
+  private readonly wakers = new Set<() => void>();
+  private readonly purgeTimer: NodeJS.Timeout;
+  private readonly walSync: WalSync;
+  private diskFull = false;
+  private syncFailureLogged = false;
+
+  /** Opens `file`, or shares it if this process has it open already. */
+  static acquire(file: string, opts: QueueDatabaseOptions): QueueDatabase {
+    let qdb = open.get(canonical(file));
+    if (!qdb) {
+      qdb = new QueueDatabase(file, openDatabase(file), opts);
+      open.set(canonical(file), qdb);
+    }
+    qdb.refs++;
+    return qdb;
+  }
+
+  private constructor(
+    readonly file: string,
+    readonly db: Database,
+    private readonly opts: QueueDatabaseOptions,
+  ) {
+    this.queries = new QueueQueries(db);
+    // Nothing else can hold a lease on a file this process owns: every running
+    // job belongs to a process that died. Expire the leases so that the first
+    // reclaim pass takes the jobs back (counting the lost run) at once.
+    this.orphanedAtOpen = this.queries.expireLeases();
+    this.walSync = new WalSync(file);
+    this.ingest = new GroupCommit((items) => this.commitIngest(items), {
+      windowMs: opts.commitWindowMs,
+      maxBatch: MAX_BATCH,
+      maxWeight: MAX_BATCH_BYTES,
+      weigh: (item) => item.job.payload.length,
+      durable: opts.fsync === 'inline' ? () => Promise.resolve() : () => this.walSync.sync(),
+      failure: (err) => this.ingestFailure(err),
+    });
+    this.purgeTimer = setInterval(() => this.purgeExpiredKeys(), KEY_PURGE_INTERVAL_MS);
+    this.purgeTimer.unref();
+  }
+
+  /**
+   * Why this database can no longer be trusted with new webhooks (a failed
+   * fsync), if so: stats then fail too, so /health reports the store down.
+   */
+  get failure(): Error | undefined {
+    return this.walSync.failure;
+  }
+
+  /** Drops one user; the last one answers pending ingest, then closes the file. */
+  async release(): Promise<void> {
+    if (--this.refs > 0) return;
+    open.delete(canonical(this.file));
+    clearInterval(this.purgeTimer);
+    this.wakeClaimers();
+    await this.ingest.drain();
+    closeDatabase(this.db, this.file);
+    await this.walSync.close();
+  }
+
+  /** Calls `wake` once when new work may be waiting; returns a function that cancels. */
+  onWork(wake: () => void): () => void {
+    this.wakers.add(wake);
+    return () => this.wakers.delete(wake);
+  }
+
+  wakeClaimers(): void {
+    const wakers = [...this.wakers];
+    this.wakers.clear();
+    for (const wake of wakers) wake();
+  }
+
+  /** Deletes expired idempotency keys a step at a time, yielding to the event loop between steps. */
+  async purgeExpiredKeys(): Promise<number> {
+    let total = 0;
+    for (;;) {
+      if (!this.db.open) return total;
+      const n = this.queries.purgeExpiredKeys(Date.now(), KEY_PURGE_STEP);
+      total += n;
+      if (n < KEY_PURGE_STEP) return total;
+      await new Promise((r) => setImmediate(r));
+    }
+  }
+
+  private commitIngest(items: EnqueueItem[]): EnqueueResult[] {
+    if (this.walSync.failure) throw this.walSync.failure;
+    const results = this.queries.enqueueBatch(
+      items,
+      Date.now(),
+      this.opts.fsync === 'inline' ? 'inline' : 'caller',
+    );
+    if (this.diskFull) {
+      this.diskFull = false;
+      this.opts.log.info({ file: this.file }, 'queue database accepts writes again');
+    }
+    if (results.some((r) => !r.duplicate)) this.wakeClaimers();
+    return results;
+  }
+
+  private ingestFailure(err: unknown): Error {
+    const code = String((err as { code?: unknown }).code ?? '');
+    if (code === 'SQLITE_FULL') {
+      if (!this.diskFull) {
+        this.diskFull = true;
+        this.opts.log.error(
+          { file: this.file },
+          'queue database is full (disk or size limit): refusing new webhooks with 503 until space is freed; accepted jobs are unaffected',
+        );
+      }
+      return new StoreUnavailableError('the disk is full', { cause: err });
+    }
+    if (err === this.walSync.failure) {
+      if (!this.syncFailureLogged) {
+        this.syncFailureLogged = true;
+        this.opts.log.error({ file: this.file, err: (err as Error).message }, 'ingest stopped');
+      }
+      return new StoreUnavailableError((err as Error).message, { cause: err });
+    }
+    this.opts.log.error(
+      { file: this.file, code, err: (err as Error).message },
+      'ingest commit failed',
+    );
+    return new StoreUnavailableError(`ingest commit failed: ${(err as Error).message}`, {
+      cause: err,
+    });
+  }
+}
+
+/** One key per file however it is named (symlinked directories), once its directory exists. */
+function canonical(file: string): string {
+  try {
+    return join(realpathSync(dirname(file)), basename(file));
+  } catch {
+    return file;
+  }
+}

@@ -1,0 +1,135 @@
+/**
+ * The embedded store's schema: one database file per queue.
+ *
+ * - `jobs`: every job not yet finished, in one of three states. `seq` never
+ *   repeats (AUTOINCREMENT), and `lease` grows with every claim, so a delivery
+ *   handle `seq:lease` names one claim of one job: a late outcome from a holder
+ *   whose job was taken back matches nothing.
+ *   `run_at` orders waiting jobs (when they became waiting) and is the due time
+ *   of scheduled ones.
+ * - `dead_letters`: the DLQ. The job envelope is kept whole; type, source and
+ *   times are columns so that operators can page and filter (by event type,
+ *   source, failure time, with `dlq_id` as the cursor) and replay a selection: a
+ *   replay is one transaction that deletes the DLQ row and inserts a waiting job
+ *   with `attempts = 0`, so an entry is never in both places nor in neither, and
+ *   a second replay of the same `dlq_id` finds nothing to move.
+ * - `dedupe`: idempotency key -> job id until `expires_at`; expired rows are
+ *   ignored at once and deleted in the background.
+ * - `counts`: figures for /health and /metrics, kept exact by triggers in the
+ *   same transactions as the changes they count, so stats never scan a table.
+ */
+import type { Database } from 'better-sqlite3';
+
+/** `PRAGMA application_id`: marks a file as ours ("WHKP"). */
+export const APPLICATION_ID = 0x57484b50;
+/** `PRAGMA user_version`: the schema below. Bump it with a migration step. */
+export const SCHEMA_VERSION = 1;
+
+const DDL = `
+CREATE TABLE jobs (
+  seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+  job_id     TEXT    NOT NULL,
+  job        TEXT    NOT NULL,
+  state      TEXT    NOT NULL CHECK (state IN ('waiting', 'running', 'scheduled')),
+  attempts   INTEGER NOT NULL DEFAULT 0,
+  last_error TEXT,
+  run_at     INTEGER NOT NULL,
+  owner      TEXT,
+  lease      INTEGER NOT NULL DEFAULT 0,
+  leased_at  INTEGER
+);
+CREATE INDEX jobs_by_state ON jobs (state, run_at, seq);
+
+CREATE TABLE dead_letters (
+  dlq_id      INTEGER PRIMARY KEY AUTOINCREMENT,
+  job_id      TEXT    NOT NULL,
+  job         TEXT    NOT NULL,
+  type        TEXT    NOT NULL,
+  source      TEXT    NOT NULL,
+  received_at INTEGER NOT NULL,
+  attempts    INTEGER NOT NULL,
+  last_error  TEXT    NOT NULL,
+  failed_at   INTEGER NOT NULL
+);
+CREATE INDEX dead_letters_by_type ON dead_letters (type, dlq_id);
+CREATE INDEX dead_letters_by_source ON dead_letters (source, dlq_id);
+CREATE INDEX dead_letters_by_failed_at ON dead_letters (failed_at, dlq_id);
+
+CREATE TABLE dedupe (
+  key        TEXT    PRIMARY KEY,
+  job_id     TEXT    NOT NULL,
+  expires_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX dedupe_by_expiry ON dedupe (expires_at);
+
+CREATE TABLE counts (
+  name TEXT PRIMARY KEY,
+  n    INTEGER NOT NULL
+) WITHOUT ROWID;
+INSERT INTO counts (name, n) VALUES ('waiting', 0), ('running', 0), ('scheduled', 0), ('dead', 0);
+
+CREATE TRIGGER jobs_counted_in AFTER INSERT ON jobs BEGIN
+  UPDATE counts SET n = n + 1 WHERE name = NEW.state;
+END;
+CREATE TRIGGER jobs_counted_out AFTER DELETE ON jobs BEGIN
+  UPDATE counts SET n = n - 1 WHERE name = OLD.state;
+END;
+CREATE TRIGGER jobs_counted_moved AFTER UPDATE OF state ON jobs WHEN OLD.state <> NEW.state BEGIN
+  UPDATE counts SET n = n - 1 WHERE name = OLD.state;
+  UPDATE counts SET n = n + 1 WHERE name = NEW.state;
+END;
+CREATE TRIGGER dead_counted_in AFTER INSERT ON dead_letters BEGIN
+  UPDATE counts SET n = n + 1 WHERE name = 'dead';
+END;
+CREATE TRIGGER dead_counted_out AFTER DELETE ON dead_letters BEGIN
+  UPDATE counts SET n = n - 1 WHERE name = 'dead';
+END;
+`;
+
+/** Why a file cannot be used as this queue's database. */
+export class SchemaMismatchError extends Error {
+  override name = 'SchemaMismatchError';
+}
+
+/**
+ * Creates the schema in an empty file, or checks that an existing one is ours
+ * and of a version we understand. Recounts the figures while at it: cheap, and
+ * it keeps them right whatever happened to the file in between.
+ */
+export function prepareSchema(db: Database, file: string): void {
+  const apply = db.transaction(() => {
+    const appId = db.pragma('application_id', { simple: true }) as number;
+    const version = db.pragma('user_version', { simple: true }) as number;
+    const tables = (
+      db.prepare("SELECT count(*) AS n FROM sqlite_schema WHERE type = 'table'").get() as {
+        n: number;
+      }
+    ).n;
+    if (appId === 0 && version === 0 && tables === 0) {
+      db.exec(DDL);
+      db.pragma(`application_id = ${APPLICATION_ID}`);
+      db.pragma(`user_version = ${SCHEMA_VERSION}`);
+      return;
+    }
+    if (appId !== APPLICATION_ID) {
+      throw new SchemaMismatchError(
+        `${file} is an SQLite database, but not one of webhook-processor's queues. Point DATA_DIR elsewhere.`,
+      );
+    }
+    if (version > SCHEMA_VERSION) {
+      throw new SchemaMismatchError(
+        `${file} was written by a newer webhook-processor (schema ${version}; this one knows up to ${SCHEMA_VERSION}). Run the newer version, or restore a backup.`,
+      );
+    }
+    recount(db);
+  });
+  apply.immediate();
+}
+
+function recount(db: Database): void {
+  db.exec(`
+    UPDATE counts SET n = (SELECT count(*) FROM jobs WHERE state = counts.name)
+      WHERE name IN ('waiting', 'running', 'scheduled');
+    UPDATE counts SET n = (SELECT count(*) FROM dead_letters) WHERE name = 'dead';
+  `);
+}

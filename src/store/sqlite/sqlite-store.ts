@@ -1,0 +1,249 @@
+/**
+ * The embedded store: the queue in one SQLite file, owned by this process.
+ *
+ * Same semantics as the Redis store, held to the same conformance suite: atomic
+ * dedupe-and-enqueue answered only once fsynced (group commit), at-least-once
+ * delivery with leases (a run whose outcome never came is taken back after
+ * RECLAIM_IDLE and counts as an attempt), durable delayed retries, a DLQ.
+ *
+ * Each SqliteStore is one consumer; stores opened on the same file in one
+ * process share the connection (queue-database.ts). A delivery handle is
+ * `seq:lease`, one claim of one job, so an outcome reported for a claim that was
+ * taken back changes nothing.
+ */
+import { join } from 'node:path';
+import type { Database } from 'better-sqlite3';
+import type { Logger } from 'pino';
+import {
+  type DeadLetterEntry,
+  type Dedupe,
+  type Delivery,
+  type EnqueueResult,
+  type JobRecord,
+  type QueueStats,
+  type ReclaimResult,
+  type Store,
+  StoreUnavailableError,
+} from '../store.js';
+import type { GroupCommitStats } from './group-commit.js';
+import type { ClaimedRow, LeaseRef } from './queries.js';
+import { type FsyncMode, QueueDatabase } from './queue-database.js';
+
+export interface SqliteStoreOptions {
+  /** The database file (absolute). See `queueFile`. */
+  file: string;
+  /** This consumer's name; unique per store. */
+  consumer: string;
+  log: Logger;
+  /** Group-commit window for ingest writes (SQLITE_COMMIT_WINDOW). */
+  commitWindowMs: number;
+  /** Where the fsync behind each 202 runs; default `background`. */
+  fsync?: FsyncMode;
+}
+
+/** Longest a claim waits for work; bounds how long a claim outlives interruptClaim's absence. */
+const MAX_BLOCK_MS = 2_000;
+
+/** The database file of a queue: one per QUEUE_NAME in DATA_DIR. */
+export function queueFile(dataDir: string, queueName: string): string {
+  // ':' is allowed in queue names but not in Windows file names; '%' is not allowed in either.
+  return join(dataDir, `${queueName.replaceAll(':', '%3A')}.sqlite`);
+}
+
+export class SqliteStore implements Store {
+  readonly kind = 'sqlite';
+  readonly location: string;
+  private qdb: QueueDatabase | undefined;
+  private closed = false;
+  /** Ends a claim that is waiting for work. */
+  private interrupt: (() => void) | undefined;
+
+  constructor(private readonly opts: SqliteStoreOptions) {
+    this.location = opts.file;
+  }
+
+  /** The connection, for tests and operations tooling (as RedisStore exposes its client). */
+  get database(): Database {
+    return this.open().db;
+  }
+
+  /** Ingest commit figures: batches, items and time the event loop spent in commits. */
+  get commitStats(): GroupCommitStats {
+    return this.open().ingest.stats;
+  }
+
+  async init(): Promise<void> {
+    if (this.qdb) return;
+    this.qdb = QueueDatabase.acquire(this.opts.file, {
+      commitWindowMs: this.opts.commitWindowMs,
+      fsync: this.opts.fsync ?? 'background',
+      log: this.opts.log,
+    });
+    if (this.qdb.orphanedAtOpen > 0) {
+      this.opts.log.warn(
+        { jobs: this.qdb.orphanedAtOpen },
+        'jobs were running when the previous process stopped; taking them back now (the lost run counts as an attempt)',
+      );
+    }
+  }
+
+  private open(): QueueDatabase {
+    if (!this.qdb || this.closed) throw new StoreUnavailableError('the queue database is closed');
+    return this.qdb;
+  }
+
+  async enqueue(job: JobRecord, dedupe: Dedupe | undefined): Promise<EnqueueResult> {
+    return this.open().ingest.submit({ job, dedupe });
+  }
+
+  async claim(max: number, blockMs: number): Promise<Delivery[]> {
+    const deadline = Date.now() + Math.min(blockMs, MAX_BLOCK_MS);
+    for (;;) {
+      if (this.closed || max <= 0 || !this.qdb) return [];
+      const rows = this.qdb.queries.claim(this.opts.consumer, max, Date.now());
+      const deliveries = this.toDeliveries(rows);
+      if (deliveries.length > 0) return deliveries;
+      if (rows.length > 0) continue; // all malformed and dead-lettered: look again
+      const left = deadline - Date.now();
+      if (left <= 0 || !(await this.waitForWork(this.qdb, left))) return [];
+    }
+  }
+
+  /** Resolves true when work may have arrived, false on timeout or interruption. */
+  private waitForWork(qdb: QueueDatabase, ms: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      const done = (work: boolean) => {
+        clearTimeout(timer);
+        cancel();
+        this.interrupt = undefined;
+        resolve(work);
+      };
+      const timer = setTimeout(() => done(false), ms);
+      const cancel = qdb.onWork(() => done(true));
+      this.interrupt = () => done(false);
+    });
+  }
+
+  async interruptClaim(): Promise<void> {
+    this.interrupt?.();
+  }
+
+  private toDeliveries(rows: ClaimedRow[]): Delivery[] {
+    const out: Delivery[] = [];
+    for (const row of rows) {
+      let job: JobRecord;
+      try {
+        job = JSON.parse(row.job) as JobRecord;
+      } catch {
+        this.opts.log.error(
+          { seq: row.seq },
+          'malformed job row; moving it to the dead-letter queue',
+        );
+        this.open().queries.deadLetter(row, row.attempts, 'malformed job row', Date.now());
+        continue;
+      }
+      out.push({
+        handle: `${row.seq}:${row.lease}`,
+        job,
+        attempt: row.attempts + 1,
+        previousError: row.last_error || undefined,
+      });
+    }
+    return out;
+  }
+
+  async complete(deliveries: readonly Delivery[]): Promise<void> {
+    if (deliveries.length === 0) return;
+    this.open().queries.complete(refsOf(deliveries));
+  }
+
+  async retryLater(d: Delivery, delayMs: number, error: string): Promise<boolean> {
+    const ref = leaseRef(d.handle);
+    if (!ref) return false;
+    const dueAt = Date.now() + Math.max(0, Math.round(delayMs));
+    return this.open().queries.retry(ref, dueAt, d.attempt, error);
+  }
+
+  async deadLetter(d: Delivery, attempts: number, error: string): Promise<boolean> {
+    const ref = leaseRef(d.handle);
+    if (!ref) return false;
+    return this.open().queries.deadLetter(ref, attempts, error, Date.now());
+  }
+
+  async release(deliveries: readonly Delivery[]): Promise<number> {
+    if (deliveries.length === 0) return 0;
+    const qdb = this.open();
+    const n = qdb.queries.release(refsOf(deliveries), Date.now());
+    if (n > 0) qdb.wakeClaimers();
+    return n;
+  }
+
+  async promoteDue(max: number): Promise<number> {
+    const qdb = this.open();
+    const n = qdb.queries.promoteDue(max, Date.now());
+    if (n > 0) qdb.wakeClaimers();
+    return n;
+  }
+
+  async reclaimStale(idleMs: number, maxAttempts: number): Promise<ReclaimResult> {
+    const qdb = this.open();
+    const now = Date.now();
+    const r = qdb.queries.reclaimStale(
+      now - idleMs,
+      maxAttempts,
+      `worker lost: no outcome within ${idleMs}ms (the process running it stopped or stalled)`,
+      now,
+    );
+    if (r.requeued > 0) qdb.wakeClaimers();
+    return { ...r, missing: [] };
+  }
+
+  async stats(): Promise<QueueStats> {
+    const qdb = this.open();
+    if (qdb.failure) throw new StoreUnavailableError(qdb.failure.message);
+    return qdb.queries.stats();
+  }
+
+  async peekDead(limit: number): Promise<DeadLetterEntry[]> {
+    const out: DeadLetterEntry[] = [];
+    for (const row of this.open().queries.peekDead(limit)) {
+      let job: JobRecord;
+      try {
+        job = JSON.parse(row.job) as JobRecord;
+      } catch {
+        continue;
+      }
+      out.push({
+        dlqId: String(row.dlq_id),
+        job,
+        attempts: row.attempts,
+        lastError: row.last_error,
+        failedAt: row.failed_at,
+      });
+    }
+    return out;
+  }
+
+  /** Deletes expired idempotency keys now (it also runs every minute by itself). */
+  purgeExpiredKeys(): Promise<number> {
+    return this.open().purgeExpiredKeys();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.interrupt?.();
+    const qdb = this.qdb;
+    this.qdb = undefined;
+    await qdb?.release();
+  }
+}
+
+function leaseRef(handle: string): LeaseRef | undefined {
+  const m = /^(\d+):(\d+)$/.exec(handle);
+  return m ? { seq: Number(m[1]), lease: Number(m[2]) } : undefined;
+}
+
+function refsOf(deliveries: readonly Delivery[]): LeaseRef[] {
+  return deliveries.map((d) => leaseRef(d.handle)).filter((r): r is LeaseRef => r !== undefined);
+}

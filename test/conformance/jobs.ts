@@ -1,0 +1,30 @@
+/** Jobs and claiming for the conformance suite. */
+import { randomUUID } from 'node:crypto';
+import type { Delivery, JobRecord, Store } from '../../src/store/store.js';
+import { waitFor } from '../helpers/wait.js';
+
+export function job(overrides: Partial<JobRecord> = {}): JobRecord {
+  return {
+    id: randomUUID(),
+    type: 'test.event',
+    source: 'default',
+    payload: JSON.stringify({ hello: 'world', n: Math.random() }),
+    receivedAt: Date.now(),
+    ...overrides,
+  };
+}
+
+export const TTL = 60_000;
+
+/** Claims until `n` deliveries arrived (claims may return fewer than asked). */
+export async function claimN(store: Store, n: number): Promise<Delivery[]> {
+  const got: Delivery[] = [];
+  await waitFor(
+    async () => {
+      got.push(...(await store.claim(n - got.length, 50)));
+      return got.length >= n;
+    },
+    { what: `${n} deliveries` },
+  );
+  return got;
+}

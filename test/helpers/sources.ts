@@ -1,0 +1,237 @@
+/**
+ * Test sources: one per scheme, their secrets, and deliveries signed the way each
+ * provider signs them, with the provider's own library where one exists (Stripe,
+ * GitHub, Standard Webhooks). Shopify and Slack have no signing library among our
+ * dependencies; their signatures are computed here and pinned to the providers'
+ * published vectors in the unit tests.
+ */
+import { createHmac } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sign as githubSign } from '@octokit/webhooks-methods';
+import { Webhook } from 'standardwebhooks';
+import Stripe from 'stripe';
+import { SCHEME_NAMES, type SchemeName } from '../../src/sources/scheme.js';
+
+const stripe = new Stripe('sk_test_not_used');
+
+/** The name of each test source: the scheme's name (two for the generic one). */
+export type TestSource = SchemeName | 'hmac-hex';
+export const TEST_SOURCES: readonly TestSource[] = [...SCHEME_NAMES, 'hmac-hex'];
+
+const whsec = (text: string) => `whsec_${Buffer.from(text).toString('base64')}`;
+
+/** Distinctive secret values, so a test can search logs and responses for them. */
+export const SECRETS: Record<TestSource, { current: string; previous: string; other: string }> = {
+  stripe: {
+    current: 'whsec_STRIPEcurrentSECRETvalue01',
+    previous: 'whsec_STRIPEpreviousSECRETvalue02',
+    other: 'whsec_STRIPEotherSECRETvalue03',
+  },
+  github: {
+    current: 'GITHUBcurrentSECRETvalue01',
+    previous: 'GITHUBpreviousSECRETvalue02',
+    other: 'GITHUBotherSECRETvalue03',
+  },
+  shopify: {
+    current: 'SHOPIFYcurrentSECRETvalue01',
+    previous: 'SHOPIFYpreviousSECRETvalue02',
+    other: 'SHOPIFYotherSECRETvalue03',
+  },
+  slack: {
+    current: 'SLACKcurrentSECRETvalue01',
+    previous: 'SLACKpreviousSECRETvalue02',
+    other: 'SLACKotherSECRETvalue03',
+  },
+  'standard-webhooks': {
+    current: whsec('STDWHcurrentSECRETvalue01-32bytes'),
+    previous: whsec('STDWHpreviousSECRETvalue02-32byte'),
+    other: whsec('STDWHotherSECRETvalue03-32bytes!!'),
+  },
+  hmac: {
+    current: 'HMACcurrentSECRETvalue01',
+    previous: 'HMACpreviousSECRETvalue02',
+    other: 'HMACotherSECRETvalue03',
+  },
+  'hmac-hex': {
+    current: 'HMAChexCurrentSECRETvalue01',
+    previous: 'HMAChexPreviousSECRETvalue02',
+    other: 'HMAChexOtherSECRETvalue03',
+  },
+};
+
+const envName = (source: TestSource, which: 'current' | 'previous') =>
+  `TEST_${source.replace(/-/g, '_').toUpperCase()}_SECRET_${which.toUpperCase()}`;
+
+/** The environment holding every test source's current and previous secret. */
+export function sourcesEnv(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const s of TEST_SOURCES) {
+    env[envName(s, 'current')] = SECRETS[s].current;
+    env[envName(s, 'previous')] = SECRETS[s].previous;
+  }
+  return env;
+}
+
+/** A SOURCES_FILE (YAML) configuring every test source with both secrets. */
+export function sourcesYaml(extra: Partial<Record<TestSource, string>> = {}): string {
+  const lines = ['sources:'];
+  for (const s of TEST_SOURCES) {
+    const scheme = s === 'hmac-hex' ? 'hmac' : s;
+    lines.push(`  ${s}:`, `    scheme: ${scheme}`);
+    lines.push(`    secret_env: [${envName(s, 'current')}, ${envName(s, 'previous')}]`);
+    if (s === 'hmac') {
+      lines.push(
+        '    header: X-Signature',
+        '    algorithm: sha512',
+        '    encoding: base64',
+        '    prefix: "sha512="',
+      );
+    }
+    if (s === 'hmac-hex') {
+      lines.push(
+        '    header: X-Hook-Signature',
+        '    event_type_header: X-Hook-Event',
+        '    delivery_id_header: X-Hook-Id',
+      );
+    }
+    if (extra[s]) lines.push(`    ${extra[s]}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** Writes `sourcesYaml()` to a temporary file and returns its path. */
+export function writeSourcesFile(text = sourcesYaml()): string {
+  const path = join(mkdtempSync(join(tmpdir(), 'wp-sources-')), 'sources.yaml');
+  writeFileSync(path, text);
+  return path;
+}
+
+export interface Delivery {
+  body: string;
+  headers: Record<string, string>;
+}
+
+export interface DeliveryOptions {
+  /** The provider's event type and delivery id. */
+  type: string;
+  id: string;
+  /** Signing time in Unix seconds (default now). */
+  timestamp?: number;
+  /** Signing secret (default the source's current one). */
+  secret?: string;
+  /** Overrides the provider-shaped body. */
+  body?: string;
+}
+
+const hmacOf = (alg: 'sha256' | 'sha512', secret: string, ...parts: string[]) => {
+  const mac = createHmac(alg, secret);
+  for (const p of parts) mac.update(p);
+  return mac;
+};
+
+/** A delivery from `source`, signed as the provider signs it. */
+export async function signedDelivery(source: TestSource, opts: DeliveryOptions): Promise<Delivery> {
+  const secret = opts.secret ?? SECRETS[source].current;
+  const ts = opts.timestamp ?? Math.floor(Date.now() / 1000);
+  const json = { 'content-type': 'application/json' };
+  switch (source) {
+    case 'stripe': {
+      const body = opts.body ?? JSON.stringify({ id: opts.id, object: 'event', type: opts.type });
+      const header = stripe.webhooks.generateTestHeaderString({
+        payload: body,
+        secret,
+        timestamp: ts,
+      });
+      return { body, headers: { ...json, 'stripe-signature': header } };
+    }
+    case 'github': {
+      const body = opts.body ?? JSON.stringify({ action: 'opened', number: 1 });
+      return {
+        body,
+        headers: {
+          ...json,
+          'x-hub-signature-256': await githubSign(secret, body),
+          'x-github-event': opts.type,
+          'x-github-delivery': opts.id,
+        },
+      };
+    }
+    case 'shopify': {
+      const body = opts.body ?? JSON.stringify({ id: 820982911946154500, email: 'a@example.com' });
+      return {
+        body,
+        headers: {
+          ...json,
+          'x-shopify-hmac-sha256': hmacOf('sha256', secret, body).digest('base64'),
+          'x-shopify-topic': opts.type,
+          'x-shopify-webhook-id': opts.id,
+        },
+      };
+    }
+    case 'slack': {
+      const body =
+        opts.body ??
+        JSON.stringify({ type: 'event_callback', event_id: opts.id, event: { type: opts.type } });
+      const sig = hmacOf('sha256', secret, `v0:${ts}:`, body).digest('hex');
+      return {
+        body,
+        headers: {
+          ...json,
+          'x-slack-signature': `v0=${sig}`,
+          'x-slack-request-timestamp': String(ts),
+        },
+      };
+    }
+    case 'standard-webhooks': {
+      const body = opts.body ?? JSON.stringify({ type: opts.type, data: { n: 1 } });
+      const signature = new Webhook(secret).sign(opts.id, new Date(ts * 1000), body);
+      return {
+        body,
+        headers: {
+          ...json,
+          'webhook-id': opts.id,
+          'webhook-timestamp': String(ts),
+          'webhook-signature': signature,
+        },
+      };
+    }
+    case 'hmac': {
+      const body = opts.body ?? JSON.stringify({ type: opts.type, id: opts.id });
+      const sig = hmacOf('sha512', secret, body).digest('base64');
+      return { body, headers: { ...json, 'x-signature': `sha512=${sig}` } };
+    }
+    case 'hmac-hex': {
+      const body = opts.body ?? JSON.stringify({ n: 1 });
+      const sig = hmacOf('sha256', secret, body).digest('hex');
+      return {
+        body,
+        headers: {
+          ...json,
+          'x-hook-signature': sig,
+          'x-hook-event': opts.type,
+          'x-hook-id': opts.id,
+        },
+      };
+    }
+  }
+}
+
+/** The headers that carry each source's signature (and signed timestamp), for failure tests. */
+export const SIGNATURE_HEADERS: Record<TestSource, string[]> = {
+  stripe: ['stripe-signature'],
+  github: ['x-hub-signature-256'],
+  shopify: ['x-shopify-hmac-sha256'],
+  slack: ['x-slack-signature', 'x-slack-request-timestamp'],
+  'standard-webhooks': ['webhook-id', 'webhook-timestamp', 'webhook-signature'],
+  hmac: ['x-signature'],
+  'hmac-hex': ['x-hook-signature'],
+};
+
+/** Sources whose scheme signs a timestamp (and so rejects stale and future ones). */
+export const TIMESTAMPED: ReadonlySet<TestSource> = new Set([
+  'stripe',
+  'slack',
+  'standard-webhooks',
+]);

@@ -1,0 +1,136 @@
+/**
+ * Embedded store specifics the conformance suite cannot express: a full disk
+ * while accepting, and the clean-up of expired idempotency keys.
+ */
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import type { Service } from '../../src/app.js';
+import { loadConfig } from '../../src/config/config.js';
+import type { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { postWebhook } from '../helpers/http.js';
+import { startedService } from '../helpers/service.js';
+import { waitFor } from '../helpers/wait.js';
+
+const root = mkdtempSync(join(tmpdir(), 'wp-sqlite-store-'));
+const services: Service[] = [];
+after(async () => {
+  for (const s of services) await s.stop(2_000);
+  rmSync(root, { recursive: true, force: true });
+});
+
+function sqliteConfig(dir: string, env: Record<string, string> = {}) {
+  return loadConfig({
+    STORE: 'sqlite',
+    DATA_DIR: dir,
+    PORT: '0',
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'silent',
+    BACKLOG_SAMPLE_INTERVAL: '50ms',
+    ...env,
+  });
+}
+
+async function start(dir: string, env: Record<string, string>, processed?: Set<string>) {
+  const service = await startedService(sqliteConfig(dir, env), {
+    handlers: {
+      'disk.test': async (job) => {
+        processed?.add(job.id);
+      },
+    },
+  });
+  services.push(service);
+  return service;
+}
+
+const send = (service: Service, padding: number) =>
+  postWebhook(
+    service.app,
+    { id: randomUUID(), pad: 'x'.repeat(padding) },
+    {
+      'x-event-type': 'disk.test',
+    },
+  );
+
+describe('embedded store: disk full while accepting', () => {
+  it('answers 503 store_unavailable, keeps running, and loses nothing it accepted', async () => {
+    const dir = join(root, 'full');
+    const ingest = await start(dir, { WORKER_COUNT: '0' });
+    const db = (ingest.store as SqliteStore).database;
+    const accepted: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const res = await send(ingest, 100);
+      assert.equal(res.statusCode, 202);
+      accepted.push(res.json().id);
+    }
+    // The file may not grow past its current size: the next pages cannot be had.
+    db.pragma(`max_page_count = ${db.pragma('page_count', { simple: true })}`);
+    const refused = await waitFor(
+      async () => {
+        const res = await send(ingest, 20_000);
+        if (res.statusCode === 202) accepted.push(res.json().id);
+        return res.statusCode === 503 ? res : undefined;
+      },
+      { what: 'a 503 once the file is full' },
+    );
+    assert.equal(refused.json().error.code, 'store_unavailable');
+    assert.equal(refused.headers['retry-after'], '5');
+    assert.equal((await send(ingest, 20_000)).statusCode, 503, 'still full, still refused');
+    assert.equal((await ingest.store.stats()).waiting, accepted.length, 'accepted jobs are intact');
+
+    db.pragma('max_page_count = 4294967294'); // space freed
+    const again = await send(ingest, 100);
+    assert.equal(again.statusCode, 202, 'accepts again once there is room, without a restart');
+    accepted.push(again.json().id);
+    await ingest.stop(2_000);
+
+    const processed = new Set<string>();
+    await start(dir, { WORKER_COUNT: '2' }, processed);
+    await waitFor(() => accepted.every((id) => processed.has(id)), {
+      what: 'every accepted job processed',
+    });
+  });
+});
+
+describe('embedded store: idempotency keys', () => {
+  it('deletes expired keys, and keeps live ones', async () => {
+    const dir = join(root, 'keys');
+    const service = await start(dir, { WORKER_COUNT: '0', IDEMPOTENCY_TTL: '100ms' });
+    const store = service.store as SqliteStore;
+    for (let i = 0; i < 3; i++) assert.equal((await send(service, 10)).statusCode, 202);
+    const keys = () =>
+      (store.database.prepare('SELECT count(*) AS n FROM dedupe').get() as { n: number }).n;
+    assert.equal(keys(), 3);
+    let purged = 0;
+    await waitFor(
+      async () => {
+        purged += await store.purgeExpiredKeys();
+        return purged === 3;
+      },
+      { what: 'keys to expire' },
+    );
+    assert.equal(keys(), 0);
+    const live = await store.enqueue(
+      {
+        id: randomUUID(),
+        type: 'disk.test',
+        source: 'default',
+        payload: '{}',
+        receivedAt: Date.now(),
+      },
+      { key: 'live', ttlMs: 60_000 },
+    );
+    assert.equal(await store.purgeExpiredKeys(), 0);
+    assert.equal(keys(), 1);
+    assert.deepEqual(
+      await store.enqueue(
+        { id: randomUUID(), type: 'disk.test', source: 'default', payload: '{}', receivedAt: 0 },
+        { key: 'live', ttlMs: 60_000 },
+      ),
+      { id: live.id, duplicate: true },
+    );
+  });
+});
