@@ -3,13 +3,15 @@
  * and the local bound on writes in flight.
  */
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { afterEach, describe, it } from 'node:test';
 import type { Service } from '../../src/app.js';
-import { ApiError, errorBody } from '../../src/errors.js';
+import { ApiError, type ErrorBody, errorBody } from '../../src/errors.js';
 import type { Store } from '../../src/store/store.js';
 import { postWebhook } from '../helpers/http.js';
 import { dropQueue, redisClient } from '../helpers/redis.js';
 import { silentLog, startedService, testConfig, testStore } from '../helpers/service.js';
+import { sourcesEnv, writeSourcesFile } from '../helpers/sources.js';
 import { waitFor } from '../helpers/wait.js';
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -121,6 +123,46 @@ describe('backpressure', () => {
     const metrics = await (await fetch(`${url}/metrics`)).text();
     assert.match(metrics, /webhooks_rejected_total\{code="queue_full"\} 2/);
     assert.equal((await fetch(`${url}/health`)).status, 200, 'other routes are untouched');
+  });
+
+  it('at the edge, sheds configured sources only: an unknown source or an unserved route stays 404', async () => {
+    const { service } = await start({
+      ...sourcesEnv(),
+      SOURCES_FILE: writeSourcesFile(),
+      UNSIGNED_WEBHOOKS: 'false',
+      WORKER_COUNT: '0',
+      QUEUE_SIZE: '1',
+      BACKLOG_SAMPLE_INTERVAL: '20ms',
+    });
+    await service.store.enqueue(
+      {
+        id: randomUUID(),
+        type: 't',
+        source: 'github',
+        payload: '{}',
+        receivedAt: Date.now(),
+      },
+      undefined,
+    );
+    const address = service.app.server.address();
+    assert.ok(address && typeof address === 'object');
+    const post = async (path: string) => {
+      const res = await fetch(`http://127.0.0.1:${address.port}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{}',
+      });
+      return { status: res.status, code: ((await res.json()) as ErrorBody).error.code };
+    };
+    await waitFor(async () => (await post('/webhooks/github')).status === 503, {
+      what: 'the backlog sample to see the job',
+    });
+    assert.deepEqual(await post('/webhooks/github'), { status: 503, code: 'queue_full' });
+    assert.deepEqual(await post('/webhooks/no-such-source'), {
+      status: 404,
+      code: 'unknown_source',
+    });
+    assert.deepEqual(await post('/webhooks'), { status: 404, code: 'not_found' });
   });
 
   it('counts its own accepts in the backlog between samples, in /health and /metrics alike', async () => {
