@@ -10,10 +10,11 @@ import type { BenchRedis } from './redis.js';
 
 export interface Settings {
   quick: boolean;
-  /** Closed-loop ingest: connections, warm-up and measured seconds. */
+  /** Closed-loop ingest: connections, warm-up and measured seconds, interleaved rounds. */
   connections: number;
   warmupS: number;
   ingestS: number;
+  ingestRounds: number;
   /** Jobs preloaded for the drain. */
   drainJobs: number;
   /** Concurrency of both workers in the drain. */
@@ -27,8 +28,9 @@ export interface Settings {
 export const FULL: Settings = {
   quick: false,
   connections: 100,
-  warmupS: 3,
-  ingestS: 10,
+  warmupS: 2,
+  ingestS: 8,
+  ingestRounds: 3,
   drainJobs: 50_000,
   concurrency: 10,
   e2eS: 10,
@@ -41,6 +43,7 @@ export const QUICK: Settings = {
   quick: true,
   warmupS: 1,
   ingestS: 3,
+  ingestRounds: 1,
   drainJobs: 5_000,
   e2eS: 3,
   overloadS: 5,

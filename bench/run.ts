@@ -6,6 +6,7 @@
  *   npm run bench -- --only=ingest,drain   some measurements only
  *   npm run bench -- --rate=12000    ours' max ingest rate, when ingest is not measured
  *   npm run bench -- --profile       CPU profiles of every server, in bench/results/profiles/
+ *   npm run bench -- --rounds=5      interleaved ingest rounds (default 3; 1 with --quick)
  *
  * BENCH_STORES=redis,sqlite (the default) runs ours on each store; a store this
  * build does not support is skipped and said so. BENCH_APPENDFSYNC=always|everysec
@@ -19,7 +20,7 @@ import { join } from 'node:path';
 import { BenchContext, FULL, QUICK, StoreNotSupported } from './context.js';
 import { drainBullmq, drainOurs } from './phases/drain.js';
 import { measureE2e } from './phases/e2e.js';
-import { INGEST_ONLY, measureIngest } from './phases/ingest.js';
+import { INGEST_ONLY, type IngestFigures, measureIngest, medianFigures } from './phases/ingest.js';
 import { measureOverload } from './phases/overload.js';
 import { BenchRedis, type Fsync } from './redis.js';
 import { type Results, render, targets } from './report.js';
@@ -36,7 +37,10 @@ function parseArgs(argv: string[]) {
     if (!(PHASES as readonly string[]).includes(p)) throw new Error(`--only: unknown phase ${p}`);
   const rate = value('rate') === undefined ? undefined : Number(value('rate'));
   if (rate !== undefined && !(rate > 0)) throw new Error('--rate: expected requests per second');
-  return { quick: flag('quick'), profile: flag('profile'), only: only as Phase[], rate };
+  const rounds = value('rounds') === undefined ? undefined : Number(value('rounds'));
+  if (rounds !== undefined && !(Number.isInteger(rounds) && rounds > 0))
+    throw new Error('--rounds: expected a whole number of rounds');
+  return { quick: flag('quick'), profile: flag('profile'), only: only as Phase[], rate, rounds };
 }
 
 async function main(): Promise<void> {
@@ -45,7 +49,8 @@ async function main(): Promise<void> {
   const fsync = (process.env.BENCH_APPENDFSYNC ?? 'everysec') as Fsync;
   if (fsync !== 'everysec' && fsync !== 'always')
     throw new Error('BENCH_APPENDFSYNC: expected everysec or always');
-  const settings = args.quick ? QUICK : FULL;
+  const base = args.quick ? QUICK : FULL;
+  const settings = args.rounds === undefined ? base : { ...base, ingestRounds: args.rounds };
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const resultsDir = new URL('./results/', import.meta.url).pathname;
   const profileDir = args.profile ? join(resultsDir, 'profiles', stamp) : undefined;
@@ -65,7 +70,14 @@ async function main(): Promise<void> {
 machine: ${machine.nproc} × ${machine.cpu}, node ${machine.node}, redis ${machine.redis} (appendonly yes, appendfsync ${fsync}, noeviction), load average at start ${machine.loadavgAtStart.join(' ')}`;
   ctx.progress(header.replace(/\n/g, ' | '));
 
-  const r: Results = { ingest: {}, drain: {}, e2e: {}, overload: {}, skipped: {} };
+  const r: Results = {
+    ingest: {},
+    ingestRounds: [],
+    drain: {},
+    e2e: {},
+    overload: {},
+    skipped: {},
+  };
   const wants = (p: Phase) => args.only.includes(p);
   const live = (store: string) => !r.skipped[store];
   /** Runs one measurement of ours; an unsupported store is skipped from then on. */
@@ -83,16 +95,30 @@ machine: ${machine.nproc} × ${machine.cpu}, node ${machine.node}, redis ${machi
 
   try {
     if (wants('ingest')) {
-      r.ingest.bare = await measureIngest(ctx, 'bare Fastify', () => ctx.peer('bare.ts'));
-      for (const store of stores)
-        await forStore(store, async () => {
-          r.ingest[`ours:${store}`] = await measureIngest(ctx, `ours (${store})`, () =>
-            ctx.ours('ingest', store, INGEST_ONLY),
-          );
-        });
-      r.ingest.bullmq = await measureIngest(ctx, 'BullMQ route', () =>
-        ctx.peer('bullmq-ingest.ts'),
-      );
+      // Interleaved rounds: a burst of outside load then hits every server alike,
+      // and the ratios are taken within each round.
+      const rounds: Record<string, IngestFigures>[] = [];
+      for (let i = 0; i < settings.ingestRounds; i++) {
+        const round: Record<string, IngestFigures> = {};
+        const label = (name: string) =>
+          settings.ingestRounds > 1 ? `${name}, round ${i + 1}/${settings.ingestRounds}` : name;
+        round.bare = await measureIngest(ctx, label('bare Fastify'), () => ctx.peer('bare.ts'));
+        for (const store of stores)
+          await forStore(store, async () => {
+            round[`ours:${store}`] = await measureIngest(ctx, label(`ours (${store})`), () =>
+              ctx.ours('ingest', store, INGEST_ONLY),
+            );
+          });
+        round.bullmq = await measureIngest(ctx, label('BullMQ route'), () =>
+          ctx.peer('bullmq-ingest.ts'),
+        );
+        rounds.push(round);
+      }
+      r.ingestRounds = rounds;
+      for (const name of Object.keys(rounds[0] ?? {})) {
+        const all = rounds.map((round) => round[name]).filter((f) => f !== undefined);
+        r.ingest[name] = medianFigures(all);
+      }
     }
     if (wants('drain')) {
       for (const store of stores)

@@ -102,7 +102,7 @@ export function createService(opts: ServiceOptions): Service {
     maxRetries: config.maxRetries,
     backoff: fullJitterBackoff(config.retryBaseDelayMs, config.retryMaxDelayMs),
     reclaimIdleMs: config.reclaimIdleMs,
-    yieldToIngest: config.httpIngest,
+    ...(config.httpIngest ? { yieldToIngest: () => ingestor.shedding } : {}),
   });
   const sources = new SourceRegistry(config.sources);
   const limits = new RateLimits(

@@ -36,14 +36,15 @@ async function fill(ctx: BenchContext, ingest: BenchServer): Promise<void> {
   }
 }
 
+/** `redis0`: Redis's CPU counter from before the worker started. */
 async function drain(
   ctx: BenchContext,
   worker: BenchServer,
+  redis0: number,
   isEmpty: () => Promise<boolean>,
 ): Promise<DrainFigures> {
   const n = ctx.settings.drainJobs;
   try {
-    const redis0 = await ctx.redis.cpuUs();
     await waitFor(async () => (await worker.report()).processed >= n, {
       what: `${worker.name} to run ${n} jobs`,
       timeoutMs: 600_000,
@@ -52,14 +53,15 @@ async function drain(
     await waitFor(isEmpty, { what: 'the queue to be empty', timeoutMs: 60_000, intervalMs: 5 });
     const emptyAt = Date.now();
     const redis1 = await ctx.redis.cpuUs();
-    const { firstStartAt, processed, cpuUs } = await worker.report();
+    const { firstStartAt, processed, cpuUs, cpuAtFirstStartUs } = await worker.report();
     const seconds = (emptyAt - (firstStartAt ?? emptyAt)) / 1000;
     if (processed !== n) throw new Error(`${worker.name} ran ${processed} jobs for ${n} queued`);
     return {
       jobs: n,
       seconds,
       jobsPerS: Math.round(n / seconds),
-      workerCpuUsPerJob: round((cpuUs - worker.cpuAtReadyUs) / n, 1),
+      // From the first job on: the service starts working before it reports ready.
+      workerCpuUsPerJob: round((cpuUs - (cpuAtFirstStartUs ?? worker.cpuAtReadyUs)) / n, 1),
       redisCpuUsPerJob: round((redis1 - redis0) / n, 1),
     };
   } finally {
@@ -72,6 +74,7 @@ export async function drainOurs(ctx: BenchContext, store: string): Promise<Drain
   await ctx.redis.reset();
   const dataDir = ctx.dataDir();
   await fill(ctx, await ctx.ours('fill', store, INGEST_ONLY, dataDir));
+  const redis0 = await ctx.redis.cpuUs();
   const worker = await ctx.ours(
     'drain',
     store,
@@ -83,7 +86,7 @@ export async function drainOurs(ctx: BenchContext, store: string): Promise<Drain
     dataDir,
   );
   ctx.progress(`drain: ours (${store})`);
-  return drain(ctx, worker, async () => {
+  return drain(ctx, worker, redis0, async () => {
     const res = await fetch(`${worker.url}/health`);
     const h = (await res.json()) as { queue_size: number; pending: number; scheduled: number };
     return h.queue_size + h.pending + h.scheduled === 0;
@@ -98,9 +101,10 @@ export async function drainBullmq(ctx: BenchContext): Promise<DrainFigures> {
     connection: { host: '127.0.0.1', port: ctx.redis.port, maxRetriesPerRequest: null },
   });
   try {
+    const redis0 = await ctx.redis.cpuUs();
     const worker = await ctx.peer('bullmq-worker.ts');
     ctx.progress('drain: BullMQ Worker');
-    return await drain(ctx, worker, async () => {
+    return await drain(ctx, worker, redis0, async () => {
       const c = await queue.getJobCounts('wait', 'active', 'delayed', 'prioritized');
       return Object.values(c).every((v) => v === 0);
     });

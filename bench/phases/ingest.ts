@@ -90,3 +90,45 @@ export async function measureIngest(
     await server.stop();
   }
 }
+
+const median = (values: number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+};
+
+/** Each figure's median over the rounds (req/s, latencies, CPU alike). */
+export function medianFigures(rounds: IngestFigures[]): IngestFigures {
+  const m = (f: (x: IngestFigures) => number, digits = 2) => round(median(rounds.map(f)), digits);
+  return {
+    rps: Math.round(median(rounds.map((x) => x.rps))),
+    p50Ms: m((x) => x.p50Ms),
+    p99Ms: m((x) => x.p99Ms),
+    non2xx: rounds.reduce((a, x) => a + x.non2xx, 0),
+    errors: rounds.reduce((a, x) => a + x.errors, 0),
+    serverCpuUsPerReq: m((x) => x.serverCpuUsPerReq, 1),
+    redisCpuUsPerReq: m((x) => x.redisCpuUsPerReq, 1),
+    cores: {
+      server: m((x) => x.cores.server),
+      redis: m((x) => x.cores.redis),
+      generator: m((x) => x.cores.generator),
+    },
+    redisCommandsPerRead: m((x) => x.redisCommandsPerRead, 1),
+  };
+}
+
+/** The median over the rounds of `a`'s rate ÷ `b`'s in the same round. */
+export function medianRatio(
+  rounds: Record<string, IngestFigures>[],
+  a: string,
+  b: string,
+): number | undefined {
+  const ratios = rounds.flatMap((r) => {
+    const x = r[a]?.rps;
+    const y = r[b]?.rps;
+    return x !== undefined && y ? [x / y] : [];
+  });
+  return ratios.length > 0 ? round(median(ratios)) : undefined;
+}

@@ -11,6 +11,8 @@ export interface ServerReport {
   /** Date.now() when the first handler started / the last one finished. */
   firstStartAt: number | undefined;
   lastEndAt: number | undefined;
+  /** CPU the process had used when the first handler started (µs). */
+  cpuAtFirstStartUs: number | undefined;
   rssBytes: number;
   /** CPU time this process has used so far (user + system), microseconds. */
   cpuUs: number;
@@ -30,9 +32,12 @@ export class JobCounter {
   processed = 0;
   firstStartAt: number | undefined;
   lastEndAt: number | undefined;
+  cpuAtFirstStartUs: number | undefined;
 
   started(): void {
-    this.firstStartAt ??= Date.now();
+    if (this.firstStartAt !== undefined) return;
+    this.firstStartAt = Date.now();
+    this.cpuAtFirstStartUs = cpuUs();
   }
 
   finished(): void {
@@ -46,6 +51,7 @@ export class JobCounter {
       processed: this.processed,
       firstStartAt: this.firstStartAt,
       lastEndAt: this.lastEndAt,
+      cpuAtFirstStartUs: this.cpuAtFirstStartUs,
       rssBytes: process.memoryUsage.rss(),
     };
   }

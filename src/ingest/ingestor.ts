@@ -71,6 +71,12 @@ export class Ingestor {
     return undefined;
   }
 
+  /** True while this instance refuses webhooks for load (backlog full, or too many writes). */
+  get shedding(): boolean {
+    const code = this.refusal();
+    return code === 'queue_full' || code === 'overloaded';
+  }
+
   /** Throws the refusal, if any. */
   admit(): void {
     const code = this.refusal();

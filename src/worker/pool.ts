@@ -34,11 +34,12 @@ export interface WorkerPoolOptions {
   /** How often due retries are moved back to the queue. */
   promoteIntervalMs?: number;
   /**
-   * Slow down reading while the event loop is saturated, so that HTTP ingest in
-   * the same process stays responsive (see loop-pressure.ts). For instances that
-   * also ingest; a worker-only instance reads as fast as it can.
+   * For an instance that also ingests: true while ingest is refusing for load.
+   * The pool then slows its reads while the event loop is saturated, so that HTTP
+   * stays responsive (see loop-pressure.ts). A worker-only instance leaves it out
+   * and reads as fast as it can.
    */
-  yieldToIngest?: boolean;
+  yieldToIngest?: () => boolean;
 }
 
 const CLAIM_BLOCK_MS = 1_000;
@@ -221,7 +222,7 @@ export class WorkerPool {
     while (!this.stopping) {
       // Under pressure, wait before reading, then read anyway: draining slows
       // down but never stops.
-      const yieldMs = this.pressure?.nextPauseMs() ?? 0;
+      const yieldMs = this.pressure?.nextPauseMs(this.o.yieldToIngest?.() ?? false) ?? 0;
       if (yieldMs > 0) await this.yieldFor(yieldMs);
       if (this.stopping) break;
       const free = this.o.concurrency - this.running.size;
