@@ -93,8 +93,18 @@ machine: ${machine.nproc} × ${machine.cpu}, node ${machine.node}, redis ${machi
   };
   const maxRate = (store: string) => args.rate ?? r.ingest[`ours:${store}`]?.rps;
 
+  /** The 1-minute load average when each phase began and ended: how quiet the machine was. */
+  const load: Record<string, { start: number; end: number }> = {};
+  const load1 = () => Math.round((loadavg()[0] ?? 0) * 100) / 100;
+  const phase = async (name: Phase, f: () => Promise<void>) => {
+    if (!wants(name)) return;
+    const start = load1();
+    await f();
+    load[name] = { start, end: load1() };
+  };
+
   try {
-    if (wants('ingest')) {
+    await phase('ingest', async () => {
       // Interleaved rounds: a burst of outside load then hits every server alike,
       // and the ratios are taken within each round.
       const rounds: Record<string, IngestFigures>[] = [];
@@ -119,24 +129,27 @@ machine: ${machine.nproc} × ${machine.cpu}, node ${machine.node}, redis ${machi
         const all = rounds.map((round) => round[name]).filter((f) => f !== undefined);
         r.ingest[name] = medianFigures(all);
       }
-    }
-    if (wants('drain')) {
+    });
+    await phase('drain', async () => {
       for (const store of stores)
         await forStore(store, async () => {
           r.drain[`ours:${store}`] = await drainOurs(ctx, store);
         });
       r.drain.bullmq = await drainBullmq(ctx);
-    }
-    for (const phase of ['e2e', 'overload'] as const) {
-      if (!wants(phase)) continue;
-      for (const store of stores)
-        await forStore(store, async () => {
-          const rate = maxRate(store);
-          if (rate === undefined)
-            throw new Error(`${phase} needs ours' max ingest rate: run ingest too, or pass --rate`);
-          if (phase === 'e2e') r.e2e[store] = await measureE2e(ctx, store, rate);
-          else r.overload[store] = await measureOverload(ctx, store, rate);
-        });
+    });
+    for (const name of ['e2e', 'overload'] as const) {
+      await phase(name, async () => {
+        for (const store of stores)
+          await forStore(store, async () => {
+            const rate = maxRate(store);
+            if (rate === undefined)
+              throw new Error(
+                `${name} needs ours' max ingest rate: run ingest too, or pass --rate`,
+              );
+            if (name === 'e2e') r.e2e[store] = await measureE2e(ctx, store, rate);
+            else r.overload[store] = await measureOverload(ctx, store, rate);
+          });
+      });
     }
   } finally {
     await redis.stop();
@@ -146,7 +159,11 @@ machine: ${machine.nproc} × ${machine.cpu}, node ${machine.node}, redis ${machi
   const record = {
     date: new Date().toISOString(),
     command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(),
-    machine: { ...machine, loadavgAtEnd: loadavg().map((l) => Math.round(l * 100) / 100) },
+    machine: {
+      ...machine,
+      loadavgAtEnd: loadavg().map((l) => Math.round(l * 100) / 100),
+      loadavgByPhase: load,
+    },
     settings,
     results: r,
     targets: t,
@@ -154,7 +171,12 @@ machine: ${machine.nproc} × ${machine.cpu}, node ${machine.node}, redis ${machi
   const json = JSON.stringify(record, null, 2);
   writeFileSync(join(resultsDir, `bench-${stamp}.json`), json);
   writeFileSync(join(resultsDir, 'latest.json'), json);
-  process.stdout.write(`\n${render(r, t, header)}\n\nfigures: bench/results/bench-${stamp}.json\n`);
+  const loadLine = Object.entries(load)
+    .map(([name, l]) => `${name} ${l.start}→${l.end}`)
+    .join(', ');
+  process.stdout.write(
+    `\n${render(r, t, header)}\n\n1-minute load average by phase (start→end): ${loadLine}\nfigures: bench/results/bench-${stamp}.json\n`,
+  );
   if (profileDir) process.stdout.write(`profiles: ${profileDir}\n`);
 }
 
