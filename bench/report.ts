@@ -132,6 +132,13 @@ export function render(r: Results, t: Target[], header: string): string {
       table([
         ['', 'count', 'p50 ms', 'p99 ms', 'max ms'],
         ['202 → handler start', e.e2e.count, e.e2e.p50, e.e2e.p99, e.e2e.max],
+        [
+          'accepted → handler start (1 ms res.)',
+          e.acceptToStart.count,
+          e.acceptToStart.p50,
+          e.acceptToStart.p99,
+          e.acceptToStart.max,
+        ],
         ['client: request → 202', e.http202.count, e.http202.p50, e.http202.p99, e.http202.max],
       ]),
       `   server used ${e.serverCores} cores, load generator ${e.generatorCores}; ${e.handlerBefore202} handlers started before their 202 was sent (counted as 0 ms); ${e.notAccepted} requests not accepted`,

@@ -17,6 +17,12 @@ export interface E2eFigures {
   e2e: LatencySummary;
   /** Handlers that started before their 202 went out (counted as 0 ms). */
   handlerBefore202: number;
+  /**
+   * Accepted → handler start (ms resolution): includes the store write, so it
+   * also means something where the 202 waits for more than the write (SQLite's
+   * fsync) and most handlers start before it.
+   */
+  acceptToStart: LatencySummary;
   /** The 202s as the client saw them, from the scheduled send time. */
   http202: LatencySummary;
   notAccepted: number;
@@ -57,6 +63,7 @@ export async function measureE2e(
     await settled(server, accepted(warm));
     const before = await server.report();
     const skip = before.e2eMs?.length ?? 0;
+    const skipAccept = before.acceptToStartMs?.length ?? 0;
     const skipEarly = before.e2eEarly ?? 0;
     const run = await runPaced({ ...pace, durationMs: ctx.settings.e2eS * 1000 });
     const cpuUs = (await server.report()).cpuUs - before.cpuUs;
@@ -67,6 +74,7 @@ export async function measureE2e(
       accepted: accepted(run),
       e2e: summarize((report.e2eMs ?? []).slice(skip)),
       handlerBefore202: (report.e2eEarly ?? 0) - skipEarly,
+      acceptToStart: summarize((report.acceptToStartMs ?? []).slice(skipAccept)),
       http202: summarize(run.latencies['202'] ?? []),
       notAccepted: run.offered - accepted(run),
       serverCores: round(cpuUs / (ctx.settings.e2eS * 1e6)),

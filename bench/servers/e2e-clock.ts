@@ -9,6 +9,7 @@ export class E2eClock {
   private readonly sentAt = new Map<string, number>();
   private readonly startedAt = new Map<string, number>();
   private readonly latencies: number[] = [];
+  private readonly sinceAccept: number[] = [];
   private early = 0;
   private readonly ids = new WeakMap<FastifyReply, string>();
 
@@ -32,7 +33,9 @@ export class E2eClock {
     });
   }
 
-  handlerStarted(id: string): void {
+  /** `receivedAt`: when ingest accepted the job (Date.now(), before the store write). */
+  handlerStarted(id: string, receivedAt: number): void {
+    this.sinceAccept.push(Date.now() - receivedAt);
     const now = performance.now();
     const sent = this.sentAt.get(id);
     if (sent === undefined) {
@@ -43,7 +46,7 @@ export class E2eClock {
     this.latencies.push(now - sent);
   }
 
-  report(): { e2eMs: number[]; e2eEarly: number } {
-    return { e2eMs: this.latencies, e2eEarly: this.early };
+  report(): { e2eMs: number[]; e2eEarly: number; acceptToStartMs: number[] } {
+    return { e2eMs: this.latencies, e2eEarly: this.early, acceptToStartMs: this.sinceAccept };
   }
 }

@@ -20,6 +20,8 @@ export interface ServerReport {
   e2eMs?: number[];
   /** Handlers that started before their 202 was sent (counted as 0 ms in e2eMs). */
   e2eEarly?: number;
+  /** Accepted (before the store write) → handler start, whole ms (only when BENCH_E2E=1). */
+  acceptToStartMs?: number[];
 }
 
 export type ParentMessage = { type: 'report' };

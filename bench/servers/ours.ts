@@ -22,7 +22,7 @@ const service = createService({
   log: createLogger(config.logLevel),
   handlers: new HandlerRegistry(async (job) => {
     counter.started();
-    e2e?.handlerStarted(job.id);
+    e2e?.handlerStarted(job.id, job.receivedAt.getTime());
     counter.finished();
   }),
 });
