@@ -32,6 +32,9 @@ const below = (max: number) => ({ goal: `< ${max}`, ok: (v: number) => v < max }
 const ratio = (a: number | undefined, b: number | undefined) =>
   a !== undefined && b !== undefined ? round(a / b) : undefined;
 
+const e2eP99 = (e: Results['e2e'][string] | undefined) =>
+  e === undefined ? undefined : Math.max(e.e2e.p99, e.acceptToStart?.p99 ?? 0);
+
 /** The issue's targets, for every store of ours that ran. */
 export function targets(r: Results, stores: readonly string[]): Target[] {
   const out: Target[] = [];
@@ -47,7 +50,9 @@ export function targets(r: Results, stores: readonly string[]): Target[] {
         ratio(r.drain[`ours:${store}`]?.jobsPerS, r.drain.bullmq?.jobsPerS),
         atLeast(2.5),
       ],
-      ['e2e p99 at half load (ms)', r.e2e[store]?.e2e.p99, below(25)],
+      // The stricter of the two: where handlers start before their 202 (SQLite
+      // answers after its fsync), "202 → start" alone would read 0.
+      ['e2e p99 at half load (ms)', e2eP99(r.e2e[store]), below(25)],
       ['overload RSS growth (MB)', o?.rssGrowthMB, below(100)],
       ['overload lost', o?.lost, { goal: '= 0', ok: (v) => v === 0 }],
       ['overload p99 of 503s (ms)', o?.p99of503Ms, below(5)],
