@@ -31,6 +31,7 @@ import {
   connect,
   withConnectionCause,
 } from './connection.js';
+import { fieldMap, parseDeadLetter, RedisDeadLetters } from './dead-letters.js';
 import { type QueueKeys, queueKeys } from './keys.js';
 import { QueueScripts } from './scripts.js';
 import { checkServer, factsFromInfo, parseInfo } from './server-checks.js';
@@ -71,6 +72,7 @@ export class RedisStore implements Store {
   private lastPrune = 0;
   /** Enqueues sent and not yet answered; close waits for them (each has a command timeout). */
   private readonly enqueuing = new Set<Promise<unknown>>();
+  readonly deadLetters: RedisDeadLetters;
 
   constructor(private readonly opts: RedisStoreOptions) {
     this.keys = queueKeys(opts.queueName);
@@ -78,6 +80,7 @@ export class RedisStore implements Store {
     this.cmd = commandConnection(opts.redis, `webhook-processor:${opts.consumer}`);
     this.cmd.on('error', (err) => opts.log.debug({ err: err.message }, 'redis connection error'));
     this.scripts = new QueueScripts(this.cmd);
+    this.deadLetters = new RedisDeadLetters(this.cmd, this.scripts, this.keys);
   }
 
   /** The command connection, for components that share it (rate limits, admin). */
@@ -430,29 +433,5 @@ function parseDelivery(handle: string, fields: string[]): Delivery | undefined {
     job: record,
     attempt: (Number(f.get('attempt')) || 0) + 1,
     previousError: f.get('err') || undefined,
-  };
-}
-
-function fieldMap(fields: string[]): Map<string, string> {
-  const m = new Map<string, string>();
-  for (let i = 0; i + 1 < fields.length; i += 2)
-    m.set(fields[i] as string, fields[i + 1] as string);
-  return m;
-}
-
-function parseDeadLetter(dlqId: string, fields: string[]): DeadLetterEntry | undefined {
-  const f = fieldMap(fields);
-  let job: JobRecord;
-  try {
-    job = JSON.parse(f.get('job') ?? '') as JobRecord;
-  } catch {
-    return undefined;
-  }
-  return {
-    dlqId,
-    job,
-    attempts: Number(f.get('attempts')) || 0,
-    lastError: f.get('err') ?? '',
-    failedAt: Number(f.get('failed_at')) || 0,
   };
 }
