@@ -126,6 +126,7 @@ export function createService(opts: ServiceOptions): Service {
     storeKind: store.kind,
     sources,
     limits,
+    deadLetters: store.deadLetters,
   });
 
   let stopping: Promise<void> | undefined;
