@@ -2,6 +2,7 @@
  * `webhook-processor dlq list|show|replay|purge`: the dead-letter queue through
  * the service's admin API (so it works the same on either store).
  */
+import { parseArgs } from 'node:util';
 import { parseDuration } from '../config/duration.js';
 import { ApiClient } from './client.js';
 import {
@@ -58,7 +59,13 @@ const OPTIONS = {
   yes: { type: 'boolean', default: false },
 } as const;
 
-type Values = ReturnType<typeof parseCommand<typeof OPTIONS>>['values'];
+function parse(args: string[]) {
+  return parseCommand(() =>
+    parseArgs({ args, options: OPTIONS, allowPositionals: true, strict: true }),
+  );
+}
+
+type Values = ReturnType<typeof parse>['values'];
 
 interface Item {
   id: string;
@@ -70,7 +77,7 @@ interface Item {
 }
 
 export async function dlqCommand(args: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseCommand(args, OPTIONS);
+  const { values, positionals } = parse(args);
   const [action, id, ...extra] = positionals;
   if (values.help || action === undefined) {
     io.out(DLQ_HELP);

@@ -4,7 +4,6 @@
  * ends with. The command line is an edge of its own, like the service's config:
  * commands get the environment from here and read nothing else.
  */
-import { type ParseArgsConfig, parseArgs } from 'node:util';
 
 export interface Io {
   out(text: string): void;
@@ -53,13 +52,10 @@ export function usageError(message: string): CliError {
   return new CliError(EXIT.usage, message);
 }
 
-/** node:util parseArgs, strict, with its complaints turned into usage errors. */
-export function parseCommand<T extends NonNullable<ParseArgsConfig['options']>>(
-  args: string[],
-  options: T,
-) {
+/** Runs a node:util parseArgs call, turning its complaints into usage errors. */
+export function parseCommand<R>(parse: () => R): R {
   try {
-    return parseArgs({ args, options, allowPositionals: true, strict: true });
+    return parse();
   } catch (err) {
     throw usageError((err as Error).message);
   }

@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
 import { Secret } from '../config/secret.js';
 import type { SourceDefinition } from '../sources/definition.js';
 import { createScheme } from '../sources/registry.js';
@@ -48,7 +49,13 @@ const OPTIONS = {
   'id-header': { type: 'string' },
 } as const;
 
-type Values = ReturnType<typeof parseCommand<typeof OPTIONS>>['values'];
+function parse(args: string[]) {
+  return parseCommand(() =>
+    parseArgs({ args, options: OPTIONS, allowPositionals: true, strict: true }),
+  );
+}
+
+type Values = ReturnType<typeof parse>['values'];
 
 /** A source definition for signing, from the command line (checked like SOURCES_FILE's). */
 function definition(scheme: SchemeName, secret: string, v: Values): SourceDefinition {
@@ -98,7 +105,7 @@ function schemeOf(v: Values): SchemeName | undefined {
 }
 
 export async function sendCommand(args: string[], io: Io): Promise<number> {
-  const { values: v, positionals } = parseCommand(args, OPTIONS);
+  const { values: v, positionals } = parse(args);
   if (v.help) {
     io.out(SEND_HELP);
     return EXIT.ok;

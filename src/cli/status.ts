@@ -2,6 +2,7 @@
  * `webhook-processor status`: the health and backlog figures of a running
  * service, from GET /health and GET /health/ready (no token needed).
  */
+import { parseArgs } from 'node:util';
 import { ApiClient } from './client.js';
 import { EXIT, type Io, parseCommand, SERVICE_OPTIONS, serviceUrl, usageError } from './io.js';
 
@@ -35,7 +36,9 @@ interface Ready {
 }
 
 export async function statusCommand(args: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseCommand(args, SERVICE_OPTIONS);
+  const { values, positionals } = parseCommand(() =>
+    parseArgs({ args, options: SERVICE_OPTIONS, allowPositionals: true, strict: true }),
+  );
   if (values.help) {
     io.out(STATUS_HELP);
     return EXIT.ok;
