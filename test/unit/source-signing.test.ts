@@ -8,28 +8,9 @@ import { describe, it } from 'node:test';
 import { verify as githubVerify } from '@octokit/webhooks-methods';
 import { Webhook } from 'standardwebhooks';
 import Stripe from 'stripe';
-import { parseSources } from '../../src/sources/file.js';
-import { SourceRegistry } from '../../src/sources/registry.js';
-import type { Scheme } from '../../src/sources/scheme.js';
-import {
-  SECRETS,
-  sourcesEnv,
-  sourcesYaml,
-  TEST_SOURCES,
-  type TestSource,
-} from '../helpers/sources.js';
+import { SECRETS, TEST_SOURCES, testScheme } from '../helpers/sources.js';
 
-const registry = (() => {
-  const { sources, problems } = parseSources(sourcesYaml(), sourcesEnv());
-  assert.deepEqual(problems, []);
-  return new SourceRegistry(sources);
-})();
-
-function schemeOf(source: TestSource): Scheme {
-  const s = registry.get(source);
-  assert.ok(s, source);
-  return s.scheme;
-}
+const schemeOf = testScheme;
 
 const body = Buffer.from(JSON.stringify({ id: 'evt_1', type: 'invoice.paid', n: 1 }));
 const delivery = { rawBody: body, eventType: 'invoice.paid', deliveryId: 'msg_1' };
