@@ -23,6 +23,13 @@ Exit codes: 0 done; 1 failed (an error answer, no such entry, unhealthy); 2 wron
 line; 3 the service cannot be reached; 4 the admin token was refused or admin routes are off.
 `;
 
+const SERVE_HELP = `Usage: webhook-processor [serve]
+
+Runs the service until SIGTERM or SIGINT. It takes no options: every setting comes from the
+environment (PORT, REDIS_URL or STORE=sqlite, WORKER_COUNT, ADMIN_TOKEN, …; see README).
+Exit codes: 0 stopped cleanly, 1 start-up failure or forced stop, 2 invalid configuration.
+`;
+
 const COMMANDS: Record<string, (args: string[], io: Io) => Promise<number>> = {
   status: statusCommand,
   dlq: dlqCommand,
@@ -54,6 +61,10 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
 export async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   if (command === undefined || command === 'serve') {
+    if (rest.length === 1 && (rest[0] === '--help' || rest[0] === '-h')) {
+      process.stdout.write(SERVE_HELP);
+      return;
+    }
     if (rest.length > 0) {
       process.stderr.write(
         'webhook-processor serve: takes no arguments; it is configured by the environment (see README)\n',

@@ -57,13 +57,16 @@ after(killServiceProcesses);
 
 describe('webhook-processor command line', () => {
   it('prints help (exit 0) and refuses unknown commands and options (exit 2)', async () => {
-    const [help, dlqHelp, unknown, badOption, noToken] = await Promise.all([
+    const [help, dlqHelp, unknown, badOption, noToken, serveHelp] = await Promise.all([
       cli(['--help']),
       cli(['dlq', '--help']),
       cli(['frobnicate']),
       cli(['status', '--frobnicate']),
       cli(['dlq', 'list', '--url', 'http://127.0.0.1:9']),
+      cli(['serve', '--help']),
     ]);
+    assert.equal(serveHelp.code, 0);
+    assert.match(serveHelp.stdout, /every setting comes from the\s+environment/);
     assert.equal(help.code, 0);
     for (const command of ['serve', 'status', 'dlq', 'send'])
       assert.match(help.stdout, new RegExp(command));
@@ -146,6 +149,15 @@ for (const [storeName, storeEnv] of Object.entries(STORE_ENV)) {
         what: `${n} dead letters`,
       });
     }
+
+    it('the service printed its configuration at start, with the token redacted', () => {
+      const line = service.lines.find((l) => l.msg === 'configuration');
+      assert.ok(line, 'a configuration line');
+      const config = line.config as Record<string, unknown>;
+      assert.equal(config.adminToken, '[redacted]');
+      assert.equal(config.dlqMaxLength, 100_000);
+      assert.ok(!JSON.stringify(line).includes(TOKEN));
+    });
 
     it('status prints the figures and exits 0 when healthy and ready', async () => {
       const [text, json] = await Promise.all([

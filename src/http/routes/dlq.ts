@@ -87,14 +87,15 @@ export function dlqRoutes(admin: FastifyInstance, deps: DlqDeps): void {
   const tags = ['dead-letter queue'];
 
   async function bulk(action: BulkAction, params: Params): Promise<BulkResult> {
+    const filter = parseFilter(params);
     const result = await bulkDeadLetters(dlq, action, {
-      filter: parseFilter(params),
+      filter,
       max: typeof params.max === 'number' ? params.max : 1_000,
       ...optional('upTo', parseCursor(dlq, params.up_to)),
       ...optional('after', parseCursor(dlq, params.cursor)),
     });
     log.info(
-      { action, count: result.count, done: result.next === undefined, filter: parseFilter(params) },
+      { action, count: result.count, done: result.next === undefined, filter },
       action === 'replay' ? 'dead letters replayed' : 'dead letters purged',
     );
     return result;
