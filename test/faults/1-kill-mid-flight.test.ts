@@ -4,9 +4,9 @@
  * processed twice only if it was in flight (pending) at the kill.
  */
 import assert from 'node:assert/strict';
-import { after, describe, it } from 'node:test';
-import { killServiceProcesses, startServiceProcess } from '../helpers/child.js';
-import { assertNoneLost, FaultRig, printTally } from '../helpers/fault-rig.js';
+import { describe, it } from 'node:test';
+import { startServiceProcess } from '../helpers/child.js';
+import { assertNoneLost, printTally, rigs } from '../helpers/fault-rig.js';
 import { Load } from '../helpers/load.js';
 import { freePort } from '../helpers/redis-server.js';
 import { waitFor } from '../helpers/wait.js';
@@ -14,15 +14,10 @@ import { waitFor } from '../helpers/wait.js';
 const EVENTS = 5_000;
 
 describe('fault 1: kill -9 mid-flight', () => {
-  let rig: FaultRig | undefined;
-  after(async () => {
-    await killServiceProcesses();
-    await rig?.close();
-  });
+  const newRig = rigs('kill9');
 
   it('processes every accepted event after a SIGKILL and a restart; duplicates only among jobs in flight', async () => {
-    rig = await FaultRig.start('kill9');
-    const r = rig;
+    const r = await newRig();
     const env = r.env({
       PORT: String(await freePort()),
       WORKER_COUNT: '16',

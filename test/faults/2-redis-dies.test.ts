@@ -6,9 +6,9 @@
  * The completion record lives on another Redis, so it survives the kill.
  */
 import assert from 'node:assert/strict';
-import { after, describe, it } from 'node:test';
-import { killServiceProcesses, startServiceProcess } from '../helpers/child.js';
-import { assertNoneLost, FaultRig, printTally } from '../helpers/fault-rig.js';
+import { describe, it } from 'node:test';
+import { startServiceProcess } from '../helpers/child.js';
+import { assertNoneLost, printTally, rigs } from '../helpers/fault-rig.js';
 import { Load } from '../helpers/load.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -25,15 +25,10 @@ async function health(url: string): Promise<number> {
 }
 
 describe('fault 2: Redis dies and returns', () => {
-  let rig: FaultRig | undefined;
-  after(async () => {
-    await killServiceProcesses();
-    await rig?.close();
-  });
+  const newRig = rigs('redisdies');
 
   it('answers 503 during the outage, recovers without a restart, and processes every 202', async () => {
-    rig = await FaultRig.start('redisdies');
-    const r = rig;
+    const r = await newRig();
     const service = await startServiceProcess(
       r.env({
         WORKER_COUNT: '8',

@@ -5,9 +5,9 @@
  * instance processes everything that was accepted, and nothing runs twice.
  */
 import assert from 'node:assert/strict';
-import { after, describe, it } from 'node:test';
-import { killServiceProcesses, startServiceProcess } from '../helpers/child.js';
-import { assertNoneLost, FaultRig, printTally } from '../helpers/fault-rig.js';
+import { describe, it } from 'node:test';
+import { startServiceProcess } from '../helpers/child.js';
+import { assertNoneLost, printTally, rigs } from '../helpers/fault-rig.js';
 import { Load } from '../helpers/load.js';
 import { freePort } from '../helpers/redis-server.js';
 import { waitFor } from '../helpers/wait.js';
@@ -21,15 +21,10 @@ const LONG_JOB_MS = 6_000;
 const isLong = (n: number) => n < SIGNAL_AT && n % 150 === 75;
 
 describe('fault 3: SIGTERM under sustained load', () => {
-  let rig: FaultRig | undefined;
-  after(async () => {
-    await killServiceProcesses();
-    await rig?.close();
-  });
+  const newRig = rigs('sigterm');
 
   it('stops accepting, finishes or hands back its jobs, exits 0 in time, and loses nothing', async () => {
-    rig = await FaultRig.start('sigterm');
-    const r = rig;
+    const r = await newRig();
     const env = r.env({
       PORT: String(await freePort()),
       WORKER_COUNT: '8',

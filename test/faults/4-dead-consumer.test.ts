@@ -8,13 +8,9 @@
  * wait for that backlog too, and the margin would measure the backlog instead.
  */
 import assert from 'node:assert/strict';
-import { after, describe, it } from 'node:test';
-import {
-  killServiceProcesses,
-  type ServiceProcess,
-  startServiceProcess,
-} from '../helpers/child.js';
-import { assertNoneLost, FaultRig, printTally } from '../helpers/fault-rig.js';
+import { describe, it } from 'node:test';
+import { type ServiceProcess, startServiceProcess } from '../helpers/child.js';
+import { assertNoneLost, printTally, rigs } from '../helpers/fault-rig.js';
 import { Load } from '../helpers/load.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -24,15 +20,10 @@ const RECLAIM_IDLE_MS = 3_000;
 const MARGIN_MS = 4_000;
 
 describe('fault 4: dead consumer among three instances', () => {
-  let rig: FaultRig | undefined;
-  after(async () => {
-    await killServiceProcesses();
-    await rig?.close();
-  });
+  const newRig = rigs('deadconsumer');
 
   it("the survivors reclaim and complete a killed instance's pending jobs in time", async () => {
-    rig = await FaultRig.start('deadconsumer');
-    const r = rig;
+    const r = await newRig();
     const env = r.env({
       WORKER_COUNT: '4',
       FIXTURE_HANDLER_MS: '50',

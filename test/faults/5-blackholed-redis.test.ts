@@ -10,8 +10,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { killServiceProcesses, startServiceProcess } from '../helpers/child.js';
-import { assertNoneLost, FaultRig, printTally } from '../helpers/fault-rig.js';
+import { startServiceProcess } from '../helpers/child.js';
+import { assertNoneLost, printTally, rigs } from '../helpers/fault-rig.js';
 import { Load } from '../helpers/load.js';
 import { TcpProxy } from '../helpers/tcp-proxy.js';
 import { waitFor } from '../helpers/wait.js';
@@ -32,17 +32,14 @@ function gauge(metrics: string, name: string): number {
 }
 
 describe('fault 5: blackholed and slow Redis', () => {
-  const rigs: FaultRig[] = [];
+  const newRig = rigs('network');
   const proxies: TcpProxy[] = [];
   after(async () => {
-    await killServiceProcesses();
     for (const p of proxies) await p.close();
-    for (const r of rigs) await r.close();
   });
 
-  async function setUp(label: string, env: Record<string, string>) {
-    const rig = await FaultRig.start(label);
-    rigs.push(rig);
+  async function setUp(env: Record<string, string>) {
+    const rig = await newRig();
     const proxy = await TcpProxy.start(rig.server.port);
     proxies.push(proxy);
     const service = await startServiceProcess(
@@ -65,7 +62,7 @@ describe('fault 5: blackholed and slow Redis', () => {
       rig: r,
       proxy,
       service,
-    } = await setUp('blackhole', {
+    } = await setUp({
       WORKER_COUNT: '8',
       FIXTURE_HANDLER_MS: '5',
     });
@@ -139,7 +136,7 @@ describe('fault 5: blackholed and slow Redis', () => {
       rig: r,
       proxy,
       service,
-    } = await setUp('slowredis', {
+    } = await setUp({
       WORKER_COUNT: '4',
       INGEST_MAX_INFLIGHT: String(MAX_INFLIGHT),
     });

@@ -4,9 +4,9 @@
  * and not much after it fell due.
  */
 import assert from 'node:assert/strict';
-import { after, describe, it } from 'node:test';
-import { killServiceProcesses, startServiceProcess } from '../helpers/child.js';
-import { assertNoneLost, FaultRig, printTally } from '../helpers/fault-rig.js';
+import { describe, it } from 'node:test';
+import { startServiceProcess } from '../helpers/child.js';
+import { assertNoneLost, printTally, rigs } from '../helpers/fault-rig.js';
 import { Load } from '../helpers/load.js';
 import { freePort } from '../helpers/redis-server.js';
 import { waitFor } from '../helpers/wait.js';
@@ -18,15 +18,10 @@ const RETRY_DELAY_MS = 8_000;
 const LATE_MARGIN_MS = 2_000;
 
 describe('fault 7: a retry survives a restart', () => {
-  let rig: FaultRig | undefined;
-  after(async () => {
-    await killServiceProcesses();
-    await rig?.close();
-  });
+  const newRig = rigs('retryrestart');
 
   it('retries each waiting job at its due time after a SIGKILL and a restart', async () => {
-    rig = await FaultRig.start('retryrestart');
-    const r = rig;
+    const r = await newRig();
     const env = r.env({
       PORT: String(await freePort()),
       WORKER_COUNT: '4',

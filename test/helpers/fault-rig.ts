@@ -9,7 +9,9 @@
  * more; lost = accepted and never completed.
  */
 import assert from 'node:assert/strict';
+import { after } from 'node:test';
 import type { Redis } from 'ioredis';
+import { killServiceProcesses } from './child.js';
 import { REDIS_ADDR, redisClient, uniqueQueue } from './redis.js';
 import { RedisServer } from './redis-server.js';
 import { waitFor } from './wait.js';
@@ -54,8 +56,8 @@ export class FaultRig {
     this.record = redisClient(REDIS_ADDR);
   }
 
-  static async start(label: string, extraRedisArgs: string[] = []): Promise<FaultRig> {
-    const server = await RedisServer.start([...DURABLE_REDIS, ...extraRedisArgs]);
+  static async start(label: string): Promise<FaultRig> {
+    const server = await RedisServer.start(DURABLE_REDIS);
     return new FaultRig(server, uniqueQueue(label));
   }
 
@@ -146,6 +148,22 @@ export class FaultRig {
     return ids;
   }
 
+  /** The dead-letter queue: job id -> the entry's fields (attempts, err, failed_at, job). */
+  async deadLetters(): Promise<Map<string, Record<string, string>>> {
+    const entries = (await this.direct.xrange(`${this.stream}:dlq`, '-', '+')) as [
+      string,
+      string[],
+    ][];
+    const out = new Map<string, Record<string, string>>();
+    for (const [, fields] of entries) {
+      const f: Record<string, string> = {};
+      for (let i = 0; i + 1 < fields.length; i += 2)
+        f[fields[i] as string] = fields[i + 1] as string;
+      out.set((JSON.parse(f.job ?? '{}') as { id: string }).id, f);
+    }
+    return out;
+  }
+
   async close(): Promise<void> {
     await this.record.del(
       this.recordKey,
@@ -156,6 +174,24 @@ export class FaultRig {
     this.direct.disconnect();
     await this.server.stop();
   }
+}
+
+/**
+ * For a scenario's `describe` block: returns a function that starts a rig, and
+ * registers the teardown of every rig it started, after killing every service
+ * process the file still runs.
+ */
+export function rigs(label: string): () => Promise<FaultRig> {
+  const started: FaultRig[] = [];
+  after(async () => {
+    await killServiceProcesses();
+    for (const rig of started) await rig.close();
+  });
+  return async () => {
+    const rig = await FaultRig.start(label);
+    started.push(rig);
+    return rig;
+  };
 }
 
 /** Prints the scenario's tally line; the suite's figures are these lines. */
