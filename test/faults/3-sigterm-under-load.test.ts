@@ -13,11 +13,11 @@ import { freePort } from '../helpers/redis-server.js';
 import { waitFor } from '../helpers/wait.js';
 
 const EVENTS = 1_500;
-const SHUTDOWN_TIMEOUT_MS = 4_000;
+const SHUTDOWN_TIMEOUT_MS = 3_000;
 /** The signal comes once this many events were accepted. */
 const SIGNAL_AT = 600;
 /** A few jobs, sent shortly before the signal, outlive the shutdown budget and must be handed back. */
-const LONG_JOB_MS = 6_000;
+const LONG_JOB_MS = 4_000;
 const isLong = (n: number) => n < SIGNAL_AT && n % 150 === 75;
 
 describe('fault 3: SIGTERM under sustained load', () => {

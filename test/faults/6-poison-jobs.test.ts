@@ -15,7 +15,7 @@ import { waitFor } from '../helpers/wait.js';
 const WORKERS = 8;
 const TIMEOUT_MS = 1_000;
 const MAX_RETRIES = 2;
-const EVENTS = 1_200;
+const EVENTS = 900;
 
 /** The poison kinds, the event numbers that carry them, and the error each leaves. */
 const POISON: { type: string; every: number; offset: number; error: RegExp }[] = [
