@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { startServiceProcess } from '../helpers/child.js';
-import { assertNoneLost, printTally, rigs } from '../helpers/fault-rig.js';
+import { assertNoneLost, completionsNotRecorded, printTally, rigs } from '../helpers/fault-rig.js';
 import { Load } from '../helpers/load.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -75,7 +75,9 @@ describe('fault 2: Redis dies and returns', () => {
     await load.done();
     const t = await r.settle(load.accepted, 60_000);
     const healthAfter = await health(service.url);
+    const notRecorded = completionsNotRecorded(service.lines);
     printTally('2 Redis dies and returns', t, {
+      completions_not_recorded: notRecorded,
       sent: load.started,
       accepted_before_outage: acceptedBeforeOutage,
       accepted_after_outage: load.accepted.size - acceptedAtFirst503,
@@ -84,6 +86,10 @@ describe('fault 2: Redis dies and returns', () => {
     });
 
     assertNoneLost(t);
+    assert.ok(
+      t.processedMoreThanOnce <= notRecorded,
+      'a job ran twice only if the service logged that its completion was not recorded',
+    );
     assert.equal(
       load.accepted.size,
       EVENTS,

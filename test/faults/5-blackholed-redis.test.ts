@@ -11,7 +11,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { startServiceProcess } from '../helpers/child.js';
-import { assertNoneLost, printTally, rigs } from '../helpers/fault-rig.js';
+import { assertNoneLost, completionsNotRecorded, printTally, rigs } from '../helpers/fault-rig.js';
 import { Load } from '../helpers/load.js';
 import { TcpProxy } from '../helpers/tcp-proxy.js';
 import { waitFor } from '../helpers/wait.js';
@@ -101,7 +101,9 @@ describe('fault 5: blackholed and slow Redis', () => {
     await load.done();
     const t = await r.settle(load.accepted, 60_000);
     const healthAfter = await get(`${service.url}/health`);
+    const notRecorded = completionsNotRecorded(service.lines);
     printTally('5a blackholed Redis', t, {
+      completions_not_recorded: notRecorded,
       sent: load.started,
       accepted_after_heal: load.accepted.size - acceptedAtFirst503,
       refused_503: load.countPrefix('503'),
@@ -110,6 +112,10 @@ describe('fault 5: blackholed and slow Redis', () => {
     });
 
     assertNoneLost(t);
+    assert.ok(
+      t.processedMoreThanOnce <= notRecorded,
+      'a job ran twice only if the service logged that its completion was not recorded',
+    );
     assert.ok(timedOut, 'a Redis command timed out');
     assert.equal(load.count('hang'), 0, `no request went unanswered: ${load.summary()}`);
     for (const outcome of load.outcomes.keys()) {

@@ -113,14 +113,20 @@ export class FaultRig {
     return t;
   }
 
-  /** Waits until every accepted job is recorded (or the deadline), then tallies. */
+  /**
+   * Waits until every accepted job is recorded and the queue has nothing left
+   * (no waiting, running or scheduled job, so no re-run still to come), or the
+   * deadline; then tallies.
+   */
   async settle(accepted: ReadonlySet<string>, timeoutMs: number): Promise<Tally> {
     try {
-      await waitFor(async () => (await this.tally(accepted)).lost === 0, {
-        what: 'every accepted job to be processed',
-        timeoutMs,
-        intervalMs: 200,
-      });
+      await waitFor(
+        async () =>
+          (await this.tally(accepted)).lost === 0 &&
+          (await this.direct.xlen(this.stream)) === 0 &&
+          (await this.direct.zcard(`${this.stream}:delayed`)) === 0,
+        { what: 'every accepted job to be processed', timeoutMs, intervalMs: 200 },
+      );
     } catch {
       // The tally below says what is missing; the scenario fails on it.
     }
@@ -192,6 +198,21 @@ export function rigs(label: string): () => Promise<FaultRig> {
     started.push(rig);
     return rig;
   };
+}
+
+/**
+ * Jobs a live service process finished but could not mark complete, as it logs
+ * them: the write failed for good, or came after the job had been reclaimed.
+ * These are the only jobs a live instance may run twice.
+ */
+export function completionsNotRecorded(lines: readonly Record<string, unknown>[]): number {
+  return lines
+    .filter(
+      (l) =>
+        String(l.msg).startsWith('could not acknowledge completed jobs') ||
+        String(l.msg).startsWith('completed jobs were no longer pending'),
+    )
+    .reduce((n, l) => n + Number(l.jobs), 0);
 }
 
 /** Prints the scenario's tally line; the suite's figures are these lines. */
