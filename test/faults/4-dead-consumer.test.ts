@@ -66,7 +66,7 @@ describe('fault 4: dead consumer among three instances', () => {
         return done.every((n) => Number(n) > 0);
       },
       { what: "the victim's jobs to be completed", timeoutMs: 30_000, intervalMs: 50 },
-    );
+    ).catch(() => undefined); // the bound below fails with the figure
     const orphansDoneMs = Date.now() - killedAt;
     await load.done();
     const t = await r.settle(load.accepted, 60_000);
