@@ -74,7 +74,10 @@ describe('fault 3: SIGTERM under sustained load', () => {
     );
     assert.deepEqual(exit, { code: 0, signal: null }, first.stderr.join(''));
     assert.ok(stopMs <= SHUTDOWN_TIMEOUT_MS, `stopped within SHUTDOWN_TIMEOUT (${stopMs}ms)`);
-    assert.ok((stopped.jobs_finished as number) > 0, 'jobs were running at the signal');
+    assert.ok(
+      Number(stopped.jobs_finished) + Number(stopped.jobs_handed_back) > 0,
+      'jobs were running at the signal',
+    );
     assert.ok((stopped.jobs_handed_back as number) > 0, 'the long jobs were handed back');
     assert.equal(pendingAfterStop, 0, 'nothing left pending on the stopped instance');
     assert.equal(t.processedMoreThanOnce, 0, 'a graceful stop makes no duplicates');
