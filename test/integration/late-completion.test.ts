@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { RedisStore } from '../../src/store/redis/redis-store.js';
+import type { RedisStore } from '../../src/store/redis/redis-store.js';
 import { captureLogs } from '../helpers/logs.js';
 import { dropQueue, redisClient } from '../helpers/redis.js';
 import { testConfig, testStore } from '../helpers/service.js';
@@ -22,12 +22,7 @@ after(async () => {
 describe('a completion after the job was reclaimed', () => {
   it('leaves the requeued copy alone and logs that the job runs again', async () => {
     const logs = captureLogs('info');
-    const slow = new RedisStore({
-      redis: config.redis,
-      queueName: config.queueName,
-      consumer: 'slow',
-      log: logs.log,
-    });
+    const slow = testStore(config, 'slow', logs.log);
     const survivor = testStore(config, 'survivor');
     stores.push(slow, survivor);
     await slow.init();

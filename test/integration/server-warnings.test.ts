@@ -4,11 +4,10 @@
  */
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { RedisStore } from '../../src/store/redis/redis-store.js';
 import { DURABLE_REDIS } from '../helpers/fault-rig.js';
 import { captureLogs } from '../helpers/logs.js';
 import { RedisServer } from '../helpers/redis-server.js';
-import { testConfig } from '../helpers/service.js';
+import { testConfig, testStore } from '../helpers/service.js';
 
 const servers: RedisServer[] = [];
 after(async () => {
@@ -21,12 +20,7 @@ async function startupWarnings(args: string[]): Promise<string[]> {
   servers.push(server);
   const config = testConfig({ REDIS_ADDR: server.addr });
   const logs = captureLogs('info');
-  const store = new RedisStore({
-    redis: config.redis,
-    queueName: config.queueName,
-    consumer: 'warnings',
-    log: logs.log,
-  });
+  const store = testStore(config, 'warnings', logs.log);
   try {
     await store.init();
   } finally {
