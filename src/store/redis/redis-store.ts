@@ -270,12 +270,22 @@ export class RedisStore implements Store {
   async complete(deliveries: readonly Delivery[]): Promise<void> {
     if (deliveries.length === 0) return;
     const ids = deliveries.map((d) => d.handle);
+    let acked: number;
     try {
-      await this.scripts.ack(this.keys.stream, this.keys.group, ids);
+      acked = await this.scripts.ack(this.keys.stream, this.keys.group, ids);
     } finally {
       // Even on failure: the entries stay in our PEL, and re-reading it after a
       // reconnect runs them again (at-least-once) rather than waiting for reclaim.
       this.forget(ids);
+    }
+    if (acked < ids.length) {
+      // No longer pending: taken back by a reclaim (Redis was out of reach for
+      // longer than RECLAIM_IDLE), so the job runs again; or already acknowledged
+      // (an earlier write that timed out but was applied, or a re-read run).
+      this.opts.log.warn(
+        { jobs: ids.length - acked },
+        'completed jobs were no longer pending: reclaimed meanwhile (they run again) or already completed',
+      );
     }
   }
 
