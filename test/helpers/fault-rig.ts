@@ -8,12 +8,15 @@
  * the handler completed; processed more than once = those it completed twice or
  * more; lost = accepted and never completed.
  */
-import assert from 'node:assert/strict';
 import { after } from 'node:test';
 import type { Redis } from 'ioredis';
 import { killServiceProcesses } from './child.js';
 import { REDIS_ADDR, redisClient, uniqueQueue } from './redis.js';
 import { RedisServer } from './redis-server.js';
+import { type Tally, tallyOf } from './tally.js';
+
+export { assertNoneLost, printTally, type Tally } from './tally.js';
+
 import { waitFor } from './wait.js';
 
 /** The settings the delivery guarantee requires (README, "Delivery guarantee"). */
@@ -25,19 +28,6 @@ export const DURABLE_REDIS = [
   '--maxmemory-policy',
   'noeviction',
 ];
-
-export interface Tally {
-  accepted: number;
-  processed: number;
-  processedMoreThanOnce: number;
-  lost: number;
-  /** Completed jobs whose 202 the sender never saw (the answer was lost in a crash). */
-  processedUnconfirmed: number;
-  /** Ids of lost jobs (a few, for the failure message). */
-  lostSample: string[];
-  /** Ids of jobs completed more than once. */
-  duplicateIds: string[];
-}
 
 export class FaultRig {
   readonly recordKey: string;
@@ -79,38 +69,7 @@ export class FaultRig {
 
   async tally(accepted: ReadonlySet<string>): Promise<Tally> {
     const record = await this.record.hgetall(this.recordKey);
-    const t: Tally = {
-      accepted: accepted.size,
-      processed: 0,
-      processedMoreThanOnce: 0,
-      lost: 0,
-      processedUnconfirmed: 0,
-      lostSample: [],
-      duplicateIds: [],
-    };
-    for (const id of accepted) {
-      const n = Number(record[id] ?? 0);
-      if (n === 0) {
-        t.lost++;
-        if (t.lostSample.length < 10) t.lostSample.push(id);
-      } else {
-        t.processed++;
-      }
-      if (n > 1) {
-        t.processedMoreThanOnce++;
-        t.duplicateIds.push(id);
-      }
-    }
-    for (const [id, n] of Object.entries(record)) {
-      if (!accepted.has(id)) {
-        t.processedUnconfirmed++;
-        if (Number(n) > 1) {
-          t.processedMoreThanOnce++;
-          t.duplicateIds.push(id);
-        }
-      }
-    }
-    return t;
+    return tallyOf(accepted, new Map(Object.entries(record).map(([id, n]) => [id, Number(n)])));
   }
 
   /**
@@ -213,28 +172,4 @@ export function completionsNotRecorded(lines: readonly Record<string, unknown>[]
         String(l.msg).startsWith('completed jobs were no longer pending'),
     )
     .reduce((n, l) => n + Number(l.jobs), 0);
-}
-
-/** Prints the scenario's tally line; the suite's figures are these lines. */
-export function printTally(
-  scenario: string,
-  t: Tally,
-  extra: Record<string, string | number> = {},
-): void {
-  const more = Object.entries(extra)
-    .map(([k, v]) => ` ${k}=${v}`)
-    .join('');
-  console.log(
-    `TALLY ${scenario}: accepted=${t.accepted} processed=${t.processed} processed_more_than_once=${t.processedMoreThanOnce} lost=${t.lost}${more}`,
-  );
-}
-
-/** The suite's one absolute rule. */
-export function assertNoneLost(t: Tally): void {
-  assert.ok(t.accepted > 0, 'the scenario accepted nothing, so it proved nothing');
-  assert.equal(
-    t.lost,
-    0,
-    `${t.lost} accepted events were never processed (e.g. ${t.lostSample.join(', ')})`,
-  );
 }
