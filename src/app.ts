@@ -7,6 +7,7 @@ import { hostname } from 'node:os';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from './config/config.js';
+import { DeadLetterRetention } from './dlq/retention.js';
 import { defaultRegistry } from './handlers/builtin.js';
 import type { Handler } from './handlers/handler.js';
 import { HandlerRegistry } from './handlers/registry.js';
@@ -104,6 +105,12 @@ export function createService(opts: ServiceOptions): Service {
     reclaimIdleMs: config.reclaimIdleMs,
     ...(config.httpIngest ? { yieldToIngest: () => ingestor.shedding } : {}),
   });
+  const retention = new DeadLetterRetention(
+    store.deadLetters,
+    { maxLength: config.dlqMaxLength, maxAgeMs: config.dlqRetentionMs },
+    metrics,
+    log.child({ component: 'dlq' }),
+  );
   const sources = new SourceRegistry(config.sources);
   const limits = new RateLimits(
     rateLimiterFor(store),
@@ -120,6 +127,7 @@ export function createService(opts: ServiceOptions): Service {
     storeKind: store.kind,
     sources,
     limits,
+    deadLetters: store.deadLetters,
   });
 
   let stopping: Promise<void> | undefined;
@@ -140,6 +148,7 @@ export function createService(opts: ServiceOptions): Service {
         new Promise((r) => setTimeout(r, Math.max(0, deadline - Date.now() - 500)).unref()),
       ]);
       backlog.stop();
+      await retention.stop();
       await store
         .close()
         .catch((err: unknown) => log.warn({ err: describeError(err) }, 'store close failed'));
@@ -152,6 +161,7 @@ export function createService(opts: ServiceOptions): Service {
     await store.init();
     log.info({ store: store.kind, location: store.location }, storeStartupMessage(config, store));
     await backlog.start();
+    retention.start();
     pool.start();
     const address = await app.listen({ port: config.port, host: config.host });
     log.info(

@@ -19,12 +19,29 @@ export const ERRORS = {
     message: 'The Idempotency-Key header must be 1-255 printable ASCII characters.',
   },
   bad_request: { status: 400, message: 'The request is malformed.' },
+  invalid_filter: {
+    status: 400,
+    message:
+      'A filter or paging parameter is invalid: type and source are short names, failed_after and failed_before RFC 3339 times with failed_after first, limit and max within range, no unknown parameters.',
+  },
+  invalid_cursor: {
+    status: 400,
+    message: 'The cursor (or up_to) is not one this service returned.',
+  },
+  confirmation_required: {
+    status: 400,
+    message: 'A purge deletes dead letters for good; repeat the request with confirm=true.',
+  },
   unauthorized: { status: 401, message: 'Missing or invalid credentials.' },
   // One code and one message for every way a signature can fail: the response must
   // not tell a forger which part was wrong (the debug log records that).
   invalid_signature: { status: 401, message: 'The webhook signature could not be verified.' },
   not_found: { status: 404, message: 'No such route.' },
   unknown_source: { status: 404, message: 'No webhook source of that name is configured.' },
+  dlq_entry_not_found: {
+    status: 404,
+    message: 'No dead letter with that id (it may have been replayed or deleted already).',
+  },
   method_not_allowed: { status: 405, message: 'Method not allowed on this route.' },
   payload_too_large: { status: 413, message: 'The request body exceeds the size limit.' },
   unsupported_media_type: {

@@ -122,6 +122,13 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly dlqDropped = new Counter({
+    name: 'webhook_dlq_dropped_total',
+    help: 'Dead letters dropped by a cap, by reason (max_len: DLQ_MAX_LEN, retention: DLQ_RETENTION).',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
   constructor(knownEventTypes: Iterable<string>, opts: { processMetrics?: boolean } = {}) {
     this.knownTypes = new Set(knownEventTypes);
     if (opts.processMetrics !== false) collectDefaultMetrics({ register: this.registry });

@@ -69,6 +69,10 @@ export interface Config extends SecurityConfig {
   ingestMaxInflight: number;
   /** false = worker-only instance: no POST /webhooks. */
   httpIngest: boolean;
+  /** DLQ_MAX_LEN: the most dead letters kept (the oldest go first); 0 = no cap. */
+  dlqMaxLength: number;
+  /** DLQ_RETENTION: dead letters older than this are dropped; 0 = kept until DLQ_MAX_LEN. */
+  dlqRetentionMs: number;
 }
 
 export class ConfigError extends Error {
@@ -332,6 +336,8 @@ export function loadConfig(env: Env): Config {
     backlogSampleIntervalMs: r.duration('BACKLOG_SAMPLE_INTERVAL', 250),
     ingestMaxInflight: r.int('INGEST_MAX_INFLIGHT', 1024, 1),
     httpIngest: r.bool('HTTP_INGEST', true),
+    dlqMaxLength: r.int('DLQ_MAX_LEN', 100_000, 0),
+    dlqRetentionMs: r.duration('DLQ_RETENTION', 30 * 24 * 3_600_000, { allowZero: true }),
     ...readSecurity(r, env),
   };
   if (config.workerCount === 0 && !config.httpIngest) {

@@ -1,7 +1,9 @@
 /**
  * The Fastify server: body parsing, error rendering and routes, with nothing on
- * the hot path that logs per request. Refusals under load are answered at the
- * server's edge, before Fastify (see edge-shedding.ts).
+ * the hot path that logs per request. Routes are added in a plugin registered
+ * after the OpenAPI generator, which describes every route added after it.
+ * Refusals under load are answered at the server's edge, before Fastify (see
+ * edge-shedding.ts).
  */
 import cors from '@fastify/cors';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
@@ -12,13 +14,16 @@ import type { Ingestor } from '../ingest/ingestor.js';
 import type { RateLimits } from '../ingest/rate-limit.js';
 import type { Metrics } from '../metrics.js';
 import type { SourceRegistry } from '../sources/registry.js';
+import type { DeadLetters } from '../store/store.js';
 import type { WorkerPool } from '../worker/pool.js';
 import { sheddingServerFactory } from './edge-shedding.js';
 import { installErrorHandling } from './error-handler.js';
 import { installJsonBody } from './json-body.js';
+import { openApiRoute, registerOpenApi } from './openapi.js';
 import { lazyChildLoggerFactory } from './request-logger.js';
 import { adminRoutes } from './routes/admin.js';
 import { healthRoutes } from './routes/health.js';
+import { probeRoutes } from './routes/probes.js';
 import { sourceWebhookRoutes } from './routes/source-webhooks.js';
 import { webhookRoutes } from './routes/webhooks.js';
 
@@ -32,6 +37,7 @@ export interface HttpDeps {
   storeKind: string;
   sources: SourceRegistry;
   limits: RateLimits;
+  deadLetters: DeadLetters;
 }
 
 const isWebhookRoute = (url: string) =>
@@ -101,13 +107,24 @@ export function buildHttpServer(deps: HttpDeps): FastifyInstance {
   if (deps.config.corsOrigins.length > 0) {
     void app.register(cors, { origin: deps.config.corsOrigins });
   }
+  registerOpenApi(app);
+  void app.register(async (api) => routes(api, deps));
+  return app;
+}
+
+function routes(app: FastifyInstance, deps: HttpDeps): void {
   if (deps.config.httpIngest) {
     const ingest = { ingestor: deps.ingestor, metrics: deps.metrics, limits: deps.limits };
     if (deps.config.unsignedWebhooks) webhookRoutes(app, ingest);
     sourceWebhookRoutes(app, { ...ingest, sources: deps.sources });
   }
   if (deps.config.adminToken)
-    adminRoutes(app, { token: deps.config.adminToken, config: deps.config });
+    adminRoutes(app, {
+      token: deps.config.adminToken,
+      config: deps.config,
+      deadLetters: deps.deadLetters,
+      log: deps.log.child({ component: 'admin' }),
+    });
   healthRoutes(app, {
     backlog: deps.backlog,
     ingestor: deps.ingestor,
@@ -117,5 +134,10 @@ export function buildHttpServer(deps: HttpDeps): FastifyInstance {
     storeKind: deps.storeKind,
     isStopping: () => deps.ingestor.isStopping,
   });
-  return app;
+  probeRoutes(app, {
+    backlog: deps.backlog,
+    pool: deps.pool,
+    isStopping: () => deps.ingestor.isStopping,
+  });
+  openApiRoute(app);
 }

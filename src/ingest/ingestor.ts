@@ -24,6 +24,8 @@ export interface AcceptRequest {
   /** The body as received. */
   rawBody: string;
   idempotencyKey: string | undefined;
+  /** The request headers to keep with the job, already redacted (see headers.ts). */
+  headers?: Record<string, string>;
 }
 
 export interface AcceptResult {
@@ -92,6 +94,7 @@ export class Ingestor {
       payload: req.rawBody,
       receivedAt: Date.now(),
       ...(req.idempotencyKey !== undefined ? { idempotencyKey: req.idempotencyKey } : {}),
+      ...(req.headers !== undefined ? { headers: req.headers } : {}),
     };
     const dedupe =
       req.idempotencyKey === undefined

@@ -11,7 +11,7 @@
  */
 import type { HmacDefinition } from './definition.js';
 import { rejected, type Scheme, type SchemeName, VERIFIED } from './scheme.js';
-import { anyMatch, decodeBase64, decodeHex, headerValue, hmac } from './signing.js';
+import { anyMatch, decodeBase64, decodeHex, headerValue, hmac, signingKey } from './signing.js';
 
 export type HmacSchemeOptions = Pick<
   HmacDefinition,
@@ -26,6 +26,7 @@ export function hmacScheme(opts: HmacSchemeOptions): Scheme {
   const decode = opts.encoding === 'hex' ? decodeHex : decodeBase64;
   return {
     name: opts.schemeName ?? 'hmac',
+    signatureHeaders: [opts.header.toLowerCase()],
     verify(request) {
       const header = headerValue(request.headers, opts.header);
       if (header === undefined) return rejected('missing_header', opts.header);
@@ -40,5 +41,13 @@ export function hmacScheme(opts: HmacSchemeOptions): Scheme {
       eventType: headerValue(headers, opts.eventTypeHeader),
       deliveryId: headerValue(headers, opts.deliveryIdHeader),
     }),
+    sign({ rawBody, eventType, deliveryId }) {
+      const digest = hmac(opts.algorithm, signingKey(opts.keys), rawBody);
+      return {
+        [opts.header.toLowerCase()]: `${opts.prefix}${digest.toString(opts.encoding)}`,
+        [opts.eventTypeHeader.toLowerCase()]: eventType,
+        [opts.deliveryIdHeader.toLowerCase()]: deliveryId,
+      };
+    },
   };
 }

@@ -53,12 +53,27 @@ export interface InlineReply {
   body: Record<string, unknown>;
 }
 
+/** A delivery to sign as its provider would (developers' test deliveries). */
+export interface OutgoingDelivery {
+  rawBody: Buffer;
+  eventType: string;
+  deliveryId: string;
+}
+
 export interface Scheme {
   readonly name: SchemeName;
+  /** Lower-case names of the headers that carry signatures: redacted wherever headers are kept. */
+  readonly signatureHeaders: readonly string[];
   /** Checks the signature on the raw bytes. `nowMs` is the receiving time (ms since the epoch). */
   verify(request: SignedRequest, nowMs: number): Verdict;
   /** Only called after `verify` succeeded and the body parsed as a JSON object. */
   identify(headers: IncomingHttpHeaders, payload: Record<string, unknown>): ProviderIdentity;
+  /**
+   * The headers the provider would send with this delivery, signed with the
+   * first secret at `nowMs`: the signature and, where the provider puts them in
+   * headers, the event type and delivery id.
+   */
+  sign(delivery: OutgoingDelivery, nowMs: number): Record<string, string>;
   /** A verified request the service answers itself rather than queueing, if any. */
   inlineReply?(payload: Record<string, unknown>): InlineReply | undefined;
 }

@@ -54,6 +54,18 @@ export function headerValue(headers: IncomingHttpHeaders, name: string): string 
   return typeof v === 'string' ? v : undefined;
 }
 
+/** The key that signs outgoing deliveries: the first (current) secret. */
+export function signingKey(keys: readonly Buffer[]): Buffer {
+  const key = keys[0];
+  if (!key) throw new Error('the source has no usable secret to sign with');
+  return key;
+}
+
+/** Whole seconds since the epoch, as providers send them. */
+export function unixSeconds(nowMs: number): string {
+  return String(Math.floor(nowMs / 1000));
+}
+
 const HEX = /^[0-9a-fA-F]+$/;
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
 

@@ -17,6 +17,8 @@ import {
   headerValue,
   hmac,
   parseUnixSeconds,
+  signingKey,
+  unixSeconds,
 } from './signing.js';
 
 const SIGNATURE = 'x-slack-signature';
@@ -28,6 +30,7 @@ const MAX_CHALLENGE = 512;
 export function slackScheme(opts: { keys: readonly Buffer[]; toleranceMs: number }): Scheme {
   return {
     name: 'slack',
+    signatureHeaders: [SIGNATURE],
     verify(request, nowMs) {
       const header = headerValue(request.headers, SIGNATURE);
       if (header === undefined) return rejected('missing_header', SIGNATURE);
@@ -53,6 +56,12 @@ export function slackScheme(opts: { keys: readonly Buffer[]; toleranceMs: number
           : stringAt(payload, 'type'),
       deliveryId: stringAt(payload, 'event_id'),
     }),
+    // The type and id travel in the payload.
+    sign({ rawBody }, nowMs) {
+      const ts = unixSeconds(nowMs);
+      const sig = hmac('sha256', signingKey(opts.keys), 'v0:', ts, ':', rawBody).toString('hex');
+      return { [TIMESTAMP]: ts, [SIGNATURE]: `${PREFIX}${sig}` };
+    },
     inlineReply(payload): InlineReply | undefined {
       if (stringAt(payload, 'type') !== 'url_verification') return undefined;
       const challenge = stringAt(payload, 'challenge');

@@ -16,6 +16,8 @@ import {
   headerValue,
   hmac,
   parseUnixSeconds,
+  signingKey,
+  unixSeconds,
 } from './signing.js';
 
 const ID = 'webhook-id';
@@ -55,6 +57,7 @@ export function standardWebhooksScheme(opts: {
 }): Scheme {
   return {
     name: 'standard-webhooks',
+    signatureHeaders: [SIGNATURE],
     verify(request, nowMs) {
       const id = headerValue(request.headers, ID);
       const timestamp = headerValue(request.headers, TIMESTAMP);
@@ -79,5 +82,11 @@ export function standardWebhooksScheme(opts: {
       eventType: stringAt(payload, 'type'),
       deliveryId: headerValue(headers, ID),
     }),
+    // The type travels in the payload; the id is signed.
+    sign({ rawBody, deliveryId }, nowMs) {
+      const ts = unixSeconds(nowMs);
+      const sig = hmac('sha256', signingKey(opts.keys), deliveryId, '.', ts, '.', rawBody);
+      return { [ID]: deliveryId, [TIMESTAMP]: ts, [SIGNATURE]: `v1,${sig.toString('base64')}` };
+    },
   };
 }

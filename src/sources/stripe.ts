@@ -19,6 +19,8 @@ import {
   headerValue,
   hmac,
   parseUnixSeconds,
+  signingKey,
+  unixSeconds,
 } from './signing.js';
 
 const HEADER = 'stripe-signature';
@@ -58,6 +60,7 @@ export function parseStripeSignature(header: string): StripeSignature | undefine
 export function stripeScheme(opts: { keys: readonly Buffer[]; toleranceMs: number }): Scheme {
   return {
     name: 'stripe',
+    signatureHeaders: [HEADER],
     verify(request: SignedRequest, nowMs: number): Verdict {
       const header = headerValue(request.headers, HEADER);
       if (header === undefined) return rejected('missing_header', HEADER);
@@ -76,5 +79,11 @@ export function stripeScheme(opts: { keys: readonly Buffer[]; toleranceMs: numbe
       eventType: stringAt(payload, 'type'),
       deliveryId: stringAt(payload, 'id'),
     }),
+    // The type and id travel in the payload.
+    sign({ rawBody }, nowMs) {
+      const t = unixSeconds(nowMs);
+      const v1 = hmac('sha256', signingKey(opts.keys), t, '.', rawBody).toString('hex');
+      return { [HEADER]: `t=${t},v1=${v1}` };
+    },
   };
 }

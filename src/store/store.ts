@@ -26,6 +26,12 @@ export interface JobRecord {
   receivedAt: number;
   /** The deduplication key, when the event had one. */
   idempotencyKey?: string;
+  /**
+   * A bounded subset of the request's headers, with credentials and signatures
+   * redacted before they were stored (see ingest/headers.ts). Absent on jobs
+   * accepted before headers were recorded.
+   */
+  headers?: Record<string, string>;
 }
 
 /** A job handed to this consumer for one attempt. */
@@ -113,7 +119,92 @@ export interface Store {
   stats(): Promise<QueueStats>;
   /** The oldest dead-letter entries, up to `limit`. */
   peekDead(limit: number): Promise<DeadLetterEntry[]>;
+  /** Inspecting, replaying and removing dead letters, for operators. */
+  readonly deadLetters: DeadLetters;
   close(): Promise<void>;
+}
+
+/** Which dead letters an operation concerns; each field given narrows the selection. */
+export interface DeadLetterFilter {
+  type?: string;
+  source?: string;
+  /** Dead-lettered at or after this time, ms since the epoch. */
+  failedFrom?: number;
+  /** Dead-lettered before this time, ms since the epoch. */
+  failedTo?: number;
+}
+
+export interface DeadLetterQuery {
+  filter: DeadLetterFilter;
+  /** Continue after this entry id (a page's `next`); from the oldest when absent. */
+  after?: string;
+  /** Stop at this entry id, inclusive: a bulk operation's snapshot bound. */
+  upTo?: string;
+  /** The most entries to return. */
+  limit: number;
+}
+
+/** A dead letter as listed: everything but the payload and headers. */
+export interface DeadLetterSummary {
+  dlqId: string;
+  jobId: string;
+  type: string;
+  source: string;
+  /** When the webhook was accepted (first seen), ms since the epoch. */
+  receivedAt: number;
+  attempts: number;
+  lastError: string;
+  /** When it was dead-lettered, ms since the epoch. */
+  failedAt: number;
+}
+
+export interface DeadLetterPage {
+  /** Oldest first. */
+  entries: DeadLetterSummary[];
+  /**
+   * Where the next page starts, or undefined at the end. A store may stop a scan
+   * early (a selective filter over a long DLQ): a page can then hold fewer than
+   * `limit` entries, even none, and still have a `next`.
+   */
+  next: string | undefined;
+}
+
+/** Bounds on the DLQ; 0 turns a bound off. */
+export interface DeadLetterCaps {
+  maxLength: number;
+  maxAgeMs: number;
+}
+
+/** Entries dropped by one trim, by the cap that dropped them. */
+export interface DeadLetterTrim {
+  byLength: number;
+  byAge: number;
+}
+
+/**
+ * The dead-letter queue, for operators. Entry ids are the store's own (a stream
+ * id in Redis, a row id in SQLite); they only grow, so "oldest first" is id
+ * order, and an id taken before a bulk operation bounds it against entries that
+ * arrive meanwhile.
+ */
+export interface DeadLetters {
+  /** True when `text` has the shape of an entry id of this store (cursors are ids too). */
+  isId(text: string): boolean;
+  list(query: DeadLetterQuery): Promise<DeadLetterPage>;
+  get(dlqId: string): Promise<DeadLetterEntry | undefined>;
+  /** The newest entry's id, or undefined when the DLQ is empty. */
+  newestId(): Promise<string | undefined>;
+  /**
+   * Moves entries back to the queue with a fresh attempt count. Each move is
+   * atomic (an entry is never both dead and queued, nor neither), and an id no
+   * longer in the DLQ is skipped, so replaying twice queues once. Returns how
+   * many moved.
+   */
+  replay(dlqIds: readonly string[]): Promise<number>;
+  /** Deletes entries; returns how many were there. */
+  remove(dlqIds: readonly string[]): Promise<number>;
+  /** Drops the entries beyond the caps (the oldest first). */
+  trim(caps: DeadLetterCaps): Promise<DeadLetterTrim>;
 }
 
 /** Thrown by a store when it cannot be reached or refuses a write; ingest maps it to 503. */

@@ -28,3 +28,22 @@ export async function claimN(store: Store, n: number): Promise<Delivery[]> {
   );
   return got;
 }
+
+/** Enqueues `jobs`, claims them and dead-letters each with `attempts` and `error`. */
+export async function deadLetterJobs(
+  store: Store,
+  jobs: readonly JobRecord[],
+  attempts = 4,
+  error = 'Error: gave up',
+): Promise<void> {
+  for (const j of jobs) await store.enqueue(j, undefined);
+  const held = await claimN(store, jobs.length);
+  for (const d of held) {
+    if (!(await store.deadLetter(d, attempts, error))) throw new Error('dead-letter refused');
+  }
+}
+
+/** Waits until the clock has passed `ms`, so that what follows happens strictly later. */
+export async function clockPast(ms: number): Promise<void> {
+  await waitFor(() => Date.now() > ms, { what: 'the clock to move on', intervalMs: 2 });
+}

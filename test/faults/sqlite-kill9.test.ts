@@ -13,7 +13,8 @@ import {
   type ServiceProcess,
   startServiceProcess,
 } from '../helpers/child.js';
-import { expectNoLoss, readRecord, sendLoad } from '../helpers/delivery-tally.js';
+import { expectNoLoss, readRecord } from '../helpers/file-record.js';
+import { Load } from '../helpers/load.js';
 import { waitFor } from '../helpers/wait.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'wp-fault-kill9-'));
@@ -35,11 +36,11 @@ describe('SQLite store: kill -9 mid-flight', () => {
       FIXTURE_RECORD_FILE: record,
     };
     let child: ServiceProcess | undefined;
-    const load = sendLoad(() => child?.url ?? 'http://127.0.0.1:1', {
+    const load = new Load({
+      target: () => child?.url ?? 'http://127.0.0.1:1',
       concurrency: 8,
-      max: 6_000,
-      label: 'kill9',
-    });
+      requestTimeoutMs: 5_000,
+    }).start(6_000);
     let orphaned = 0;
     for (let round = 0; round < ROUNDS; round++) {
       child = await startServiceProcess(env);

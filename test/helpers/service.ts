@@ -1,7 +1,7 @@
 /** Building services and stores for tests: real Redis, silent logs, unique queues. */
 import { after, before } from 'node:test';
 import type { Redis } from 'ioredis';
-import { pino } from 'pino';
+import { type Logger, pino } from 'pino';
 import { createService, type Service, type ServiceOptions } from '../../src/app.js';
 import { type Config, loadConfig } from '../../src/config/config.js';
 import { RedisStore } from '../../src/store/redis/redis-store.js';
@@ -24,12 +24,13 @@ export function testConfig(env: Record<string, string> = {}): Config {
 export function testStore(
   config: Config,
   consumer = `c-${Math.random().toString(16).slice(2, 8)}`,
+  log: Logger = silentLog,
 ): RedisStore {
   return new RedisStore({
     redis: config.redis,
     queueName: config.queueName,
     consumer,
-    log: silentLog,
+    log,
   });
 }
 

@@ -12,7 +12,9 @@ import { join } from 'node:path';
 import { sign as githubSign } from '@octokit/webhooks-methods';
 import { Webhook } from 'standardwebhooks';
 import Stripe from 'stripe';
-import { SCHEME_NAMES, type SchemeName } from '../../src/sources/scheme.js';
+import { parseSources } from '../../src/sources/file.js';
+import { SourceRegistry } from '../../src/sources/registry.js';
+import { SCHEME_NAMES, type Scheme, type SchemeName } from '../../src/sources/scheme.js';
 
 const stripe = new Stripe('sk_test_not_used');
 
@@ -99,6 +101,20 @@ export function sourcesYaml(extra: Partial<Record<TestSource, string>> = {}): st
     if (extra[s]) lines.push(`    ${extra[s]}`);
   }
   return `${lines.join('\n')}\n`;
+}
+
+let registry: SourceRegistry | undefined;
+
+/** The scheme of a test source, configured from `sourcesYaml()` as the service would. */
+export function testScheme(source: TestSource): Scheme {
+  if (!registry) {
+    const { sources, problems } = parseSources(sourcesYaml(), sourcesEnv());
+    if (problems.length > 0) throw new Error(`test sources: ${problems.join('; ')}`);
+    registry = new SourceRegistry(sources);
+  }
+  const s = registry.get(source);
+  if (!s) throw new Error(`no test source ${source}`);
+  return s.scheme;
 }
 
 /** Writes `sourcesYaml()` to a temporary file and returns its path. */

@@ -150,6 +150,7 @@ function notRedis(inner: RedisStore): Store {
     reclaimStale: (idle, max) => inner.reclaimStale(idle, max),
     stats: () => inner.stats(),
     peekDead: (limit) => inner.peekDead(limit),
+    deadLetters: inner.deadLetters,
     close: () => inner.close(),
   };
 }

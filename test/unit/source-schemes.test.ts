@@ -4,10 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseSources } from '../../src/sources/file.js';
 import { githubScheme } from '../../src/sources/github.js';
-import { SourceRegistry } from '../../src/sources/registry.js';
-import type { Scheme, Verdict } from '../../src/sources/scheme.js';
+import type { Verdict } from '../../src/sources/scheme.js';
 import { shopifyScheme } from '../../src/sources/shopify.js';
 import { slackScheme } from '../../src/sources/slack.js';
 import {
@@ -19,24 +17,13 @@ import {
   SECRETS,
   SIGNATURE_HEADERS,
   signedDelivery,
-  sourcesEnv,
-  sourcesYaml,
   TEST_SOURCES,
   type TestSource,
   TIMESTAMPED,
+  testScheme,
 } from '../helpers/sources.js';
 
-const registry = (() => {
-  const { sources, problems } = parseSources(sourcesYaml(), sourcesEnv());
-  assert.deepEqual(problems, []);
-  return new SourceRegistry(sources);
-})();
-
-function schemeOf(source: TestSource): Scheme {
-  const s = registry.get(source);
-  assert.ok(s, source);
-  return s.scheme;
-}
+const schemeOf = testScheme;
 
 function verify(source: TestSource, d: Delivery, nowMs = Date.now()): Verdict {
   return schemeOf(source).verify(

@@ -7,21 +7,35 @@
  * plugin below so that they inherit the guard.
  */
 import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
 import { type Config, redactedConfig } from '../../config/config.js';
 import type { Secret } from '../../config/secret.js';
 import { ApiError, errorBody } from '../../errors.js';
+import type { DeadLetters } from '../../store/store.js';
 import { adminGuard } from '../admin-auth.js';
-import { errorResponses } from '../schemas.js';
+import { ADMIN_SECURITY } from '../openapi.js';
+import { errorResponseSchema, errorResponses } from '../schemas.js';
+import { dlqRoutes } from './dlq.js';
 
 export interface AdminDeps {
   token: Secret;
   config: Config;
+  deadLetters: DeadLetters;
+  log: Logger;
 }
 
 export function adminRoutes(app: FastifyInstance, deps: AdminDeps): void {
   app.register(
     async (admin) => {
       admin.addHook('onRequest', adminGuard(deps.token));
+      // Every admin route is described as needing the token, and as answering 401 without it.
+      admin.addHook('onRoute', (route) => {
+        route.schema = {
+          ...route.schema,
+          security: ADMIN_SECURITY,
+          response: { 401: errorResponseSchema, ...(route.schema?.response as object) },
+        };
+      });
       admin.setNotFoundHandler((_request, reply) =>
         reply.code(404).send(errorBody(new ApiError('not_found'))),
       );
@@ -31,11 +45,20 @@ export function adminRoutes(app: FastifyInstance, deps: AdminDeps): void {
         {
           schema: {
             summary: 'The running configuration, with every secret redacted',
-            response: errorResponses(401),
+            response: {
+              200: {
+                type: 'object',
+                additionalProperties: true,
+                description: 'Every setting; secrets appear as [redacted].',
+              },
+              ...errorResponses(401),
+            },
           },
         },
         async () => redactedConfig(deps.config),
       );
+
+      dlqRoutes(admin, { deadLetters: deps.deadLetters, log: deps.log });
     },
     { prefix: '/admin' },
   );

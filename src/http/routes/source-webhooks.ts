@@ -18,6 +18,7 @@ import {
   providerDeliveryId,
   providerEventType,
 } from '../../ingest/event.js';
+import { recordedHeaders } from '../../ingest/headers.js';
 import type { Source, SourceRegistry } from '../../sources/registry.js';
 import { decodeJsonObject, installRawBody, isJsonContentType } from '../json-body.js';
 import { acceptedResponseSchema, errorResponses } from '../schemas.js';
@@ -105,6 +106,7 @@ export function sourceWebhookRoutes(app: FastifyInstance, deps: SourceWebhookDep
           eventType: event,
           rawBody: text,
           idempotencyKey,
+          headers: recordedHeaders(request.headers, source.scheme.signatureHeaders),
         });
         reply.code(202);
         return acceptedBody(metrics, result, event);

@@ -4,6 +4,7 @@
 import type { FastifyInstance } from 'fastify';
 import { apiError } from '../../errors.js';
 import { eventTypeOf, idempotencyKeyOf } from '../../ingest/event.js';
+import { recordedHeaders } from '../../ingest/headers.js';
 import type { AcceptResult, Ingestor } from '../../ingest/ingestor.js';
 import type { RateLimits } from '../../ingest/rate-limit.js';
 import type { Metrics } from '../../metrics.js';
@@ -82,6 +83,7 @@ export function webhookRoutes(app: FastifyInstance, deps: WebhookDeps): void {
         eventType: event,
         rawBody: request.bodyText,
         idempotencyKey,
+        headers: recordedHeaders(request.headers),
       });
       reply.code(202);
       return acceptedBody(metrics, result, event);

@@ -31,6 +31,7 @@ import {
   connect,
   withConnectionCause,
 } from './connection.js';
+import { fieldMap, parseDeadLetter, RedisDeadLetters } from './dead-letters.js';
 import { EnqueueBatcher } from './enqueue-batcher.js';
 import { type QueueKeys, queueKeys } from './keys.js';
 import { QueueScripts, UNPIPELINED_SCRIPTS } from './scripts.js';
@@ -77,6 +78,7 @@ export class RedisStore implements Store {
   private lastPrune = 0;
   /** Enqueues sent and not yet answered; close waits for them (each has a command timeout). */
   private readonly enqueuing = new Set<Promise<unknown>>();
+  readonly deadLetters: RedisDeadLetters;
 
   constructor(private readonly opts: RedisStoreOptions) {
     this.keys = queueKeys(opts.queueName);
@@ -95,6 +97,7 @@ export class RedisStore implements Store {
       (items) => this.scripts.enqueue(this.keys.stream, items),
       MAX_ENQUEUE_BATCH,
     );
+    this.deadLetters = new RedisDeadLetters(this.cmd, this.scripts, this.keys);
   }
 
   /** The command connection, for components that share it (rate limits, admin). */
@@ -304,12 +307,22 @@ export class RedisStore implements Store {
   async complete(deliveries: readonly Delivery[]): Promise<void> {
     if (deliveries.length === 0) return;
     const ids = deliveries.map((d) => d.handle);
+    let acked: number;
     try {
-      await this.scripts.ack(this.keys.stream, this.keys.group, ids);
+      acked = await this.scripts.ack(this.keys.stream, this.keys.group, ids);
     } finally {
       // Even on failure: the entries stay in our PEL, and re-reading it after a
       // reconnect runs them again (at-least-once) rather than waiting for reclaim.
       this.forget(ids);
+    }
+    if (acked < ids.length) {
+      // No longer pending: taken back by a reclaim (Redis was out of reach for
+      // longer than RECLAIM_IDLE), so the job runs again; or already acknowledged
+      // (an earlier write that timed out but was applied, or a re-read run).
+      this.opts.log.warn(
+        { jobs: ids.length - acked },
+        'completed jobs were no longer pending: reclaimed meanwhile (they run again) or already completed',
+      );
     }
   }
 
@@ -467,29 +480,5 @@ function parseDelivery(handle: string, fields: string[]): Delivery | undefined {
     job: record,
     attempt: (Number(f.get('attempt')) || 0) + 1,
     previousError: f.get('err') || undefined,
-  };
-}
-
-function fieldMap(fields: string[]): Map<string, string> {
-  const m = new Map<string, string>();
-  for (let i = 0; i + 1 < fields.length; i += 2)
-    m.set(fields[i] as string, fields[i + 1] as string);
-  return m;
-}
-
-function parseDeadLetter(dlqId: string, fields: string[]): DeadLetterEntry | undefined {
-  const f = fieldMap(fields);
-  let job: JobRecord;
-  try {
-    job = JSON.parse(f.get('job') ?? '') as JobRecord;
-  } catch {
-    return undefined;
-  }
-  return {
-    dlqId,
-    job,
-    attempts: Number(f.get('attempts')) || 0,
-    lastError: f.get('err') ?? '',
-    failedAt: Number(f.get('failed_at')) || 0,
   };
 }

@@ -21,6 +21,9 @@ const DEFINITIONS = {
   release: 'release-1.lua',
   pruneConsumers: 'prune-consumers-1.lua',
   rateLimit: 'rate-limit-1.lua',
+  dlqPage: 'dlq-page-1.lua',
+  dlqReplay: 'dlq-replay-2.lua',
+  dlqTrim: 'dlq-trim-1.lua',
 } as const;
 
 type ScriptName = keyof typeof DEFINITIONS;
@@ -159,5 +162,28 @@ export class QueueScripts {
 
   rateLimit(counter: string, windowMs: number) {
     return this.calls.rateLimit(counter, windowMs) as Promise<[number, number]>;
+  }
+
+  /** See dlq-page-1.lua for the reply. */
+  dlqPage(
+    dlq: string,
+    start: string,
+    end: string,
+    scan: number,
+    limit: number,
+    type: string,
+    source: string,
+  ) {
+    return this.calls.dlqPage(dlq, start, end, scan, limit, type, source) as Promise<
+      [string, string[]]
+    >;
+  }
+
+  dlqReplay(stream: string, dlq: string, ids: readonly string[]) {
+    return this.calls.dlqReplay(stream, dlq, ...ids) as Promise<number>;
+  }
+
+  dlqTrim(dlq: string, retentionMs: number, maxLength: number) {
+    return this.calls.dlqTrim(dlq, retentionMs, maxLength) as Promise<[number, number]>;
   }
 }

@@ -25,6 +25,7 @@ import {
   type Store,
   StoreUnavailableError,
 } from '../store.js';
+import { SqliteDeadLetters } from './dead-letters.js';
 import type { GroupCommitStats } from './group-commit.js';
 import type { ClaimedRow, LeaseRef } from './queries.js';
 import { type FsyncMode, QueueDatabase } from './queue-database.js';
@@ -57,9 +58,14 @@ export class SqliteStore implements Store {
   private closed = false;
   /** Ends a claim that is waiting for work. */
   private interrupt: (() => void) | undefined;
+  readonly deadLetters: SqliteDeadLetters;
 
   constructor(private readonly opts: SqliteStoreOptions) {
     this.location = opts.file;
+    this.deadLetters = new SqliteDeadLetters(
+      () => this.open().db,
+      () => this.open().wakeClaimers(),
+    );
   }
 
   /** The connection, for tests and operations tooling (as RedisStore exposes its client). */

@@ -19,6 +19,9 @@
   no more than COUNT*10 pending entries a call and may return fewer than COUNT
   with a cursor that is not "0-0", so callers loop.
 
+  A dead-lettered job's entry carries its id, type, source and received time as
+  fields of their own, as dead-letter-2.lua writes them.
+
   Reply shapes: Redis 7.0+ returns a third element listing entries deleted while
   pending (already removed from the PEL); 6.2 returns them as nil field lists
   that stay pending, so they are acknowledged here.
@@ -33,6 +36,7 @@ if reply[3] then
   end
 end
 local maxAttempts = tonumber(ARGV[6])
+local function text(v) return type(v) == "string" and v or "" end
 local requeued, dead = 0, 0
 local t = redis.call("TIME")
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -51,7 +55,11 @@ for _, e in ipairs(entries) do
     if job then
       attempt = attempt + 1
       if attempt >= maxAttempts then
-        redis.call("XADD", KEYS[2], "*", "job", job, "attempts", tostring(attempt), "err", ARGV[7], "failed_at", tostring(now))
+        local ok, env = pcall(cjson.decode, job)
+        if not ok or type(env) ~= "table" then env = {} end
+        local received = type(env.receivedAt) == "number" and string.format("%.0f", env.receivedAt) or "0"
+        redis.call("XADD", KEYS[2], "*", "job", job, "attempts", tostring(attempt), "err", ARGV[7], "failed_at", tostring(now),
+          "job_id", text(env.id), "type", text(env.type), "source", text(env.source), "received_at", received)
         dead = dead + 1
       else
         redis.call("XADD", KEYS[1], "*", "job", job, "attempt", tostring(attempt), "err", ARGV[7])

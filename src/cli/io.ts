@@ -1,0 +1,88 @@
+/**
+ * What a CLI command works with: its output streams, the environment it reads
+ * (ADMIN_TOKEN, WEBHOOK_PROCESSOR_URL, WEBHOOK_SECRET) and the exit codes it
+ * ends with. The command line is an edge of its own, like the service's config:
+ * commands get the environment from here and read nothing else.
+ */
+
+export interface Io {
+  out(text: string): void;
+  err(text: string): void;
+  /** True when stderr is a terminal: progress then rewrites one line. */
+  interactive: boolean;
+  env: Record<string, string | undefined>;
+}
+
+/** The process's own streams and environment. */
+export function processIo(): Io {
+  return {
+    out: (text) => process.stdout.write(text),
+    err: (text) => process.stderr.write(text),
+    interactive: process.stderr.isTTY === true,
+    env: process.env,
+  };
+}
+
+export const EXIT = {
+  ok: 0,
+  /** The service answered with an error, the entry does not exist, or it is unhealthy. */
+  failed: 1,
+  /** The command line is wrong. */
+  usage: 2,
+  /** The service could not be reached. */
+  unreachable: 3,
+  /** The admin token was refused, or the service has no admin routes. */
+  unauthorized: 4,
+} as const;
+
+export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
+
+/** Ends a command with a message and an exit code. */
+export class CliError extends Error {
+  constructor(
+    readonly exitCode: ExitCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'CliError';
+  }
+}
+
+export function usageError(message: string): CliError {
+  return new CliError(EXIT.usage, message);
+}
+
+/** Runs a node:util parseArgs call, turning its complaints into usage errors. */
+export function parseCommand<R>(parse: () => R): R {
+  try {
+    return parse();
+  } catch (err) {
+    throw usageError((err as Error).message);
+  }
+}
+
+/** The options every command that talks to a service takes. */
+export const SERVICE_OPTIONS = {
+  url: { type: 'string' },
+  json: { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const;
+
+export const DEFAULT_URL = 'http://localhost:8080';
+
+/** --url, else WEBHOOK_PROCESSOR_URL, else the default; refused when it is not an http(s) URL. */
+export function serviceUrl(io: Io, given: string | undefined): URL {
+  const text = given ?? io.env.WEBHOOK_PROCESSOR_URL ?? DEFAULT_URL;
+  let url: URL | undefined;
+  try {
+    url = new URL(text);
+  } catch {
+    url = undefined;
+  }
+  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
+    throw usageError(
+      `--url: expected an http(s) URL such as ${DEFAULT_URL}, got ${JSON.stringify(text)}`,
+    );
+  }
+  return url;
+}
