@@ -11,12 +11,11 @@
  * jobs from consumers that died.
  */
 import type { Logger } from 'pino';
-import type { Handler, JobContext } from '../handlers/handler.js';
-import { JobTimeoutError, PermanentError } from '../handlers/handler.js';
+import { PermanentError } from '../handlers/handler.js';
 import type { HandlerRegistry } from '../handlers/registry.js';
-import { JOB_STARTED_AT } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import type { Delivery, Store } from '../store/store.js';
+import { AttemptAbort, runAttempt } from './attempt.js';
 import type { Backoff } from './backoff.js';
 import { describeError } from './errors.js';
 import { LoopPressure } from './loop-pressure.js';
@@ -46,32 +45,6 @@ const CLAIM_BLOCK_MS = 1_000;
 const PROMOTE_BATCH = 500;
 /** How often a store write that failed is tried again before the job is left for reclaim. */
 const SETTLE_RETRY_DELAYS_MS = [100, 500, 2_000];
-
-/**
- * An attempt's AbortSignal, made only when the handler first reads `job.signal`:
- * an AbortController per job is a measurable share of a short job's cost, and
- * most handlers never look. A signal made after the abort starts out aborted.
- */
-class AttemptAbort {
-  private controller: AbortController | undefined;
-  private aborted = false;
-  private reason: unknown;
-
-  get signal(): AbortSignal {
-    if (!this.controller) {
-      this.controller = new AbortController();
-      if (this.aborted) this.controller.abort(this.reason);
-    }
-    return this.controller.signal;
-  }
-
-  abort(reason: unknown): void {
-    if (this.aborted) return;
-    this.aborted = true;
-    this.reason = reason;
-    this.controller?.abort(reason);
-  }
-}
 
 interface Running {
   delivery: Delivery;
@@ -305,7 +278,17 @@ export class WorkerPool {
     let error: unknown;
     let failed = false;
     try {
-      await this.runHandler(entry);
+      await runAttempt({
+        delivery,
+        handler: this.o.handlers.resolve(job.source, job.type),
+        abort: controller,
+        timeoutMs: this.o.jobTimeoutMs,
+        log: this.o.log,
+        onAbandoned: (delta) => {
+          this.abandoned += delta;
+          this.o.metrics.abandoned.set(this.abandoned);
+        },
+      });
     } catch (err) {
       failed = true;
       error = err;
@@ -358,71 +341,6 @@ export class WorkerPool {
     } finally {
       this.freeSlot(delivery.handle);
     }
-  }
-
-  /** Runs the handler under the attempt's timeout. Rejects with whatever the attempt failed with. */
-  private runHandler(entry: Running): Promise<void> {
-    const { delivery, controller } = entry;
-    const { job } = delivery;
-    let payload: Record<string, unknown>;
-    try {
-      payload = JSON.parse(job.payload) as Record<string, unknown>;
-    } catch {
-      return Promise.reject(new PermanentError('stored payload is not valid JSON'));
-    }
-    const handler: Handler = this.o.handlers.resolve(job.source, job.type);
-    const baseLog = this.o.log;
-    let log: Logger | undefined;
-    const started = performance.now();
-    const ctx: JobContext = {
-      id: job.id,
-      type: job.type,
-      source: job.source,
-      payload,
-      attempt: delivery.attempt,
-      receivedAt: new Date(job.receivedAt),
-      get signal() {
-        return controller.signal;
-      },
-      get log() {
-        if (!log) {
-          log = baseLog.child({ job_id: job.id, event_type: job.type, attempt: delivery.attempt });
-          (log as unknown as Record<symbol, number>)[JOB_STARTED_AT] = started;
-        }
-        return log;
-      },
-    };
-    return new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        const err = new JobTimeoutError(this.o.jobTimeoutMs);
-        controller.abort(err);
-        this.abandoned++;
-        this.o.metrics.abandoned.set(this.abandoned);
-        outcome.finally(() => {
-          this.abandoned--;
-          this.o.metrics.abandoned.set(this.abandoned);
-        });
-        reject(err);
-      }, this.o.jobTimeoutMs);
-      const outcome = new Promise<void>((res, rej) => {
-        try {
-          Promise.resolve(handler(ctx)).then(() => res(), rej);
-        } catch (err) {
-          rej(err);
-        }
-      });
-      // A late settle after the timeout is swallowed here: the attempt already failed.
-      outcome.then(
-        () => {
-          clearTimeout(timer);
-          resolve();
-        },
-        (err: unknown) => {
-          clearTimeout(timer);
-          reject(err);
-        },
-      );
-    });
   }
 
   private ackLater(delivery: Delivery): void {

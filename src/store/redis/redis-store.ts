@@ -25,13 +25,9 @@ import {
   type Store,
   StoreUnavailableError,
 } from '../store.js';
-import {
-  blockingConnection,
-  commandConnection,
-  connect,
-  withConnectionCause,
-} from './connection.js';
-import { fieldMap, parseDeadLetter, RedisDeadLetters } from './dead-letters.js';
+import { commandConnection, connect, withConnectionCause } from './connection.js';
+import { quit, StreamConsumer, type StreamEntry } from './consumer.js';
+import { parseDeadLetter, RedisDeadLetters } from './dead-letters.js';
 import { EnqueueBatcher } from './enqueue-batcher.js';
 import { type QueueKeys, queueKeys } from './keys.js';
 import { QueueScripts, UNPIPELINED_SCRIPTS } from './scripts.js';
@@ -45,8 +41,6 @@ export interface RedisStoreOptions {
   log: Logger;
 }
 
-/** Longest a blocking read may wait; bounds how long shutdown or a reconnect waits for it. */
-const MAX_BLOCK_MS = 2_000;
 /** Most webhooks in one enqueue script run (about 2 ms of Redis time). */
 const MAX_ENQUEUE_BATCH = 100;
 /** Pending entries scanned per XAUTOCLAIM call, and calls per reclaim pass. */
@@ -56,9 +50,6 @@ const RECLAIM_MAX_CALLS = 50;
 const CONSUMER_PRUNE_IDLE_MS = 3_600_000;
 const CONSUMER_PRUNE_EVERY_MS = 60_000;
 
-type StreamEntry = [id: string, fields: string[] | null];
-type ReadReply = [stream: string, entries: StreamEntry[]][] | null;
-
 export class RedisStore implements Store {
   readonly kind = 'redis';
   readonly location: string;
@@ -66,14 +57,7 @@ export class RedisStore implements Store {
   private readonly cmd: Redis;
   private readonly scripts: QueueScripts;
   private readonly enqueues: EnqueueBatcher;
-  private reader: Redis | undefined;
-  private readerClientId: number | undefined;
-  /** Entries this consumer holds; excluded when re-reading our own pending list. */
-  private readonly held = new Set<string>();
-  /** The last read filled every slot asked for: more jobs are probably waiting. */
-  private backlogged = false;
-  /** After a reconnect, a lost XREADGROUP reply may have left entries in our PEL. */
-  private recoverOwnPending = true;
+  private readonly consumer: StreamConsumer;
   private closed = false;
   private lastPrune = 0;
   /** Enqueues sent and not yet answered; close waits for them (each has a command timeout). */
@@ -87,12 +71,16 @@ export class RedisStore implements Store {
       unpipelined: UNPIPELINED_SCRIPTS,
     });
     this.cmd.on('error', (err) => opts.log.debug({ err: err.message }, 'redis connection error'));
-    // Claims also read on this connection (see claim): a reply lost with it may
-    // have left entries in our pending list.
-    this.cmd.on('ready', () => {
-      this.recoverOwnPending = true;
-    });
     this.scripts = new QueueScripts(this.cmd);
+    this.consumer = new StreamConsumer({
+      redis: opts.redis,
+      cmd: this.cmd,
+      scripts: this.scripts,
+      keys: this.keys,
+      consumer: opts.consumer,
+      log: opts.log,
+      ensureGroup: () => this.ensureGroup(),
+    });
     this.enqueues = new EnqueueBatcher(
       (items) => this.scripts.enqueue(this.keys.stream, items),
       MAX_ENQUEUE_BATCH,
@@ -150,158 +138,13 @@ export class RedisStore implements Store {
     }
   }
 
-  private async readerConnection(): Promise<Redis> {
-    if (!this.reader) {
-      const reader = blockingConnection(
-        this.opts.redis,
-        `webhook-processor:${this.opts.consumer}:reader`,
-        MAX_BLOCK_MS,
-      );
-      reader.on('error', (err) =>
-        this.opts.log.debug({ err: err.message }, 'redis reader connection error'),
-      );
-      reader.on('ready', () => {
-        this.recoverOwnPending = true;
-        this.readerClientId = undefined;
-      });
-      this.reader = reader;
-    }
-    await connect(this.reader);
-    if (this.readerClientId === undefined) {
-      this.readerClientId = (await this.reader.client('ID')) as number;
-    }
-    return this.reader;
-  }
-
   async claim(max: number, blockMs: number): Promise<Delivery[]> {
-    if (this.closed || max <= 0) return [];
-    const reader = await this.readerConnection();
-    try {
-      if (this.recoverOwnPending) {
-        const recovered = await this.readOwnPending(reader, max);
-        if (recovered.length > 0) return recovered;
-        this.recoverOwnPending = false;
-      }
-      // While jobs are waiting (the last read filled every free slot), read them on
-      // the command connection: auto-pipelining sends the read in one write with the
-      // acknowledgements issued in the same tick, one round trip for both. Otherwise
-      // the queue is (nearly) empty and a blocking read on the reader connection is
-      // the one round trip that will find the next job.
-      if (this.backlogged) {
-        const reply = await this.readNew(this.cmd, max, undefined);
-        const ready = this.toDeliveries(reply);
-        this.backlogged = (reply?.[0]?.[1]?.length ?? 0) >= max;
-        if (ready.length > 0) return ready;
-      }
-      const block = Math.max(1, Math.min(blockMs, MAX_BLOCK_MS));
-      const reply = await this.readNew(reader, max, block);
-      this.backlogged = (reply?.[0]?.[1]?.length ?? 0) >= max;
-      return this.toDeliveries(reply);
-    } catch (err) {
-      this.recoverOwnPending = true;
-      if (String((err as Error).message).includes('NOGROUP')) {
-        // The stream was deleted under us (FLUSHDB, an operator): recreate and carry on.
-        await this.ensureGroup();
-        return [];
-      }
-      throw err;
-    }
+    if (this.closed) return [];
+    return this.consumer.claim(max, blockMs);
   }
 
-  /** XREADGROUP of new entries; `blockMs` undefined = do not wait. */
-  private readNew(conn: Redis, max: number, blockMs: number | undefined): Promise<ReadReply> {
-    const { group, stream } = this.keys;
-    const consumer = this.opts.consumer;
-    return (
-      blockMs === undefined
-        ? conn.xreadgroup('GROUP', group, consumer, 'COUNT', max, 'STREAMS', stream, '>')
-        : conn.xreadgroup(
-            'GROUP',
-            group,
-            consumer,
-            'COUNT',
-            max,
-            'BLOCK',
-            blockMs,
-            'STREAMS',
-            stream,
-            '>',
-          )
-    ) as Promise<ReadReply>;
-  }
-
-  /** Entries in our own PEL that we do not hold: replies lost to a dropped connection. */
-  private async readOwnPending(reader: Redis, max: number): Promise<Delivery[]> {
-    let after = '0';
-    for (;;) {
-      const reply = (await reader.xreadgroup(
-        'GROUP',
-        this.keys.group,
-        this.opts.consumer,
-        'COUNT',
-        Math.max(max, 100),
-        'STREAMS',
-        this.keys.stream,
-        after,
-      )) as ReadReply;
-      const entries = reply?.[0]?.[1] ?? [];
-      if (entries.length === 0) return [];
-      const fresh = entries.filter(([id]) => !this.held.has(id));
-      if (fresh.length > 0) {
-        this.opts.log.info(
-          { count: fresh.length },
-          'recovered entries left in our pending list by a lost reply',
-        );
-        return this.toDeliveries([[this.keys.stream, fresh.slice(0, max)]]);
-      }
-      after = (entries[entries.length - 1] as StreamEntry)[0];
-    }
-  }
-
-  private toDeliveries(reply: ReadReply): Delivery[] {
-    const entries = reply?.[0]?.[1] ?? [];
-    const out: Delivery[] = [];
-    for (const [handle, fields] of entries) {
-      if (!fields) {
-        // Deleted while pending (Redis 6.2 reply shape): its data is gone.
-        this.opts.log.error(
-          { entry: handle },
-          'stream entry deleted while pending; acknowledging it',
-        );
-        void this.scripts.ack(this.keys.stream, this.keys.group, [handle]).catch(() => undefined);
-        continue;
-      }
-      const delivery = parseDelivery(handle, fields);
-      if (!delivery) {
-        this.opts.log.error(
-          { entry: handle },
-          'malformed stream entry; moving it to the dead-letter queue',
-        );
-        void this.scripts
-          .deadLetter(
-            this.keys.stream,
-            this.keys.dlq,
-            this.keys.group,
-            handle,
-            0,
-            'malformed stream entry',
-          )
-          .catch(() => undefined);
-        continue;
-      }
-      this.held.add(handle);
-      out.push(delivery);
-    }
-    return out;
-  }
-
-  async interruptClaim(): Promise<void> {
-    if (this.readerClientId === undefined || this.cmd.status !== 'ready') return;
-    try {
-      await this.cmd.client('UNBLOCK', this.readerClientId);
-    } catch {
-      // The read ends by itself within MAX_BLOCK_MS.
-    }
+  interruptClaim(): Promise<void> {
+    return this.consumer.interruptClaim();
   }
 
   async complete(deliveries: readonly Delivery[]): Promise<void> {
@@ -327,7 +170,7 @@ export class RedisStore implements Store {
   }
 
   private forget(handles: readonly string[]): void {
-    for (const h of handles) this.held.delete(h);
+    this.consumer.forget(handles);
   }
 
   async retryLater(d: Delivery, delayMs: number, error: string): Promise<boolean> {
@@ -448,37 +291,6 @@ export class RedisStore implements Store {
     // Let enqueues already sent get their answer: quitting first would fail them
     // (auto-pipelined commands may not have been written yet).
     await Promise.allSettled([...this.enqueuing]);
-    await Promise.all([quit(this.cmd), this.reader ? quit(this.reader) : undefined]);
+    await Promise.all([quit(this.cmd), this.consumer.close()]);
   }
-}
-
-async function quit(redis: Redis): Promise<void> {
-  if (redis.status === 'end' || redis.status === 'wait') {
-    redis.disconnect();
-    return;
-  }
-  try {
-    await Promise.race([redis.quit(), new Promise((r) => setTimeout(r, 1_000).unref())]);
-  } catch {
-    // Already gone.
-  }
-  redis.disconnect();
-}
-
-function parseDelivery(handle: string, fields: string[]): Delivery | undefined {
-  const f = fieldMap(fields);
-  const job = f.get('job');
-  if (job === undefined) return undefined;
-  let record: JobRecord;
-  try {
-    record = JSON.parse(job) as JobRecord;
-  } catch {
-    return undefined;
-  }
-  return {
-    handle,
-    job: record,
-    attempt: (Number(f.get('attempt')) || 0) + 1,
-    previousError: f.get('err') || undefined,
-  };
 }
