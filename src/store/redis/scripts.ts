@@ -4,6 +4,10 @@
  * Each script lives in `scripts/<name>-<numkeys>.lua` with a doc block listing its
  * KEYS, ARGV and replies. ioredis `defineCommand` sends EVALSHA and falls back to
  * EVAL on NOSCRIPT, so a Redis restart or failover needs no reload step.
+ *
+ * Pieces several scripts share (the Redis clock, taking a pending entry, adding a
+ * dead letter) live in `scripts/includes/`; a line `--@include "includes/x.lua"`
+ * is replaced by that file when the script is loaded.
  */
 import { readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
@@ -35,12 +39,21 @@ type Source = { lua: string; numberOfKeys?: number };
 
 let sources: Record<ScriptName, Source> | undefined;
 
+const INCLUDE = /^--@include "([\w./-]+)"$/gm;
+
+/** Replaces each `--@include "path"` line with that file (paths relative to the scripts). */
+export function withIncludes(lua: string): string {
+  return lua.replace(INCLUDE, (_line, path: string) =>
+    readFileSync(new URL(path, SCRIPT_DIR), 'utf8').trimEnd(),
+  );
+}
+
 function loadSources(): Record<ScriptName, Source> {
   if (sources) return sources;
   const out = {} as Record<ScriptName, Source>;
   for (const [name, file] of Object.entries(DEFINITIONS) as [ScriptName, string][]) {
     const keys = /-(\d+|n)\.lua$/.exec(file)?.[1];
-    const lua = readFileSync(new URL(file, SCRIPT_DIR), 'utf8');
+    const lua = withIncludes(readFileSync(new URL(file, SCRIPT_DIR), 'utf8'));
     out[name] = keys === 'n' ? { lua } : { lua, numberOfKeys: Number(keys) };
   }
   sources = out;

@@ -13,12 +13,12 @@
   age is an id bound (XTRIM MINID), judged on the same clock that wrote them.
   Both trims are exact (no "~"): they run rarely, and the counts are reported.
 ]]
+--@include "includes/now-ms.lua"
+
 local byAge, byLength = 0, 0
 local retention = tonumber(ARGV[1])
 if retention > 0 then
-  local t = redis.call("TIME")
-  local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-  local floor = now - retention
+  local floor = nowMs() - retention
   if floor > 0 then
     byAge = redis.call("XTRIM", KEYS[1], "MINID", string.format("%.0f", floor) .. "-0")
   end

@@ -13,8 +13,9 @@
   Every instance runs this on a timer; the script is atomic, so a job is moved
   once however many instances race for it.
 ]]
-local t = redis.call("TIME")
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+--@include "includes/now-ms.lua"
+
+local now = nowMs()
 local due = redis.call("ZRANGEBYSCORE", KEYS[2], "-inf", now, "LIMIT", 0, tonumber(ARGV[1]))
 for _, id in ipairs(due) do
   local raw = redis.call("HGET", KEYS[3], id)

@@ -26,6 +26,9 @@
   pending (already removed from the PEL); 6.2 returns them as nil field lists
   that stay pending, so they are acknowledged here.
 ]]
+--@include "includes/now-ms.lua"
+--@include "includes/add-dead-letter.lua"
+
 local reply = redis.call("XAUTOCLAIM", KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[5], "COUNT", ARGV[4])
 local cursor = reply[1]
 local entries = reply[2]
@@ -36,10 +39,8 @@ if reply[3] then
   end
 end
 local maxAttempts = tonumber(ARGV[6])
-local function text(v) return type(v) == "string" and v or "" end
 local requeued, dead = 0, 0
-local t = redis.call("TIME")
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local now = nowMs()
 for _, e in ipairs(entries) do
   local id, fields = e[1], e[2]
   redis.call("XACK", KEYS[1], ARGV[1], id)
@@ -55,11 +56,7 @@ for _, e in ipairs(entries) do
     if job then
       attempt = attempt + 1
       if attempt >= maxAttempts then
-        local ok, env = pcall(cjson.decode, job)
-        if not ok or type(env) ~= "table" then env = {} end
-        local received = type(env.receivedAt) == "number" and string.format("%.0f", env.receivedAt) or "0"
-        redis.call("XADD", KEYS[2], "*", "job", job, "attempts", tostring(attempt), "err", ARGV[7], "failed_at", tostring(now),
-          "job_id", text(env.id), "type", text(env.type), "source", text(env.source), "received_at", received)
+        addDeadLetter(KEYS[2], job, attempt, ARGV[7], now)
         dead = dead + 1
       else
         redis.call("XADD", KEYS[1], "*", "job", job, "attempt", tostring(attempt), "err", ARGV[7])

@@ -18,24 +18,14 @@
 
   The due time comes from the Redis clock, so instances with skewed clocks agree.
 ]]
-local entry = redis.call("XRANGE", KEYS[1], ARGV[2], ARGV[2])
-if redis.call("XACK", KEYS[1], ARGV[1], ARGV[2]) == 0 then
-  return 0
-end
-redis.call("XDEL", KEYS[1], ARGV[2])
-if #entry == 0 then
-  return 0
-end
-local fields = entry[1][2]
-local job
-for i = 1, #fields, 2 do
-  if fields[i] == "job" then job = fields[i + 1] end
-end
+--@include "includes/now-ms.lua"
+--@include "includes/take-pending.lua"
+
+local fields = takePending(KEYS[1], ARGV[1], ARGV[2])
+local job = fields and fieldOf(fields, "job")
 if not job then
   return 0
 end
-local t = redis.call("TIME")
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 redis.call("HSET", KEYS[3], ARGV[3], cjson.encode({ job = job, attempt = ARGV[5], err = ARGV[6] }))
-redis.call("ZADD", KEYS[2], now + tonumber(ARGV[4]), ARGV[3])
+redis.call("ZADD", KEYS[2], nowMs() + tonumber(ARGV[4]), ARGV[3])
 return 1
