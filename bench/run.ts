@@ -19,7 +19,7 @@ import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { BenchContext, FULL, QUICK, StoreNotSupported } from './context.js';
 import { drainBullmq, drainOurs } from './phases/drain.js';
-import { measureE2e } from './phases/e2e.js';
+import { measureE2e, measureE2eSeparateRoles } from './phases/e2e.js';
 import { INGEST_ONLY, type IngestFigures, measureIngest, medianFigures } from './phases/ingest.js';
 import { measureOverload } from './phases/overload.js';
 import { BenchRedis, type Fsync } from './redis.js';
@@ -75,6 +75,7 @@ machine: ${machine.nproc} × ${machine.cpu}, node ${machine.node}, redis ${machi
     ingestRounds: [],
     drain: {},
     e2e: {},
+    e2eSeparateRoles: {},
     overload: {},
     skipped: {},
   };
@@ -146,8 +147,12 @@ machine: ${machine.nproc} × ${machine.cpu}, node ${machine.node}, redis ${machi
               throw new Error(
                 `${name} needs ours' max ingest rate: run ingest too, or pass --rate`,
               );
-            if (name === 'e2e') r.e2e[store] = await measureE2e(ctx, store, rate);
-            else r.overload[store] = await measureOverload(ctx, store, rate);
+            if (name === 'e2e') {
+              r.e2e[store] = await measureE2e(ctx, store, rate);
+              // One process owns an embedded store: separate roles need Redis.
+              if (store === 'redis')
+                r.e2eSeparateRoles[store] = await measureE2eSeparateRoles(ctx, store, rate);
+            } else r.overload[store] = await measureOverload(ctx, store, rate);
           });
       });
     }

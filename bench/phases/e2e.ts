@@ -84,3 +84,68 @@ export async function measureE2e(
     await server.stop();
   }
 }
+
+/**
+ * The same measurement with separate roles, as a deployment near its maximum
+ * would run: an ingest-only instance (WORKER_COUNT=0) and a worker-only instance
+ * (HTTP_INGEST=false), each in its own process, sharing the store. Each marks its
+ * event per job id on the machine's clock (202 handed to the socket; handler
+ * started), and the pairs give the latency.
+ */
+export async function measureE2eSeparateRoles(
+  ctx: BenchContext,
+  store: string,
+  maxRps: number,
+): Promise<E2eFigures> {
+  await ctx.redis.reset();
+  const rate = Math.max(1, Math.round(maxRps / 2));
+  const dataDir = ctx.dataDir();
+  const ingest = await ctx.ours(
+    'e2e-ingest',
+    store,
+    { WORKER_COUNT: '0', BENCH_E2E: 'sent' },
+    dataDir,
+  );
+  const worker = await ctx.ours(
+    'e2e-worker',
+    store,
+    { HTTP_INGEST: 'false', WORKER_COUNT: String(ctx.settings.concurrency), BENCH_E2E: 'started' },
+    dataDir,
+  );
+  try {
+    const pace = { url: ingest.url, rate, connections: ctx.settings.pacedConnections };
+    ctx.progress(
+      `e2e: ours (${store}, separate ingest and worker instances) at ${rate} req/s, warm-up then ${ctx.settings.e2eS}s`,
+    );
+    const warm = await runPaced({ ...pace, durationMs: WARMUP_MS });
+    await settled(worker, accepted(warm));
+    const skip = (await ingest.report()).marks?.length ?? 0;
+    const [i0, w0] = [await ingest.report(), await worker.report()];
+    const run = await runPaced({ ...pace, durationMs: ctx.settings.e2eS * 1000 });
+    const [i1, w1] = [await ingest.report(), await worker.report()];
+    await settled(worker, accepted(warm) + accepted(run));
+    const started = new Map((await worker.report()).marks ?? []);
+    const latencies: number[] = [];
+    let early = 0;
+    for (const [id, sentAt] of ((await ingest.report()).marks ?? []).slice(skip)) {
+      const at = started.get(id);
+      if (at === undefined) continue;
+      if (at < sentAt) early++;
+      latencies.push(Math.max(0, at - sentAt));
+    }
+    const seconds = ctx.settings.e2eS;
+    return {
+      rate,
+      accepted: accepted(run),
+      e2e: summarize(latencies),
+      handlerBefore202: early,
+      acceptToStart: summarize([]),
+      http202: summarize(run.latencies['202'] ?? []),
+      notAccepted: run.offered - accepted(run),
+      serverCores: round((i1.cpuUs - i0.cpuUs + (w1.cpuUs - w0.cpuUs)) / (seconds * 1e6)),
+      generatorCores: run.generatorCores,
+    };
+  } finally {
+    await Promise.all([ingest.stop(), worker.stop()]);
+  }
+}

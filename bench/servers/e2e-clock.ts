@@ -50,3 +50,40 @@ export class E2eClock {
     return { e2eMs: this.latencies, e2eEarly: this.early, acceptToStartMs: this.sinceAccept };
   }
 }
+
+/** Absolute milliseconds, comparable between processes on one machine. */
+const absNow = () => performance.timeOrigin + performance.now();
+
+/**
+ * End-to-end latency across two processes (an ingest-only and a worker-only
+ * instance): each side marks its event per job id on the machine's clock, and
+ * the bench pairs the marks.
+ */
+export class E2eMarks {
+  private readonly marks: [string, number][] = [];
+  private readonly ids = new WeakMap<FastifyReply, string>();
+
+  /** Ingest side: marks each 202 when it is handed to the socket. */
+  installSent(app: FastifyInstance): void {
+    app.addHook('onSend', async (_request, reply, payload) => {
+      if (reply.statusCode === 202 && typeof payload === 'string') {
+        const at = payload.indexOf('"id":"');
+        if (at >= 0) this.ids.set(reply, payload.slice(at + 6, payload.indexOf('"', at + 6)));
+      }
+      return payload;
+    });
+    app.addHook('onResponse', async (_request, reply) => {
+      const id = this.ids.get(reply);
+      if (id !== undefined) this.marks.push([id, absNow()]);
+    });
+  }
+
+  /** Worker side: marks each handler start. */
+  started(id: string): void {
+    this.marks.push([id, absNow()]);
+  }
+
+  report(): { marks: [string, number][] } {
+    return { marks: this.marks };
+  }
+}

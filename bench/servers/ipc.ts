@@ -22,6 +22,8 @@ export interface ServerReport {
   e2eEarly?: number;
   /** Accepted (before the store write) → handler start, whole ms (only when BENCH_E2E=1). */
   acceptToStartMs?: number[];
+  /** [job id, absolute ms] per 202 sent or handler started (BENCH_E2E=sent / started). */
+  marks?: [string, number][];
 }
 
 export type ParentMessage = { type: 'report' };
