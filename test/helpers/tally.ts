@@ -13,6 +13,10 @@ export interface Tally {
   accepted: number;
   processed: number;
   processedMoreThanOnce: number;
+  /** Runs beyond the first, over all jobs (a job run 3 times adds 2). */
+  extraRuns: number;
+  /** The most times any one job ran. */
+  maxRuns: number;
   lost: number;
   /** Completed jobs whose 202 the sender never saw (the answer was lost in a crash). */
   processedUnconfirmed: number;
@@ -28,6 +32,8 @@ export function tallyOf(accepted: ReadonlySet<string>, record: ReadonlyMap<strin
     accepted: accepted.size,
     processed: 0,
     processedMoreThanOnce: 0,
+    extraRuns: 0,
+    maxRuns: 0,
     lost: 0,
     processedUnconfirmed: 0,
     lostSample: [],
@@ -44,7 +50,9 @@ export function tallyOf(accepted: ReadonlySet<string>, record: ReadonlyMap<strin
   }
   for (const [id, n] of record) {
     if (!accepted.has(id)) t.processedUnconfirmed++;
+    t.maxRuns = Math.max(t.maxRuns, n);
     if (n > 1) {
+      t.extraRuns += n - 1;
       t.processedMoreThanOnce++;
       t.duplicateIds.push(id);
     }
@@ -62,16 +70,26 @@ export function printTally(
     .map(([k, v]) => ` ${k}=${v}`)
     .join('');
   console.log(
-    `TALLY ${scenario}: accepted=${t.accepted} processed=${t.processed} processed_more_than_once=${t.processedMoreThanOnce} lost=${t.lost}${more}`,
+    `TALLY ${scenario}: accepted=${t.accepted} processed=${t.processed} processed_more_than_once=${t.processedMoreThanOnce} extra_runs=${t.extraRuns} max_runs=${t.maxRuns} lost=${t.lost}${more}`,
   );
 }
 
-/** The suite's one absolute rule. */
+/**
+ * No job may run over and over: at-least-once means a few runs after a fault,
+ * never a loop. Every scenario's faults allow at most this many runs of a job.
+ */
+export const MAX_RUNS_PER_JOB = 4;
+
+/** The suite's one absolute rule, and the bound on re-runs. */
 export function assertNoneLost(t: Tally): void {
   assert.ok(t.accepted > 0, 'the scenario accepted nothing, so it proved nothing');
   assert.equal(
     t.lost,
     0,
     `${t.lost} accepted events were never processed (e.g. ${t.lostSample.join(', ')})`,
+  );
+  assert.ok(
+    t.maxRuns <= MAX_RUNS_PER_JOB,
+    `a job ran ${t.maxRuns} times (at most ${MAX_RUNS_PER_JOB}): re-runs must not loop`,
   );
 }

@@ -36,6 +36,30 @@ describe('redis store claims', () => {
     redis.disconnect();
   });
 
+  /** Kills the store's command connection from the server side. */
+  async function dropCommandConnection(): Promise<void> {
+    const clients = (await redis.client('LIST')) as string;
+    const line = clients
+      .split('\n')
+      .find((l) => l.includes(` name=webhook-processor:${consumer} `));
+    assert.ok(line, 'the command connection is listed');
+    const id = /\bid=(\d+)/.exec(line)?.[1];
+    await redis.client('KILL', 'ID', id as string);
+  }
+
+  async function reconnected(): Promise<void> {
+    await waitFor(
+      async () => {
+        try {
+          return (await store.client.ping()) === 'PONG';
+        } catch {
+          return false;
+        }
+      },
+      { what: 'the command connection to reconnect' },
+    );
+  }
+
   it('reads waiting jobs in batches up to the number asked for', async () => {
     for (let i = 0; i < 5; i++) await store.enqueue(job(), undefined);
     const first = await store.claim(3, 50);
@@ -61,26 +85,31 @@ describe('redis store claims', () => {
       store.keys.stream,
       '>',
     );
-    const clients = (await redis.client('LIST')) as string;
-    const line = clients
-      .split('\n')
-      .find((l) => l.includes(` name=webhook-processor:${consumer} `));
-    assert.ok(line, 'the command connection is listed');
-    const id = /\bid=(\d+)/.exec(line)?.[1];
-    await redis.client('KILL', 'ID', id as string);
-    await waitFor(
-      async () => {
-        try {
-          return (await store.client.ping()) === 'PONG';
-        } catch {
-          return false;
-        }
-      },
-      { what: 'the command connection to reconnect' },
-    );
+    await dropCommandConnection();
+    await reconnected();
     const recovered = await store.claim(10, 50);
     assert.deepEqual(recovered.map((d) => d.job.id).sort(), ids.map((j) => j.id).sort());
     await store.complete(recovered);
+    const pending = (await redis.xpending(store.keys.stream, store.keys.group)) as [number];
+    assert.equal(pending[0], 0);
+  });
+
+  it('does not hand out again a job whose completion failed to write', async () => {
+    const j = job();
+    await store.enqueue(j, undefined);
+    const [held] = await store.claim(10, 50);
+    assert.equal(held?.job.id, j.id);
+    await dropCommandConnection();
+    await waitFor(() => store.client.status !== 'ready', {
+      what: 'the store to see its connection close',
+    });
+    await assert.rejects(store.complete([held as NonNullable<typeof held>]));
+    await reconnected();
+    // The job ran; re-reading our pending list after the reconnect must not run it
+    // again (the reclaim deals with it after RECLAIM_IDLE). A loop of re-reads and
+    // failed acknowledgements once ran the same jobs a hundred times.
+    assert.deepEqual(await store.claim(10, 50), []);
+    await store.complete([held as NonNullable<typeof held>]);
     const pending = (await redis.xpending(store.keys.stream, store.keys.group)) as [number];
     assert.equal(pending[0], 0);
   });

@@ -20,6 +20,8 @@ import type { QueueScripts } from './scripts.js';
 
 /** Longest a blocking read may wait; bounds how long shutdown or a reconnect waits for it. */
 const MAX_BLOCK_MS = 2_000;
+/** How long an entry stays held at most (far beyond any RECLAIM_IDLE or job run). */
+const HELD_MAX_MS = 3_600_000;
 
 export type StreamEntry = [id: string, fields: string[] | null];
 type ReadReply = [stream: string, entries: StreamEntry[]][] | null;
@@ -39,8 +41,12 @@ export interface StreamConsumerOptions {
 export class StreamConsumer {
   private reader: Redis | undefined;
   private readerClientId: number | undefined;
-  /** Entries this consumer holds; excluded when re-reading our own pending list. */
-  private readonly held = new Set<string>();
+  /**
+   * Entries this consumer holds (handle → when it took them); excluded when
+   * re-reading our own pending list. An entry whose outcome could not be written
+   * stays here until the reclaim moves it; pruneHeld bounds how long.
+   */
+  private readonly held = new Map<string, number>();
   /** The last read filled every slot asked for: more jobs are probably waiting. */
   private backlogged = false;
   /** After a reconnect, a lost XREADGROUP reply may have left entries in our PEL. */
@@ -149,6 +155,7 @@ export class StreamConsumer {
 
   /** Entries in our own PEL that we do not hold: replies lost to a dropped connection. */
   private async readOwnPending(reader: Redis, max: number): Promise<Delivery[]> {
+    this.pruneHeld();
     let after = '0';
     for (;;) {
       const reply = (await reader.xreadgroup(
@@ -172,6 +179,17 @@ export class StreamConsumer {
         return this.toDeliveries([[this.keys.stream, fresh.slice(0, max)]]);
       }
       after = (entries[entries.length - 1] as StreamEntry)[0];
+    }
+  }
+
+  /**
+   * Drops entries held far longer than any job runs: their outcome write failed,
+   * and by now the reclaim has moved them. Keeps the map from growing without end.
+   */
+  private pruneHeld(): void {
+    const cutoff = Date.now() - HELD_MAX_MS;
+    for (const [handle, since] of this.held) {
+      if (since < cutoff) this.held.delete(handle);
     }
   }
 
@@ -208,7 +226,7 @@ export class StreamConsumer {
           .catch(() => undefined);
         continue;
       }
-      this.held.add(handle);
+      this.held.set(handle, Date.now());
       out.push(delivery);
     }
     return out;

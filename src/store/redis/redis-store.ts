@@ -150,14 +150,8 @@ export class RedisStore implements Store {
   async complete(deliveries: readonly Delivery[]): Promise<void> {
     if (deliveries.length === 0) return;
     const ids = deliveries.map((d) => d.handle);
-    let acked: number;
-    try {
-      acked = await this.scripts.ack(this.keys.stream, this.keys.group, ids);
-    } finally {
-      // Even on failure: the entries stay in our PEL, and re-reading it after a
-      // reconnect runs them again (at-least-once) rather than waiting for reclaim.
-      this.forget(ids);
-    }
+    const acked = await this.scripts.ack(this.keys.stream, this.keys.group, ids);
+    this.forget(ids);
     if (acked < ids.length) {
       // No longer pending: taken back by a reclaim (Redis was out of reach for
       // longer than RECLAIM_IDLE), so the job runs again; or already acknowledged
@@ -169,51 +163,51 @@ export class RedisStore implements Store {
     }
   }
 
+  /**
+   * Stops holding entries once their outcome is written, and only then. An entry
+   * whose write failed stays held: the job ran, and re-reading our own pending
+   * list after a reconnect must not hand it to a worker again. (Forgetting it on
+   * failure made a loop: the reader reconnects before the command connection, the
+   * acks fail, the re-read delivers the same jobs, and they run again and again.)
+   * The reclaim picks such entries up after RECLAIM_IDLE instead.
+   */
   private forget(handles: readonly string[]): void {
     this.consumer.forget(handles);
   }
 
   async retryLater(d: Delivery, delayMs: number, error: string): Promise<boolean> {
-    try {
-      const ok = await this.scripts.retry(
-        this.keys,
-        this.keys.group,
-        d.handle,
-        d.job.id,
-        Math.max(0, Math.round(delayMs)),
-        d.attempt,
-        error,
-      );
-      return ok === 1;
-    } finally {
-      this.forget([d.handle]);
-    }
+    const ok = await this.scripts.retry(
+      this.keys,
+      this.keys.group,
+      d.handle,
+      d.job.id,
+      Math.max(0, Math.round(delayMs)),
+      d.attempt,
+      error,
+    );
+    this.forget([d.handle]);
+    return ok === 1;
   }
 
   async deadLetter(d: Delivery, attempts: number, error: string): Promise<boolean> {
-    try {
-      const ok = await this.scripts.deadLetter(
-        this.keys.stream,
-        this.keys.dlq,
-        this.keys.group,
-        d.handle,
-        attempts,
-        error,
-      );
-      return ok === 1;
-    } finally {
-      this.forget([d.handle]);
-    }
+    const ok = await this.scripts.deadLetter(
+      this.keys.stream,
+      this.keys.dlq,
+      this.keys.group,
+      d.handle,
+      attempts,
+      error,
+    );
+    this.forget([d.handle]);
+    return ok === 1;
   }
 
   async release(deliveries: readonly Delivery[]): Promise<number> {
     if (deliveries.length === 0) return 0;
     const ids = deliveries.map((d) => d.handle);
-    try {
-      return await this.scripts.release(this.keys.stream, this.keys.group, ids);
-    } finally {
-      this.forget(ids);
-    }
+    const released = await this.scripts.release(this.keys.stream, this.keys.group, ids);
+    this.forget(ids);
+    return released;
   }
 
   async promoteDue(max: number): Promise<number> {
