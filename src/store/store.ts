@@ -34,6 +34,29 @@ export interface JobRecord {
   headers?: Record<string, string>;
 }
 
+/**
+ * A stored job envelope, read back; undefined when it is not one (bad JSON, or
+ * not an object with the fields every job has). The caller decides what happens
+ * to such an entry (the dead-letter queue, for a job about to run).
+ */
+export function parseJobRecord(json: string): JobRecord | undefined {
+  let j: unknown;
+  try {
+    j = JSON.parse(json);
+  } catch {
+    return undefined;
+  }
+  if (j === null || typeof j !== 'object' || Array.isArray(j)) return undefined;
+  const r = j as Partial<JobRecord>;
+  return typeof r.id === 'string' &&
+    typeof r.type === 'string' &&
+    typeof r.source === 'string' &&
+    typeof r.payload === 'string' &&
+    typeof r.receivedAt === 'number'
+    ? (r as JobRecord)
+    : undefined;
+}
+
 /** A job handed to this consumer for one attempt. */
 export interface Delivery {
   /** Store-specific reference to this delivery (a stream entry id in Redis). */

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { RedisStore } from '../../src/store/redis/redis-store.js';
-import type { JobRecord } from '../../src/store/store.js';
+import { type JobRecord, StoreUnavailableError } from '../../src/store/store.js';
 import { dropQueue, redisClient } from '../helpers/redis.js';
 import { testConfig, testStore } from '../helpers/service.js';
 import { waitFor } from '../helpers/wait.js';
@@ -113,4 +113,101 @@ describe('redis store claims', () => {
     const pending = (await redis.xpending(store.keys.stream, store.keys.group)) as [number];
     assert.equal(pending[0], 0);
   });
+
+  it('leaves a held entry to age towards the reclaim: re-reading its pending list resets nothing', async () => {
+    const j = job();
+    await store.enqueue(j, undefined);
+    const [held] = await store.claim(10, 50);
+    assert.equal(held?.job.id, j.id);
+    await dropCommandConnection();
+    await waitFor(() => store.client.status !== 'ready', {
+      what: 'the store to see its connection close',
+    });
+    await assert.rejects(store.complete([held as NonNullable<typeof held>]));
+    await reconnected();
+    const before = await pendingOf(held?.handle as string);
+    assert.deepEqual(await store.claim(10, 50), []);
+    const after = await pendingOf(held?.handle as string);
+    assert.equal(after.deliveries, before.deliveries, 'the re-read did not deliver it again');
+    assert.ok(after.idleMs >= before.idleMs, 'the re-read did not reset its idle time');
+    // So the reclaim takes it back, counting the run whose outcome was lost.
+    const taken = await waitFor(
+      async () => {
+        const r = await store.reclaimStale(300, 4);
+        return r.requeued > 0 ? r : undefined;
+      },
+      { what: 'the reclaim to take back the entry' },
+    );
+    assert.equal(taken.requeued, 1);
+    const [again] = await store.claim(10, 50);
+    assert.equal(again?.job.id, j.id);
+    assert.equal(again?.attempt, 2);
+    await store.complete([again as NonNullable<typeof again>]);
+  });
+
+  it('does not read jobs while its command connection is down (their outcome could not be written)', async () => {
+    await store.enqueue(job(), undefined);
+    await dropCommandConnection();
+    await waitFor(() => store.client.status !== 'ready', {
+      what: 'the store to see its connection close',
+    });
+    await assert.rejects(store.claim(10, 50), StoreUnavailableError);
+    await reconnected();
+    const got = await store.claim(10, 50);
+    assert.equal(got.length, 1);
+    await store.complete(got);
+  });
+
+  it('moves an entry whose job is not a job envelope to the dead-letter queue instead of running it', async () => {
+    const before = await redis.xlen(store.keys.dlq);
+    await redis.xadd(store.keys.stream, '*', 'job', 'null', 'attempt', '0');
+    assert.deepEqual(await store.claim(10, 50), []);
+    await waitFor(async () => (await redis.xlen(store.keys.dlq)) === before + 1, {
+      what: 'the malformed entry in the dead-letter queue',
+    });
+    const pending = (await redis.xpending(store.keys.stream, store.keys.group)) as [number];
+    assert.equal(pending[0], 0);
+  });
+
+  it('reclaims an entry this service did not write into the dead-letter queue, with its fields', async () => {
+    const before = await redis.xlen(store.keys.dlq);
+    await redis.xadd(store.keys.stream, '*', 'foo', 'bar');
+    // A consumer that read it and died.
+    await redis.xreadgroup(
+      'GROUP',
+      store.keys.group,
+      `ghost-${randomUUID().slice(0, 8)}`,
+      'COUNT',
+      10,
+      'STREAMS',
+      store.keys.stream,
+      '>',
+    );
+    const taken = await waitFor(
+      async () => {
+        const r = await store.reclaimStale(100, 4);
+        return r.deadLettered > 0 ? r : undefined;
+      },
+      { what: 'the reclaim to take the entry' },
+    );
+    assert.deepEqual(taken, { requeued: 0, deadLettered: 1, missing: [] });
+    const dead = (await redis.xrange(store.keys.dlq, '-', '+')) as [string, string[]][];
+    assert.equal(dead.length, before + 1);
+    const fields = dead[dead.length - 1]?.[1] ?? [];
+    assert.equal(fields[fields.indexOf('job') + 1], '["foo","bar"]');
+    assert.equal(fields[fields.indexOf('err') + 1], 'malformed stream entry: no job field');
+    assert.equal(await redis.xlen(store.keys.stream), 0);
+  });
+
+  async function pendingOf(handle: string): Promise<{ idleMs: number; deliveries: number }> {
+    const [row] = (await redis.xpending(
+      store.keys.stream,
+      store.keys.group,
+      handle,
+      handle,
+      1,
+    )) as [string, string, number, number][];
+    assert.ok(row, 'the entry is pending');
+    return { idleMs: row[2], deliveries: row[3] };
+  }
 });

@@ -22,11 +22,14 @@ describe('consumer pruning', () => {
       .map((c) => c[c.indexOf('name') + 1])
       .sort();
 
-  it('removes idle consumers with nothing pending, and only those', async () => {
+  it('removes idle consumers with nothing pending, and only those', async (t) => {
     const finished = testStore(config, 'finished');
     const holding = testStore(config, 'holding');
     const self = testStore(config, 'self');
     for (const s of [finished, holding, self]) await s.init();
+    t.after(async () => {
+      for (const s of [finished, holding, self]) await s.close();
+    });
     const job = () => ({
       id: randomUUID(),
       type: 't',
@@ -54,6 +57,5 @@ describe('consumer pruning', () => {
     );
     assert.equal(removed, 1);
     assert.deepEqual(await consumers(), ['holding', 'self'], 'the consumer holding a job stays');
-    for (const s of [finished, holding, self]) await s.close();
   });
 });

@@ -8,9 +8,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { pino } from 'pino';
 import type { Service } from '../../src/app.js';
 import { loadConfig } from '../../src/config/config.js';
-import type { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { postWebhook } from '../helpers/http.js';
 import { startedService } from '../helpers/service.js';
 import { waitFor } from '../helpers/wait.js';
@@ -132,5 +133,29 @@ describe('embedded store: idempotency keys', () => {
       ),
       { id: live.id, duplicate: true },
     );
+  });
+});
+
+describe('embedded store: a row that is not a job envelope', () => {
+  it('goes to the dead-letter queue instead of to a worker', async () => {
+    const dir = join(root, 'malformed');
+    const store = new SqliteStore({
+      file: join(dir, 'queue.sqlite'),
+      consumer: 'malformed-test',
+      log: pino({ level: 'silent' }),
+      commitWindowMs: 2,
+    });
+    await store.init();
+    try {
+      store.database
+        .prepare("INSERT INTO jobs (job_id, job, state, run_at) VALUES (?, 'null', 'waiting', 0)")
+        .run(randomUUID());
+      assert.deepEqual(await store.claim(10, 50), []);
+      const [dead] = await store.peekDead(10);
+      assert.equal(dead?.lastError, 'malformed job row');
+      assert.equal((await store.stats()).waiting, 0);
+    } finally {
+      await store.close();
+    }
   });
 });

@@ -28,17 +28,19 @@ describe('Redis server checks', () => {
 
   it('compares versions numerically', () => {
     assert.ok(versionAtLeast('6.2.0', 6, 2));
+    assert.ok(!versionAtLeast('6.2.14', 7, 0));
+    assert.ok(versionAtLeast('7.0.0', 7, 0));
     assert.ok(versionAtLeast('6.10.1', 6, 2));
     assert.ok(versionAtLeast('7.0.0', 6, 2));
     assert.ok(!versionAtLeast('6.0.16', 6, 2));
     assert.ok(!versionAtLeast('5.9.9', 6, 2));
   });
 
-  it('refuses Redis older than 6.2 with a clear message', () => {
-    const facts = factsFromInfo(parseInfo(INFO.replace('7.0.15', '6.0.16')), '');
+  it('refuses Redis older than 7.0 with a clear message', () => {
+    const facts = factsFromInfo(parseInfo(INFO.replace('7.0.15', '6.2.14')), '');
     assert.throws(
       () => checkServer(facts),
-      /Redis 6\.0\.16 is too old: the queue needs Redis 6\.2 or newer/,
+      /Redis 6\.2\.14 is too old: the queue needs Redis 7\.0 or newer/,
     );
   });
 

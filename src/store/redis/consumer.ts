@@ -12,7 +12,7 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { RedisConfig } from '../../config/config.js';
-import type { Delivery, JobRecord } from '../store.js';
+import { type Delivery, parseJobRecord, StoreUnavailableError } from '../store.js';
 import { blockingConnection, connect } from './connection.js';
 import { fieldMap } from './dead-letters.js';
 import type { QueueKeys } from './keys.js';
@@ -20,8 +20,8 @@ import type { QueueScripts } from './scripts.js';
 
 /** Longest a blocking read may wait; bounds how long shutdown or a reconnect waits for it. */
 const MAX_BLOCK_MS = 2_000;
-/** How long an entry stays held at most (far beyond any RECLAIM_IDLE or job run). */
-const HELD_MAX_MS = 3_600_000;
+/** Entries per XPENDING page when listing our own pending list. */
+const PENDING_PAGE = 1_000;
 
 export type StreamEntry = [id: string, fields: string[] | null];
 type ReadReply = [stream: string, entries: StreamEntry[]][] | null;
@@ -44,7 +44,7 @@ export class StreamConsumer {
   /**
    * Entries this consumer holds (handle → when it took them); excluded when
    * re-reading our own pending list. An entry whose outcome could not be written
-   * stays here until the reclaim moves it; pruneHeld bounds how long.
+   * stays here until the reclaim moves it out of our PEL (see pruneHeld).
    */
   private readonly held = new Map<string, number>();
   /** The last read filled every slot asked for: more jobs are probably waiting. */
@@ -98,6 +98,11 @@ export class StreamConsumer {
 
   async claim(max: number, blockMs: number): Promise<Delivery[]> {
     if (max <= 0) return [];
+    if (this.opts.cmd.status !== 'ready') {
+      // Jobs read now could not be acknowledged: they would run, then run again
+      // after the reclaim. The pool retries the claim with a backoff.
+      throw new StoreUnavailableError('the Redis command connection is not ready');
+    }
     const reader = await this.readerConnection();
     try {
       if (this.recoverOwnPending) {
@@ -153,43 +158,68 @@ export class StreamConsumer {
     ) as Promise<ReadReply>;
   }
 
-  /** Entries in our own PEL that we do not hold: replies lost to a dropped connection. */
-  private async readOwnPending(reader: Redis, max: number): Promise<Delivery[]> {
-    this.pruneHeld();
-    let after = '0';
+  /**
+   * Entries in our own PEL that we do not hold: replies lost to a dropped
+   * connection. The PEL is listed with XPENDING, which leaves every entry's idle
+   * time alone: an entry held after a failed write must keep ageing towards the
+   * reclaim (re-reading it with XREADGROUP would reset its idle time each time).
+   * Only the entries we take are claimed again (XCLAIM to ourselves), which
+   * resets their idle time as a fresh delivery does.
+   */
+  private async readOwnPending(conn: Redis, max: number): Promise<Delivery[]> {
+    const asOf = Date.now();
+    // First: it answers NOGROUP when the stream or group is gone (see claim).
+    const mine = await this.ownPendingIds(conn);
+    // Joins the group at once (a read that finds nothing does not), so that an
+    // idle instance shows in XINFO CONSUMERS; a no-op when it is a member.
+    await conn.xgroup('CREATECONSUMER', this.keys.stream, this.keys.group, this.opts.consumer);
+    this.pruneHeld(asOf, new Set(mine));
+    const unheld = mine.filter((id) => !this.held.has(id)).slice(0, max);
+    if (unheld.length === 0) return [];
+    const claimed = (await conn.xclaim(
+      this.keys.stream,
+      this.keys.group,
+      this.opts.consumer,
+      0,
+      ...unheld,
+    )) as (StreamEntry | null)[];
+    this.opts.log.info(
+      { count: unheld.length },
+      'recovered entries left in our pending list by a lost reply',
+    );
+    // Redis 7 drops deleted entries from the PEL and from this reply.
+    const entries = claimed.filter((e): e is StreamEntry => Array.isArray(e));
+    return this.toDeliveries([[this.keys.stream, entries]]);
+  }
+
+  /** Every entry id in this consumer's PEL, in pages. */
+  private async ownPendingIds(conn: Redis): Promise<string[]> {
+    const ids: string[] = [];
+    let start = '-';
     for (;;) {
-      const reply = (await reader.xreadgroup(
-        'GROUP',
-        this.keys.group,
-        this.opts.consumer,
-        'COUNT',
-        Math.max(max, 100),
-        'STREAMS',
+      const page = (await conn.xpending(
         this.keys.stream,
-        after,
-      )) as ReadReply;
-      const entries = reply?.[0]?.[1] ?? [];
-      if (entries.length === 0) return [];
-      const fresh = entries.filter(([id]) => !this.held.has(id));
-      if (fresh.length > 0) {
-        this.opts.log.info(
-          { count: fresh.length },
-          'recovered entries left in our pending list by a lost reply',
-        );
-        return this.toDeliveries([[this.keys.stream, fresh.slice(0, max)]]);
-      }
-      after = (entries[entries.length - 1] as StreamEntry)[0];
+        this.keys.group,
+        start,
+        '+',
+        PENDING_PAGE,
+        this.opts.consumer,
+      )) as [id: string, consumer: string, idleMs: number, deliveries: number][];
+      for (const [id] of page) ids.push(id);
+      const last = page[page.length - 1];
+      if (page.length < PENDING_PAGE || !last) return ids;
+      start = `(${last[0]}`; // exclusive: after the last id listed
     }
   }
 
   /**
-   * Drops entries held far longer than any job runs: their outcome write failed,
-   * and by now the reclaim has moved them. Keeps the map from growing without end.
+   * Stops holding entries that left our PEL without their outcome being recorded
+   * here (a failed write, then a reclaim moved them). Only entries held before the
+   * PEL was listed: one read since may not be listed yet.
    */
-  private pruneHeld(): void {
-    const cutoff = Date.now() - HELD_MAX_MS;
+  private pruneHeld(asOf: number, pending: ReadonlySet<string>): void {
     for (const [handle, since] of this.held) {
-      if (since < cutoff) this.held.delete(handle);
+      if (since < asOf && !pending.has(handle)) this.held.delete(handle);
     }
   }
 
@@ -198,7 +228,7 @@ export class StreamConsumer {
     const out: Delivery[] = [];
     for (const [handle, fields] of entries) {
       if (!fields) {
-        // Deleted while pending (Redis 6.2 reply shape): its data is gone.
+        // Deleted while pending (an [id, nil] entry): its data is gone.
         this.opts.log.error(
           { entry: handle },
           'stream entry deleted while pending; acknowledging it',
@@ -260,12 +290,8 @@ function parseDelivery(handle: string, fields: string[]): Delivery | undefined {
   const f = fieldMap(fields);
   const job = f.get('job');
   if (job === undefined) return undefined;
-  let record: JobRecord;
-  try {
-    record = JSON.parse(job) as JobRecord;
-  } catch {
-    return undefined;
-  }
+  const record = parseJobRecord(job);
+  if (!record) return undefined;
   return {
     handle,
     job: record,

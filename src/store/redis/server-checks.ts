@@ -42,9 +42,12 @@ export function versionAtLeast(version: string, major: number, minor: number): b
 
 /** Throws when the server cannot run the queue; returns warnings for risky settings. */
 export function checkServer(facts: ServerFacts): string[] {
-  if (!versionAtLeast(facts.version, 6, 2)) {
+  // 7.0: XAUTOCLAIM reports entries deleted while pending by id and drops them
+  // from the pending list. 6.2 answers a bare nil for each, without its id, which
+  // leaves the entry stuck in the pending list of whoever reclaimed it.
+  if (!versionAtLeast(facts.version, 7, 0)) {
     throw new Error(
-      `Redis ${facts.version} is too old: the queue needs Redis 6.2 or newer (XAUTOCLAIM, XTRIM MINID). Upgrade Redis.`,
+      `Redis ${facts.version} is too old: the queue needs Redis 7.0 or newer (XAUTOCLAIM that reports deleted entries, XTRIM MINID). Upgrade Redis.`,
     );
   }
   const warnings: string[] = [];

@@ -279,7 +279,8 @@ export class QueueQueries {
 function envelopeFacts(json: string): { type: string; source: string; receivedAt: number } {
   let j: Partial<JobRecord> = {};
   try {
-    j = JSON.parse(json) as Partial<JobRecord>;
+    const parsed: unknown = JSON.parse(json);
+    if (parsed !== null && typeof parsed === 'object') j = parsed as Partial<JobRecord>;
   } catch {
     // Kept as it is in the DLQ for an operator to look at.
   }

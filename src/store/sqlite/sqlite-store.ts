@@ -20,6 +20,7 @@ import {
   type Delivery,
   type EnqueueResult,
   type JobRecord,
+  parseJobRecord,
   type QueueStats,
   type ReclaimResult,
   type Store,
@@ -137,10 +138,8 @@ export class SqliteStore implements Store {
   private toDeliveries(rows: ClaimedRow[]): Delivery[] {
     const out: Delivery[] = [];
     for (const row of rows) {
-      let job: JobRecord;
-      try {
-        job = JSON.parse(row.job) as JobRecord;
-      } catch {
+      const job = parseJobRecord(row.job);
+      if (!job) {
         this.opts.log.error(
           { seq: row.seq },
           'malformed job row; moving it to the dead-letter queue',

@@ -22,9 +22,10 @@
   A dead-lettered job's entry carries its id, type, source and received time as
   fields of their own, as dead-letter-2.lua writes them.
 
-  Reply shapes: Redis 7.0+ returns a third element listing entries deleted while
-  pending (already removed from the PEL); 6.2 returns them as nil field lists
-  that stay pending, so they are acknowledged here.
+  Entries deleted while pending come back in XAUTOCLAIM's third element (Redis
+  7.0+, which the service requires), already removed from the PEL. An entry this
+  service did not write (no job field) goes to the dead-letter queue with its
+  fields, as dead-letter-2.lua keeps it, for an operator to see.
 ]]
 --@include "includes/now-ms.lua"
 --@include "includes/add-dead-letter.lua"
@@ -53,15 +54,16 @@ for _, e in ipairs(entries) do
       if fields[i] == "attempt" then attempt = tonumber(fields[i + 1]) or 0 end
     end
     redis.call("XDEL", KEYS[1], id)
-    if job then
-      attempt = attempt + 1
-      if attempt >= maxAttempts then
-        addDeadLetter(KEYS[2], job, attempt, ARGV[7], now)
-        dead = dead + 1
-      else
-        redis.call("XADD", KEYS[1], "*", "job", job, "attempt", tostring(attempt), "err", ARGV[7])
-        requeued = requeued + 1
-      end
+    attempt = attempt + 1
+    if not job then
+      addDeadLetter(KEYS[2], cjson.encode(fields), attempt, "malformed stream entry: no job field", now)
+      dead = dead + 1
+    elseif attempt >= maxAttempts then
+      addDeadLetter(KEYS[2], job, attempt, ARGV[7], now)
+      dead = dead + 1
+    else
+      redis.call("XADD", KEYS[1], "*", "job", job, "attempt", tostring(attempt), "err", ARGV[7])
+      requeued = requeued + 1
     end
   end
 end
