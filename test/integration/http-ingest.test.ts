@@ -86,6 +86,20 @@ describe('POST /webhooks', () => {
     assert.equal(await streamLength(), before + 2);
   });
 
+  it('keeps numeric ids past 2^53 apart: two distinct ids queue twice, a repeat is a duplicate', async () => {
+    const before = await streamLength();
+    // Both parse to the same double; the raw text keeps them apart.
+    const a = await postWebhook(service.app, '{"id":1795916857141234567,"type":"order.paid"}');
+    const b = await postWebhook(service.app, '{"id":1795916857141234568,"type":"order.paid"}');
+    const again = await postWebhook(service.app, '{"type":"order.paid", "id":1795916857141234567}');
+    assert.equal(a.json().status, 'queued');
+    assert.equal(b.json().status, 'queued');
+    assert.notEqual(b.json().id, a.json().id);
+    assert.equal(again.json().status, 'duplicate');
+    assert.equal(again.json().id, a.json().id);
+    assert.equal(await streamLength(), before + 2);
+  });
+
   it('accepts events with no key and no id as separate jobs', async () => {
     const before = await streamLength();
     await postWebhook(service.app, { hello: 'a' });

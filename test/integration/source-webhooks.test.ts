@@ -294,6 +294,29 @@ describe('POST /webhooks/:source', () => {
       assert.equal(job.type, 'order.refunded');
       assert.equal(job.idempotencyKey, id);
     });
+
+    it('keeps numeric payload ids past 2^53 apart when they are the delivery id', async () => {
+      const base = 7_000_000_000_000_000_000n + BigInt(Math.floor(Math.random() * 1e9)) * 10n;
+      const post = async (id: bigint) =>
+        postSource(
+          suite.service,
+          'hmac',
+          await signedDelivery('hmac', {
+            type: 'order.refunded',
+            id: '',
+            body: `{"type":"order.refunded","id":${id}}`,
+          }),
+        );
+      const before = await streamLength();
+      const a = await post(base);
+      const b = await post(base + 1n);
+      const again = await post(base);
+      assert.equal(a.json().status, 'queued');
+      assert.equal(b.json().status, 'queued');
+      assert.equal(again.json().status, 'duplicate');
+      assert.equal(again.json().id, a.json().id);
+      assert.equal(await streamLength(), before + 2);
+    });
   });
 
   it('decides 413 from Content-Length before reading the body', async () => {
