@@ -9,6 +9,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError, type ErrorCode, errorBody } from '../errors.js';
 import type { Metrics } from '../metrics.js';
+import { StoreUnavailableError } from '../store/store.js';
 
 const FASTIFY_CODES: Record<string, ErrorCode> = {
   FST_ERR_CTP_BODY_TOO_LARGE: 'payload_too_large',
@@ -27,6 +28,8 @@ const ECHOED_MESSAGES = new Set(['FST_ERR_VALIDATION', 'FST_ERR_CTP_INVALID_CONT
 
 export function toApiError(err: FastifyError | ApiError | Error): ApiError {
   if (err instanceof ApiError) return err;
+  // The store is out of reach (any route that reads or writes it): retry later, as for ingest.
+  if (err instanceof StoreUnavailableError) return new ApiError('store_unavailable');
   const fstCode = 'code' in err && typeof err.code === 'string' ? err.code : undefined;
   const code = fstCode === undefined ? undefined : FASTIFY_CODES[fstCode];
   if (code) return new ApiError(code, ECHOED_MESSAGES.has(fstCode ?? '') ? err.message : undefined);
