@@ -50,7 +50,7 @@ export const ERRORS = {
   payload_too_large: { status: 413, message: 'The request body exceeds the size limit.' },
   unsupported_media_type: {
     status: 415,
-    message: 'Content-Type must be application/json.',
+    message: 'Content-Type must be application/json (or application/*+json), in UTF-8.',
   },
   rate_limited: {
     status: 429,

@@ -209,6 +209,10 @@ describe('POST /webhooks', () => {
       'application/json; charset=utf-8',
       'application/cloudevents+json',
       'Application/JSON',
+      'application/json; charset=UTF-8',
+      'application/json;charset="utf-8"',
+      'application/json; Charset=Utf8',
+      'application/cloudevents+json; charset=utf-8; foo=bar',
     ]) {
       const res = await service.app.inject({
         method: 'POST',
@@ -218,6 +222,30 @@ describe('POST /webhooks', () => {
       });
       assert.equal(res.statusCode, 202, type);
     }
+  });
+
+  it('refuses a JSON body in any charset but UTF-8 with 415, and queues nothing', async () => {
+    const before = await streamLength();
+    for (const [type, payload] of [
+      ['application/json; charset=utf-16', Buffer.from('{"a":1}', 'utf16le')],
+      ['application/json; charset=utf-16', Buffer.from('{"a":1}')],
+      ['application/json; charset=iso-8859-1', Buffer.from('{"a":"\u00e9"}')],
+      ['application/json; charset=ISO-8859-1', Buffer.from('{"a":1}')],
+      ['application/json; charset="latin1"', Buffer.from('{"a":1}')],
+      ['application/cloudevents+json; charset=us-ascii', Buffer.from('{"a":1}')],
+      ['application/json; charset=utf-8; charset=utf-16', Buffer.from('{"a":1}')],
+      ['application/json; charset=', Buffer.from('{"a":1}')],
+    ] as const) {
+      const res = await service.app.inject({
+        method: 'POST',
+        url: '/webhooks',
+        headers: { 'content-type': type },
+        payload,
+      });
+      assert.equal(res.statusCode, 415, type);
+      assert.equal(res.json().error.code, 'unsupported_media_type', type);
+    }
+    assert.equal(await streamLength(), before);
   });
 
   it('decides 413 from Content-Length before reading the body', async () => {

@@ -263,6 +263,12 @@ describe('POST /webhooks/:source', () => {
         (await postSource(suite.service, 'github', text)).json().error.code,
         'unsupported_media_type',
       );
+      const utf16 = await signedDelivery('github', { type: 'push', id: uid(), body: '{"a":1}' });
+      utf16.headers['content-type'] = 'application/json; charset=utf-16';
+      assert.equal(
+        (await postSource(suite.service, 'github', utf16)).json().error.code,
+        'unsupported_media_type',
+      );
       const broken = await signedDelivery('github', { type: 'push', id: uid(), body: '{"a":' });
       assert.equal(
         (await postSource(suite.service, 'github', broken)).json().error.code,

@@ -165,6 +165,12 @@ export function dlqRoutes(admin: FastifyInstance, deps: DlqDeps): void {
   admin.post(
     '/dlq/replay',
     {
+      // Every field is optional: no body at all, or an empty one, is `{}`.
+      config: { emptyBodyIsAbsent: true },
+      preValidation: (request, _reply, done) => {
+        request.body ??= {};
+        done();
+      },
       attachValidation: true,
       schema: {
         summary: 'Replay every matching dead letter, in batches; safe to interrupt and repeat',
@@ -175,7 +181,7 @@ export function dlqRoutes(admin: FastifyInstance, deps: DlqDeps): void {
     },
     async (request) => {
       checkValidation(request);
-      const body = (request.body ?? {}) as Params;
+      const body = request.body as Params;
       onlyKnown(body, [...FILTER_PARAMS, 'up_to', 'cursor', 'max']);
       const r = await bulk('replay', body);
       return { replayed: r.count, ...progress(r) };
