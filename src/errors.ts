@@ -43,15 +43,23 @@ export const ERRORS = {
     message: 'No dead letter with that id (it may have been replayed or deleted already).',
   },
   method_not_allowed: { status: 405, message: 'Method not allowed on this route.' },
+  request_timeout: {
+    status: 408,
+    message: 'The request did not arrive in full in time; the connection is closed.',
+  },
   payload_too_large: { status: 413, message: 'The request body exceeds the size limit.' },
   unsupported_media_type: {
     status: 415,
-    message: 'Content-Type must be application/json.',
+    message: 'Content-Type must be application/json (or application/*+json), in UTF-8.',
   },
   rate_limited: {
     status: 429,
     message: 'Too many requests; retry after the time in Retry-After.',
     retryAfterSeconds: 1,
+  },
+  headers_too_large: {
+    status: 431,
+    message: 'The request line and headers exceed the size limit.',
   },
   queue_full: {
     status: 503,

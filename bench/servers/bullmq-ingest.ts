@@ -28,7 +28,8 @@ const app = peerApp();
 app.post('/webhooks', { schema: acceptedSchema }, async (request, reply) => {
   const payload = request.body as Record<string, unknown>;
   const event = eventTypeOf(request.headers['x-event-type'], payload);
-  const key = idempotencyKeyOf(request.headers['idempotency-key'], payload);
+  // The peer keeps no body text: an id past 2^53 is not deduplicated here.
+  const key = idempotencyKeyOf(request.headers['idempotency-key'], payload, undefined);
   const job = await queue.add(event, payload, key === undefined ? undefined : { jobId: key });
   reply.code(202);
   return { message: ACCEPTED_MESSAGE, id: String(job.id), event, status: 'queued' };

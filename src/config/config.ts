@@ -104,6 +104,20 @@ const BYTE_UNITS: Record<string, number> = {
   gib: 1024 ** 3,
 };
 
+/**
+ * The longest delay a Node.js timer accepts: 2^31 - 1 ms, about 24.8 days. A
+ * longer one is not refused by Node but fires after 1 ms (TimeoutOverflowWarning),
+ * so every duration that reaches a timer is held below it.
+ */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+export interface DurationOptions {
+  allowZero?: boolean;
+  /** The largest value accepted; refused above it, with `why`. */
+  maxMs?: number;
+  why?: string;
+}
+
 /** Collects problems instead of throwing at the first, so one start-up shows them all. */
 export class Reader {
   readonly problems: string[] = [];
@@ -126,7 +140,7 @@ export class Reader {
     return n;
   }
 
-  duration(name: string, def: number, opts: { allowZero?: boolean } = {}): number {
+  duration(name: string, def: number, opts: DurationOptions = {}): number {
     const v = this.raw(name);
     if (v === undefined) return def;
     const ms = parseDuration(v);
@@ -136,7 +150,30 @@ export class Reader {
       );
       return def;
     }
+    if (opts.maxMs !== undefined && ms > opts.maxMs) {
+      this.problems.push(
+        `${name}=${JSON.stringify(v)}: at most ${formatDuration(opts.maxMs)}${opts.why ? ` (${opts.why})` : ''}`,
+      );
+      return def;
+    }
     return ms;
+  }
+
+  /**
+   * A duration that reaches a timer: refused above MAX_TIMER_MS, or above `maxMs`
+   * when a timer is derived from it (`because` says how).
+   */
+  timerDuration(
+    name: string,
+    def: number,
+    opts: { maxMs?: number; because?: string } = {},
+  ): number {
+    return this.duration(name, def, {
+      maxMs: opts.maxMs ?? MAX_TIMER_MS,
+      why: opts.because
+        ? `${opts.because}, and Node.js timers go up to ${formatDuration(MAX_TIMER_MS)}`
+        : 'the longest timer Node.js supports',
+    });
   }
 
   bytes(name: string, def: number): number {
@@ -209,8 +246,13 @@ function readTlsFiles(r: Reader, tls: boolean): RedisConfig['tlsFiles'] {
 }
 
 function readRedis(r: Reader): RedisConfig {
-  const commandTimeoutMs = r.duration('REDIS_COMMAND_TIMEOUT', 2_000);
-  const connectTimeoutMs = r.duration('REDIS_CONNECT_TIMEOUT', 5_000);
+  const commandTimeoutMs = r.timerDuration('REDIS_COMMAND_TIMEOUT', 2_000, {
+    // The Redis connections' socket timeout is twice it, plus up to 2 s of blocking
+    // read on the reader's (see store/redis/connection.ts); 10 s leaves room.
+    maxMs: Math.floor((MAX_TIMER_MS - 10_000) / 2),
+    because: 'the Redis socket timeout is twice it plus a few seconds',
+  });
+  const connectTimeoutMs = r.timerDuration('REDIS_CONNECT_TIMEOUT', 5_000);
   const url = r.raw('REDIS_URL');
   if (url !== undefined) {
     let u: URL | undefined;
@@ -297,7 +339,7 @@ function readStore(r: Reader): Pick<Config, 'store' | 'storeChosenBy' | 'sqlite'
 /** Reads and validates the whole configuration. Throws ConfigError listing every problem. */
 export function loadConfig(env: Env): Config {
   const r = new Reader(env);
-  const jobTimeoutMs = r.duration('TIMEOUT', 30_000);
+  const jobTimeoutMs = r.timerDuration('TIMEOUT', 30_000);
   const retryBaseDelayMs = r.duration('RETRY_BASE_DELAY', 1_000);
   const retryMaxDelayMs = r.duration('RETRY_MAX_DELAY', 300_000);
   if (retryMaxDelayMs < retryBaseDelayMs) {
@@ -305,7 +347,11 @@ export function loadConfig(env: Env): Config {
       `RETRY_MAX_DELAY (${formatDuration(retryMaxDelayMs)}) must be at least RETRY_BASE_DELAY (${formatDuration(retryBaseDelayMs)})`,
     );
   }
-  const reclaimIdleMs = r.duration('RECLAIM_IDLE', jobTimeoutMs + 10_000);
+  const reclaimIdleMs = r.timerDuration('RECLAIM_IDLE', jobTimeoutMs + 10_000, {
+    // The reclaim runs every quarter of it (worker/pool.ts).
+    maxMs: 4 * MAX_TIMER_MS,
+    because: 'the reclaim runs every quarter of it',
+  });
   if (reclaimIdleMs <= jobTimeoutMs) {
     r.problems.push(
       `RECLAIM_IDLE (${formatDuration(reclaimIdleMs)}) must be longer than TIMEOUT (${formatDuration(jobTimeoutMs)}), or live jobs would be taken from their workers`,
@@ -328,12 +374,16 @@ export function loadConfig(env: Env): Config {
     ),
     idempotencyTtlMs: r.duration('IDEMPOTENCY_TTL', 86_400_000),
     logLevel: r.oneOf('LOG_LEVEL', 'info', LOG_LEVELS),
-    shutdownTimeoutMs: r.duration('SHUTDOWN_TIMEOUT', 25_000),
+    shutdownTimeoutMs: r.timerDuration('SHUTDOWN_TIMEOUT', 25_000, {
+      // run.ts forces the exit 1 s after it.
+      maxMs: MAX_TIMER_MS - 1_000,
+      because: 'the forced exit comes 1s after it',
+    }),
     bodyLimitBytes: r.bytes('BODY_LIMIT', 1024 * 1024),
     retryBaseDelayMs,
     retryMaxDelayMs,
     reclaimIdleMs,
-    backlogSampleIntervalMs: r.duration('BACKLOG_SAMPLE_INTERVAL', 250),
+    backlogSampleIntervalMs: r.timerDuration('BACKLOG_SAMPLE_INTERVAL', 250),
     ingestMaxInflight: r.int('INGEST_MAX_INFLIGHT', 1024, 1),
     httpIngest: r.bool('HTTP_INGEST', true),
     dlqMaxLength: r.int('DLQ_MAX_LEN', 100_000, 0),

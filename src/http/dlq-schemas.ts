@@ -15,12 +15,19 @@ const filterProperties = {
 } as const;
 
 const bulkProperties = {
+  // Nullable: an answer's `"up_to":null` or `"cursor":null`, passed back as is, means
+  // none (without it, validation would coerce null to "", an invalid cursor).
   up_to: {
     type: 'string',
+    nullable: true,
     description:
-      'The bound of a run, from the previous answer: entries dead-lettered after the run began are left alone.',
+      'The bound of a run, from the previous answer: entries dead-lettered after the run began are left alone. null: none (the newest entry now).',
   },
-  cursor: { type: 'string', description: 'Where the previous answer of the same run stopped.' },
+  cursor: {
+    type: 'string',
+    nullable: true,
+    description: 'Where the previous answer of the same run stopped. null: from the start.',
+  },
   max: {
     type: 'integer',
     minimum: 1,

@@ -11,6 +11,7 @@
  * request that may be accepted, goes to Fastify unchanged.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { ErrorCode } from '../errors.js';
 import { renderedRefusal } from './error-handler.js';
 
@@ -31,14 +32,26 @@ export interface ServerTimeouts {
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
-/** A Fastify `serverFactory`: an HTTP/1.1 server that sheds before handing over. */
+type ClientErrorListener = (err: Error & { code?: string }, socket: Duplex) => void;
+
+/**
+ * A Fastify `serverFactory`: an HTTP/1.1 server that sheds before handing over
+ * (when `shed` is given; without it, every request goes to Fastify).
+ *
+ * `onClientError` is attached to every server made here. Fastify attaches its
+ * `clientErrorHandler` only to the first server it gets; with HOST=localhost it
+ * asks the factory for a second one (IPv4 and IPv6), which would otherwise
+ * answer malformed requests in Node's bare form. The listener answers a socket
+ * once, so the first server having it twice is harmless.
+ */
 export function sheddingServerFactory(
-  shed: EdgeShedding,
+  shed: EdgeShedding | undefined,
   timeouts: ServerTimeouts,
+  onClientError?: ClientErrorListener,
 ): (handler: Handler) => Server {
   return (handler) => {
     const server = createServer((req, res) => {
-      if (req.method === 'POST' && shed.isIngestPath(req.url ?? '')) {
+      if (shed && req.method === 'POST' && shed.isIngestPath(req.url ?? '')) {
         const code = shed.refusal();
         if (code !== undefined) {
           shed.counted(code);
@@ -56,6 +69,7 @@ export function sheddingServerFactory(
     });
     server.keepAliveTimeout = timeouts.keepAliveTimeout;
     server.requestTimeout = timeouts.requestTimeout;
+    if (onClientError) server.on('clientError', onClientError);
     return server;
   };
 }

@@ -6,9 +6,10 @@
  * catalogue codes here, so clients never see two shapes. Anything unexpected is a
  * 500 `internal_error`, logged with its stack, and never caused by client input.
  */
-import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError, type ErrorCode, errorBody } from '../errors.js';
 import type { Metrics } from '../metrics.js';
+import { StoreUnavailableError } from '../store/store.js';
 
 const FASTIFY_CODES: Record<string, ErrorCode> = {
   FST_ERR_CTP_BODY_TOO_LARGE: 'payload_too_large',
@@ -22,10 +23,16 @@ const FASTIFY_CODES: Record<string, ErrorCode> = {
   FST_ERR_NOT_FOUND: 'not_found',
 };
 
-function toApiError(err: FastifyError | ApiError | Error): ApiError {
+/** Fastify errors whose message says what was wrong without echoing the request. */
+const ECHOED_MESSAGES = new Set(['FST_ERR_VALIDATION', 'FST_ERR_CTP_INVALID_CONTENT_LENGTH']);
+
+export function toApiError(err: FastifyError | ApiError | Error): ApiError {
   if (err instanceof ApiError) return err;
-  const code = 'code' in err && typeof err.code === 'string' ? FASTIFY_CODES[err.code] : undefined;
-  if (code) return new ApiError(code, code === 'bad_request' ? err.message : undefined);
+  // The store is out of reach (any route that reads or writes it): retry later, as for ingest.
+  if (err instanceof StoreUnavailableError) return new ApiError('store_unavailable');
+  const fstCode = 'code' in err && typeof err.code === 'string' ? err.code : undefined;
+  const code = fstCode === undefined ? undefined : FASTIFY_CODES[fstCode];
+  if (code) return new ApiError(code, ECHOED_MESSAGES.has(fstCode ?? '') ? err.message : undefined);
   const status = 'statusCode' in err && typeof err.statusCode === 'number' ? err.statusCode : 500;
   if (status === 404) return new ApiError('not_found');
   if (status === 405) return new ApiError('method_not_allowed');
@@ -46,15 +53,92 @@ export function installErrorHandling(
       request.log.error({ err }, 'unhandled error');
     }
     if (webhookRoutes(request.url)) metrics.countRejected(apiErr.code);
-    if (apiErr.retryAfterSeconds !== undefined)
-      reply.header('retry-after', String(apiErr.retryAfterSeconds));
-    return reply.code(apiErr.statusCode).send(errorBody(apiErr));
+    return sendApiError(reply, apiErr);
   });
   app.setNotFoundHandler((request, reply) => {
     const apiErr = new ApiError('not_found');
     if (webhookRoutes(request.url)) metrics.countRejected(apiErr.code);
     return reply.code(404).send(errorBody(apiErr));
   });
+}
+
+/** Sends a catalogue error: its status, `Retry-After` when it has one, and the error body. */
+export function sendApiError(reply: FastifyReply, apiErr: ApiError): FastifyReply {
+  if (apiErr.retryAfterSeconds !== undefined)
+    reply.header('retry-after', String(apiErr.retryAfterSeconds));
+  return reply.code(apiErr.statusCode).send(errorBody(apiErr));
+}
+
+export interface FrameworkErrorDeps {
+  metrics: Metrics;
+  webhookRoutes: (url: string) => boolean;
+  /** The app's route table, to learn which route a path with an over-long parameter names. */
+  findRoute: (method: string, url: string) => { params: Record<string, unknown> } | null;
+  /** The catalogue code a route answers for a value of this parameter that names nothing. */
+  unknownParamCodes: Partial<Record<string, ErrorCode>>;
+  /** The onRequest guard of the /admin routes, when they exist. */
+  adminGuard: ((request: FastifyRequest, reply: FastifyReply) => Promise<void>) | undefined;
+  /** Fastify's router refuses longer parameters (its maxParamLength). */
+  maxParamLength: number;
+}
+
+const isAdminPath = (path: string) => path === '/admin' || path.startsWith('/admin/');
+
+function safeDecode(path: string): string {
+  try {
+    return decodeURIComponent(path);
+  } catch {
+    return path;
+  }
+}
+
+/** Placeholder for a path segment longer than the router accepts. */
+const LONG_SEGMENT = '_';
+
+/**
+ * Fastify's `frameworkErrors`: errors its router raises before any route or hook
+ * runs, answered in the catalogue's shape instead of Fastify's own.
+ *
+ * - A path that does not decode (`/webhooks/%ZZ`): 400 `bad_request`, with the
+ *   catalogue's message (Fastify's would echo the path).
+ * - A parameter over the router's length limit: what the route would have
+ *   answered. Under /admin the bearer guard decides first (401 without the
+ *   token, as for any admin path). Then, if the path names a route, the
+ *   parameter names nothing (no source name or DLQ id is that long): the
+ *   route's code for an unknown value (`unknown_source`, `dlq_entry_not_found`);
+ *   otherwise 404 `not_found`.
+ */
+export function frameworkErrorHandler(deps: FrameworkErrorDeps) {
+  async function longParameter(request: FastifyRequest, reply: FastifyReply): Promise<ApiError> {
+    const path = (request.raw.url ?? '/').split('?', 1)[0] as string;
+    // The router decodes escapes (`/adm%69n` is /admin): so must the guard's test.
+    if (deps.adminGuard && isAdminPath(safeDecode(path))) await deps.adminGuard(request, reply);
+    const shortened = path
+      .split('/')
+      .map((segment) => (segment.length > deps.maxParamLength ? LONG_SEGMENT : segment))
+      .join('/');
+    const route = deps.findRoute(request.raw.method ?? 'GET', shortened);
+    for (const [name, value] of Object.entries(route?.params ?? {})) {
+      const code = deps.unknownParamCodes[name];
+      if (value === LONG_SEGMENT && code) return new ApiError(code);
+    }
+    return new ApiError('not_found');
+  }
+
+  return async (err: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+    let apiErr: ApiError;
+    try {
+      apiErr =
+        err.code === 'FST_ERR_MAX_PARAM_LENGTH'
+          ? await longParameter(request, reply)
+          : toApiError(err);
+    } catch (thrown) {
+      apiErr = toApiError(thrown instanceof Error ? thrown : new Error(String(thrown)));
+    }
+    if (apiErr.code === 'internal_error') request.log.error({ err }, 'unhandled framework error');
+    if (deps.webhookRoutes(request.url)) deps.metrics.countRejected(apiErr.code);
+    sendApiError(reply, apiErr);
+  };
 }
 
 /** A catalogue error as it goes on the wire: status, headers and serialized body. */

@@ -6,9 +6,15 @@
  * edge-shedding.ts).
  */
 import cors from '@fastify/cors';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type HTTPMethods,
+  LogController,
+} from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
+import type { ErrorCode } from '../errors.js';
 import type { BacklogMonitor } from '../ingest/backlog.js';
 import type { Ingestor } from '../ingest/ingestor.js';
 import type { RateLimits } from '../ingest/rate-limit.js';
@@ -16,8 +22,10 @@ import type { Metrics } from '../metrics.js';
 import type { SourceRegistry } from '../sources/registry.js';
 import type { DeadLetters } from '../store/store.js';
 import type { WorkerPool } from '../worker/pool.js';
+import { adminGuard } from './admin-auth.js';
+import { clientErrorHandler } from './client-errors.js';
 import { sheddingServerFactory } from './edge-shedding.js';
-import { installErrorHandling } from './error-handler.js';
+import { frameworkErrorHandler, installErrorHandling } from './error-handler.js';
 import { installJsonBody } from './json-body.js';
 import { openApiRoute, registerOpenApi } from './openapi.js';
 import { lazyChildLoggerFactory } from './request-logger.js';
@@ -70,21 +78,44 @@ function trustProxyOption(
   return typeof value === 'number' ? (_address, hop) => hop < value : value;
 }
 
+/** Fastify's default: its router refuses longer path parameters (see frameworkErrors). */
+const MAX_PARAM_LENGTH = 100;
+
+/**
+ * What a route answers for a path parameter that names nothing, by parameter
+ * name; a parameter over MAX_PARAM_LENGTH never names anything (source names
+ * are at most 63 characters, DLQ ids at most 41).
+ */
+const UNKNOWN_PARAM_CODES: Partial<Record<string, ErrorCode>> = {
+  source: 'unknown_source',
+  id: 'dlq_entry_not_found',
+};
+
 export function buildHttpServer(deps: HttpDeps): FastifyInstance {
   const { ingestor, metrics } = deps;
-  const app = Fastify({
-    ...(deps.config.httpIngest
-      ? {
-          serverFactory: sheddingServerFactory(
-            {
-              isIngestPath: ingestPaths(deps.config, deps.sources),
-              refusal: () => ingestor.refusal(),
-              counted: (code) => metrics.countRejected(code),
-            },
-            TIMEOUTS,
-          ),
-        }
-      : {}),
+  const onClientError = clientErrorHandler(deps.log);
+  const app: FastifyInstance = Fastify({
+    serverFactory: sheddingServerFactory(
+      deps.config.httpIngest
+        ? {
+            isIngestPath: ingestPaths(deps.config, deps.sources),
+            refusal: () => ingestor.refusal(),
+            counted: (code) => metrics.countRejected(code),
+          }
+        : undefined,
+      TIMEOUTS,
+      onClientError,
+    ),
+    clientErrorHandler: onClientError,
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    frameworkErrors: frameworkErrorHandler({
+      metrics,
+      webhookRoutes: isWebhookRoute,
+      findRoute: (method, url) => app.findRoute({ method: method as HTTPMethods, url }),
+      unknownParamCodes: UNKNOWN_PARAM_CODES,
+      adminGuard: deps.config.adminToken ? adminGuard(deps.config.adminToken) : undefined,
+      maxParamLength: MAX_PARAM_LENGTH,
+    }),
     loggerInstance: deps.log as FastifyBaseLogger,
     // No per-request log lines: at thousands of requests a second they cost more than the work.
     logController: new LogController({ disableRequestLogging: true }),

@@ -3,6 +3,7 @@
  */
 import * as crypto from 'node:crypto';
 import { apiError } from '../errors.js';
+import { lastTopLevelNumberToken } from './number-token.js';
 
 const EVENT_TYPE = /^[A-Za-z0-9._:-]{1,128}$/;
 /** Providers' own types may also contain `/` (Shopify topics such as `orders/create`). */
@@ -41,10 +42,17 @@ export function eventTypeOf(
  * The deduplication key: the Idempotency-Key header, else the payload's `id`
  * (a non-empty string or a number). Undefined when neither is present: such an
  * event is accepted without deduplication.
+ *
+ * A numeric id that is a safe integer keys as `String(id)` (the form keys have
+ * always had). Any other number (past 2^53, a fraction) was rounded by
+ * `JSON.parse`, so distinct ids would collide: it keys as its exact text in
+ * `bodyText`, the body the payload was parsed from. When that text cannot be
+ * found, the event is accepted without deduplication rather than on a guess.
  */
 export function idempotencyKeyOf(
   header: string | string[] | undefined,
   payload: Record<string, unknown>,
+  bodyText: string | undefined,
 ): string | undefined {
   const fromHeader = firstHeader(header);
   if (fromHeader !== undefined) {
@@ -53,8 +61,12 @@ export function idempotencyKeyOf(
   }
   const id = payload.id;
   if (typeof id === 'string' && id !== '') return id;
-  if (typeof id === 'number' && Number.isFinite(id)) return String(id);
-  return undefined;
+  if (typeof id !== 'number') return undefined;
+  if (Number.isSafeInteger(id)) return String(id);
+  if (bodyText === undefined) return undefined;
+  const token = lastTopLevelNumberToken(bodyText, 'id');
+  // The token must be the very number the payload holds, or it is not its text.
+  return token !== undefined && Number(token) === id ? token : undefined;
 }
 
 /** A verified provider's event type, checked like any other before it names a job. */

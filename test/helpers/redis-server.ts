@@ -137,7 +137,8 @@ export class RedisServer {
   /** SIGKILL: no shutdown save, like a crash. */
   async kill(): Promise<void> {
     const proc = this.proc;
-    if (!proc || proc.exitCode !== null) return;
+    // Exited already: on its own (exitCode) or killed (signalCode; exitCode stays null).
+    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
     const exited = new Promise((r) => proc.once('exit', r));
     proc.kill('SIGKILL');
     await exited;

@@ -11,7 +11,7 @@ import { describe, it } from 'node:test';
 import { PermanentError } from '../../src/handlers/handler.js';
 import { HandlerRegistry } from '../../src/handlers/registry.js';
 import { postWebhook } from '../helpers/http.js';
-import { serviceForSuite } from '../helpers/service.js';
+import { serviceForSuite, withService } from '../helpers/service.js';
 import { SECRETS, signedDelivery, sourcesEnv, writeSourcesFile } from '../helpers/sources.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -224,6 +224,36 @@ for (const [storeName, storeEnv] of Object.entries(STORE_ENV)) {
       }
     });
 
+    it("bulk-replays a run driven by passing each answer's up_to and cursor back as is, nulls included", async () => {
+      healed = false;
+      await fail('flaky.verbatim', 3);
+      healed = true;
+      // A client that copies the answer's fields into the next request, starting from nulls.
+      let progress: { up_to: unknown; cursor: unknown } = { up_to: null, cursor: null };
+      let replayed = 0;
+      for (let i = 0; i < 5; i++) {
+        const res = await req('POST', '/admin/dlq/replay', {
+          type: 'flaky.verbatim',
+          max: 2,
+          ...progress,
+        });
+        assert.equal(res.statusCode, 200, res.body);
+        const r = res.json();
+        replayed += r.replayed;
+        progress = { up_to: r.up_to, cursor: r.cursor };
+        if (r.done) break;
+      }
+      assert.equal(replayed, 3);
+      assert.equal(progress.cursor, null);
+      // The last answer passed back as is: `"cursor":null` means from the start; nothing is left.
+      const again = await req('POST', '/admin/dlq/replay', { type: 'flaky.verbatim', ...progress });
+      assert.equal(again.statusCode, 200, again.body);
+      assert.equal(again.json().replayed, 0);
+      await waitFor(async () => (await listAll('&type=flaky.verbatim')).length === 0, {
+        what: 'no flaky.verbatim left',
+      });
+    });
+
     it('deletes one entry, and purges a filter only with confirm=true', async () => {
       await fail('doomed.purge', 3);
       const [one, ...rest] = await listAll('&type=doomed.purge');
@@ -244,6 +274,57 @@ for (const [storeName, storeEnv] of Object.entries(STORE_ENV)) {
       assert.equal(purged.json().done, true);
       assert.equal((await listAll('&type=doomed.purge')).length, 0);
       assert.equal((await listAll('&type=doomed')).length, doomed, 'only the filter is purged');
+    });
+  });
+}
+
+for (const [storeName, storeEnv] of Object.entries(STORE_ENV)) {
+  describe(`POST /admin/dlq/replay without a body: ${storeName}`, () => {
+    it('takes no body, or an empty one, as {} (every field is optional)', async () => {
+      await withService(
+        { ...storeEnv(), WORKER_COUNT: '0', ADMIN_TOKEN: TOKEN },
+        async (service) => {
+          for (const headers of [
+            {},
+            { 'content-length': '0' },
+            { 'content-type': 'application/json' },
+            { 'content-type': 'application/json', 'content-length': '0' },
+          ]) {
+            const res = await service.app.inject({
+              method: 'POST',
+              url: '/admin/dlq/replay',
+              headers: { ...auth, ...headers },
+            });
+            assert.equal(res.statusCode, 200, `${JSON.stringify(headers)}: ${res.body}`);
+            assert.deepEqual(res.json(), { replayed: 0, done: true, up_to: null, cursor: null });
+            // Its up_to and cursor passed back as is.
+            const { up_to, cursor } = res.json();
+            const verbatim = await service.app.inject({
+              method: 'POST',
+              url: '/admin/dlq/replay',
+              headers: { ...auth, 'content-type': 'application/json' },
+              payload: JSON.stringify({ up_to, cursor }),
+            });
+            assert.equal(verbatim.statusCode, 200, verbatim.body);
+          }
+          // An empty body is still refused where a body is required.
+          const ingest = await service.app.inject({
+            method: 'POST',
+            url: '/webhooks',
+            headers: { 'content-type': 'application/json' },
+            payload: '',
+          });
+          assert.equal(ingest.json().error.code, 'empty_body');
+          // And a body that is not JSON is still 415.
+          const text = await service.app.inject({
+            method: 'POST',
+            url: '/admin/dlq/replay',
+            headers: { ...auth, 'content-type': 'text/plain' },
+            payload: 'x',
+          });
+          assert.equal(text.statusCode, 415);
+        },
+      );
     });
   });
 }

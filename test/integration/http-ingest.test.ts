@@ -86,6 +86,20 @@ describe('POST /webhooks', () => {
     assert.equal(await streamLength(), before + 2);
   });
 
+  it('keeps numeric ids past 2^53 apart: two distinct ids queue twice, a repeat is a duplicate', async () => {
+    const before = await streamLength();
+    // Both parse to the same double; the raw text keeps them apart.
+    const a = await postWebhook(service.app, '{"id":1795916857141234567,"type":"order.paid"}');
+    const b = await postWebhook(service.app, '{"id":1795916857141234568,"type":"order.paid"}');
+    const again = await postWebhook(service.app, '{"type":"order.paid", "id":1795916857141234567}');
+    assert.equal(a.json().status, 'queued');
+    assert.equal(b.json().status, 'queued');
+    assert.notEqual(b.json().id, a.json().id);
+    assert.equal(again.json().status, 'duplicate');
+    assert.equal(again.json().id, a.json().id);
+    assert.equal(await streamLength(), before + 2);
+  });
+
   it('accepts events with no key and no id as separate jobs', async () => {
     const before = await streamLength();
     await postWebhook(service.app, { hello: 'a' });
@@ -195,6 +209,10 @@ describe('POST /webhooks', () => {
       'application/json; charset=utf-8',
       'application/cloudevents+json',
       'Application/JSON',
+      'application/json; charset=UTF-8',
+      'application/json;charset="utf-8"',
+      'application/json; Charset=Utf8',
+      'application/cloudevents+json; charset=utf-8; foo=bar',
     ]) {
       const res = await service.app.inject({
         method: 'POST',
@@ -204,6 +222,30 @@ describe('POST /webhooks', () => {
       });
       assert.equal(res.statusCode, 202, type);
     }
+  });
+
+  it('refuses a JSON body in any charset but UTF-8 with 415, and queues nothing', async () => {
+    const before = await streamLength();
+    for (const [type, payload] of [
+      ['application/json; charset=utf-16', Buffer.from('{"a":1}', 'utf16le')],
+      ['application/json; charset=utf-16', Buffer.from('{"a":1}')],
+      ['application/json; charset=iso-8859-1', Buffer.from('{"a":"\u00e9"}')],
+      ['application/json; charset=ISO-8859-1', Buffer.from('{"a":1}')],
+      ['application/json; charset="latin1"', Buffer.from('{"a":1}')],
+      ['application/cloudevents+json; charset=us-ascii', Buffer.from('{"a":1}')],
+      ['application/json; charset=utf-8; charset=utf-16', Buffer.from('{"a":1}')],
+      ['application/json; charset=', Buffer.from('{"a":1}')],
+    ] as const) {
+      const res = await service.app.inject({
+        method: 'POST',
+        url: '/webhooks',
+        headers: { 'content-type': type },
+        payload,
+      });
+      assert.equal(res.statusCode, 415, type);
+      assert.equal(res.json().error.code, 'unsupported_media_type', type);
+    }
+    assert.equal(await streamLength(), before);
   });
 
   it('decides 413 from Content-Length before reading the body', async () => {

@@ -116,4 +116,14 @@ describe('GET /openapi.json', () => {
       }
     }
   });
+
+  it('describes the 503 of every route that needs the store, the DLQ routes included', async () => {
+    const d = await doc();
+    for (const [path, methods] of Object.entries(d.paths)) {
+      if (!path.startsWith('/admin/dlq') && !path.startsWith('/webhooks')) continue;
+      for (const [method, op] of Object.entries(methods)) {
+        assert.ok(op.responses['503'], `${method} ${path} 503`);
+      }
+    }
+  });
 });

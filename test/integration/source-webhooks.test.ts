@@ -263,6 +263,12 @@ describe('POST /webhooks/:source', () => {
         (await postSource(suite.service, 'github', text)).json().error.code,
         'unsupported_media_type',
       );
+      const utf16 = await signedDelivery('github', { type: 'push', id: uid(), body: '{"a":1}' });
+      utf16.headers['content-type'] = 'application/json; charset=utf-16';
+      assert.equal(
+        (await postSource(suite.service, 'github', utf16)).json().error.code,
+        'unsupported_media_type',
+      );
       const broken = await signedDelivery('github', { type: 'push', id: uid(), body: '{"a":' });
       assert.equal(
         (await postSource(suite.service, 'github', broken)).json().error.code,
@@ -293,6 +299,29 @@ describe('POST /webhooks/:source', () => {
       const job = await newestJob();
       assert.equal(job.type, 'order.refunded');
       assert.equal(job.idempotencyKey, id);
+    });
+
+    it('keeps numeric payload ids past 2^53 apart when they are the delivery id', async () => {
+      const base = 7_000_000_000_000_000_000n + BigInt(Math.floor(Math.random() * 1e9)) * 10n;
+      const post = async (id: bigint) =>
+        postSource(
+          suite.service,
+          'hmac',
+          await signedDelivery('hmac', {
+            type: 'order.refunded',
+            id: '',
+            body: `{"type":"order.refunded","id":${id}}`,
+          }),
+        );
+      const before = await streamLength();
+      const a = await post(base);
+      const b = await post(base + 1n);
+      const again = await post(base);
+      assert.equal(a.json().status, 'queued');
+      assert.equal(b.json().status, 'queued');
+      assert.equal(again.json().status, 'duplicate');
+      assert.equal(again.json().id, a.json().id);
+      assert.equal(await streamLength(), before + 2);
     });
   });
 

@@ -131,6 +131,48 @@ describe('loadConfig', () => {
     }
   });
 
+  it('refuses durations longer than the timers they set can be, naming the variable and the maximum', () => {
+    // Node.js fires a timer longer than 2^31 - 1 ms after 1 ms instead: TIMEOUT=600h
+    // used to time every job out at once.
+    const max = '596h31m23.647s';
+    const cases: [Record<string, string>, RegExp][] = [
+      [{ TIMEOUT: '600h' }, /^TIMEOUT="600h": at most 596h31m23\.647s \(the longest timer/],
+      [{ TIMEOUT: '596h31m23.648s', RECLAIM_IDLE: '700h' }, /^TIMEOUT=.*: at most 596h31m23\.647s/],
+      [{ SHUTDOWN_TIMEOUT: '600h' }, /^SHUTDOWN_TIMEOUT="600h": at most 596h31m22\.647s \(/],
+      [{ SHUTDOWN_TIMEOUT: max }, /^SHUTDOWN_TIMEOUT=.*: at most 596h31m22\.647s/],
+      [
+        { BACKLOG_SAMPLE_INTERVAL: '1000h' },
+        /^BACKLOG_SAMPLE_INTERVAL="1000h": at most 596h31m23\.647s/,
+      ],
+      [{ REDIS_CONNECT_TIMEOUT: '600h' }, /^REDIS_CONNECT_TIMEOUT="600h": at most 596h31m23\.647s/],
+      [{ REDIS_COMMAND_TIMEOUT: '300h' }, /^REDIS_COMMAND_TIMEOUT="300h": at most 298h15m36\.823s/],
+      [{ RECLAIM_IDLE: '2400h' }, /^RECLAIM_IDLE="2400h": at most 2386h5m34\.588s/],
+    ];
+    for (const [env, pattern] of cases) {
+      const problems = problemsOf(env);
+      assert.equal(problems.length, 1, `${JSON.stringify(env)} -> ${problems.join('; ')}`);
+      assert.match(problems[0] as string, pattern);
+      assert.match(problems[0] as string, /Node\.js/);
+    }
+    // Up to the maximum is fine, and so are long durations that set no timer.
+    const c = loadConfig({
+      TIMEOUT: max,
+      RECLAIM_IDLE: '2386h',
+      SHUTDOWN_TIMEOUT: '596h31m22.647s',
+      BACKLOG_SAMPLE_INTERVAL: max,
+      REDIS_CONNECT_TIMEOUT: max,
+      REDIS_COMMAND_TIMEOUT: '298h',
+      IDEMPOTENCY_TTL: '8760h',
+      DLQ_RETENTION: '8760h',
+      RETRY_MAX_DELAY: '1000h',
+    });
+    assert.equal(c.jobTimeoutMs, 2 ** 31 - 1);
+    assert.equal(c.shutdownTimeoutMs, 2 ** 31 - 1 - 1_000);
+    assert.equal(c.idempotencyTtlMs, 8760 * 3_600_000);
+    // With TIMEOUT at its maximum, RECLAIM_IDLE's default (TIMEOUT + 10s) is still valid.
+    assert.equal(loadConfig({ TIMEOUT: max }).reclaimIdleMs, 2 ** 31 - 1 + 10_000);
+  });
+
   it('accepts either role alone: ingest-only (WORKER_COUNT=0) and worker-only (HTTP_INGEST=false)', () => {
     const ingestOnly = loadConfig({ WORKER_COUNT: '0' });
     assert.deepEqual([ingestOnly.workerCount, ingestOnly.httpIngest], [0, true]);

@@ -69,3 +69,28 @@ describe('edge shedding', () => {
     assert.deepEqual(reached, ['POST /webhooks', 'GET /webhooks', 'POST /health']);
   });
 });
+
+describe('server factory without shedding', () => {
+  it('hands every request over, and attaches the client error listener to each server it makes', async () => {
+    const listener = () => undefined;
+    const factory = sheddingServerFactory(
+      undefined,
+      { keepAliveTimeout: 1_000, requestTimeout: 5_000 },
+      listener,
+    );
+    const handler = (_req: unknown, res: { writeHead(s: number): { end(b: string): void } }) =>
+      res.writeHead(200).end('app');
+    // Fastify asks again for a second binding (HOST=localhost on IPv4 and IPv6).
+    const servers = [factory(handler), factory(handler)];
+    for (const server of servers) assert.deepEqual(server.listeners('clientError'), [listener]);
+    const server = servers[0] as (typeof servers)[0];
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const port = (server.address() as AddressInfo).port;
+      const res = await fetch(`http://127.0.0.1:${port}/webhooks`, { method: 'POST', body: '{}' });
+      assert.equal(await res.text(), 'app');
+    } finally {
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+  });
+});

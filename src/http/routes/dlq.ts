@@ -109,7 +109,7 @@ export function dlqRoutes(admin: FastifyInstance, deps: DlqDeps): void {
         summary: 'List dead letters, oldest first, filtered and paged',
         tags,
         querystring: listQuerySchema,
-        response: { 200: listResponseSchema, ...errorResponses(400) },
+        response: { 200: listResponseSchema, ...errorResponses(400, 503) },
       },
     },
     async (request) => {
@@ -133,7 +133,7 @@ export function dlqRoutes(admin: FastifyInstance, deps: DlqDeps): void {
         summary: 'One dead letter, with its payload and headers (signatures redacted)',
         tags,
         params: idParamsSchema,
-        response: { 200: entryResponseSchema, ...errorResponses(404) },
+        response: { 200: entryResponseSchema, ...errorResponses(404, 503) },
       },
     },
     async (request) => {
@@ -150,7 +150,7 @@ export function dlqRoutes(admin: FastifyInstance, deps: DlqDeps): void {
         summary: 'Queue a dead letter again with a fresh attempt count (once: a repeat is 404)',
         tags,
         params: idParamsSchema,
-        response: { 200: replayedResponseSchema, ...errorResponses(404) },
+        response: { 200: replayedResponseSchema, ...errorResponses(404, 503) },
       },
     },
     async (request) => {
@@ -165,17 +165,23 @@ export function dlqRoutes(admin: FastifyInstance, deps: DlqDeps): void {
   admin.post(
     '/dlq/replay',
     {
+      // Every field is optional: no body at all, or an empty one, is `{}`.
+      config: { emptyBodyIsAbsent: true },
+      preValidation: (request, _reply, done) => {
+        request.body ??= {};
+        done();
+      },
       attachValidation: true,
       schema: {
         summary: 'Replay every matching dead letter, in batches; safe to interrupt and repeat',
         tags,
         body: bulkReplayBodySchema,
-        response: { 200: bulkReplayResponseSchema, ...errorResponses(400) },
+        response: { 200: bulkReplayResponseSchema, ...errorResponses(400, 503) },
       },
     },
     async (request) => {
       checkValidation(request);
-      const body = (request.body ?? {}) as Params;
+      const body = request.body as Params;
       onlyKnown(body, [...FILTER_PARAMS, 'up_to', 'cursor', 'max']);
       const r = await bulk('replay', body);
       return { replayed: r.count, ...progress(r) };
@@ -189,7 +195,7 @@ export function dlqRoutes(admin: FastifyInstance, deps: DlqDeps): void {
         summary: 'Delete one dead letter for good',
         tags,
         params: idParamsSchema,
-        response: { 204: { type: 'null', description: 'Deleted.' }, ...errorResponses(404) },
+        response: { 204: { type: 'null', description: 'Deleted.' }, ...errorResponses(404, 503) },
       },
     },
     async (request, reply) => {
@@ -208,7 +214,7 @@ export function dlqRoutes(admin: FastifyInstance, deps: DlqDeps): void {
         summary: 'Delete every matching dead letter for good (needs confirm=true), in batches',
         tags,
         querystring: purgeQuerySchema,
-        response: { 200: purgeResponseSchema, ...errorResponses(400) },
+        response: { 200: purgeResponseSchema, ...errorResponses(400, 503) },
       },
     },
     async (request) => {

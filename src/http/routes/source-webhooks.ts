@@ -99,7 +99,7 @@ export function sourceWebhookRoutes(app: FastifyInstance, deps: SourceWebhookDep
         const idempotencyKey =
           identity.deliveryId !== undefined
             ? providerDeliveryId(identity.deliveryId)
-            : idempotencyKeyOf(undefined, payload);
+            : idempotencyKeyOf(undefined, payload, text);
         await limits.checkSource(source.name, source.rateLimit);
         const result = await ingestor.accept({
           source: source.name,

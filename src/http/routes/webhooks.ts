@@ -76,7 +76,11 @@ export function webhookRoutes(app: FastifyInstance, deps: WebhookDeps): void {
       if (payload === undefined || request.bodyText === undefined)
         throw apiError('unsupported_media_type');
       const event = eventTypeOf(request.headers['x-event-type'], payload);
-      const idempotencyKey = idempotencyKeyOf(request.headers['idempotency-key'], payload);
+      const idempotencyKey = idempotencyKeyOf(
+        request.headers['idempotency-key'],
+        payload,
+        request.bodyText,
+      );
       await limits.checkSource(DEFAULT_SOURCE, undefined);
       const result = await ingestor.accept({
         source: DEFAULT_SOURCE,

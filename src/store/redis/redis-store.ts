@@ -16,6 +16,7 @@ import type { Logger } from 'pino';
 import type { RedisConfig } from '../../config/config.js';
 import {
   type DeadLetterEntry,
+  type DeadLetters,
   type Dedupe,
   type Delivery,
   type EnqueueResult,
@@ -32,6 +33,7 @@ import { EnqueueBatcher } from './enqueue-batcher.js';
 import { type QueueKeys, queueKeys } from './keys.js';
 import { QueueScripts, UNPIPELINED_SCRIPTS } from './scripts.js';
 import { checkServer, factsFromInfo, parseInfo } from './server-checks.js';
+import { deadLettersReportingOutages } from './unavailable.js';
 
 export interface RedisStoreOptions {
   redis: RedisConfig;
@@ -62,7 +64,7 @@ export class RedisStore implements Store {
   private lastPrune = 0;
   /** Enqueues sent and not yet answered; close waits for them (each has a command timeout). */
   private readonly enqueuing = new Set<Promise<unknown>>();
-  readonly deadLetters: RedisDeadLetters;
+  readonly deadLetters: DeadLetters;
 
   constructor(private readonly opts: RedisStoreOptions) {
     this.keys = queueKeys(opts.queueName);
@@ -85,7 +87,9 @@ export class RedisStore implements Store {
       (items) => this.scripts.enqueue(this.keys.stream, items),
       MAX_ENQUEUE_BATCH,
     );
-    this.deadLetters = new RedisDeadLetters(this.cmd, this.scripts, this.keys);
+    this.deadLetters = deadLettersReportingOutages(
+      new RedisDeadLetters(this.cmd, this.scripts, this.keys),
+    );
   }
 
   /** The command connection, for components that share it (rate limits, admin). */
