@@ -56,10 +56,46 @@ export function installErrorHandling(
     return sendApiError(reply, apiErr);
   });
   app.setNotFoundHandler((request, reply) => {
-    const apiErr = new ApiError('not_found');
+    const apiErr = sendNoRoute(app, request, reply);
     if (webhookRoutes(request.url)) metrics.countRejected(apiErr.code);
-    return reply.code(404).send(errorBody(apiErr));
+    return reply;
   });
+}
+
+/** Fastify's default: its router refuses longer path parameters (see frameworkErrors). */
+export const MAX_PARAM_LENGTH = 100;
+
+/** Placeholder for a path segment longer than the router accepts. */
+const LONG_SEGMENT = '_';
+
+/** The path with every segment over `max` characters replaced by LONG_SEGMENT. */
+function shortenLongSegments(path: string, max: number): string {
+  return path
+    .split('/')
+    .map((segment) => (segment.length > max ? LONG_SEGMENT : segment))
+    .join('/');
+}
+
+/** Methods a path may have routes for (OPTIONS aside: CORS answers it on every path). */
+const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
+
+/**
+ * The answer for a request no route takes: 405 `method_not_allowed` with `Allow`
+ * when the path has routes for other methods, else 404 `not_found`. Returns the
+ * error it sent.
+ */
+export function sendNoRoute(
+  app: FastifyInstance,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): ApiError {
+  // The router matches nothing sensible past its parameter length limit.
+  const url = shortenLongSegments(request.url.split('?', 1)[0] as string, MAX_PARAM_LENGTH);
+  const allowed = METHODS.filter((method) => app.findRoute({ method, url }) !== null);
+  const apiErr = new ApiError(allowed.length > 0 ? 'method_not_allowed' : 'not_found');
+  if (allowed.length > 0) reply.header('allow', allowed.join(', '));
+  sendApiError(reply, apiErr);
+  return apiErr;
 }
 
 /** Sends a catalogue error: its status, `Retry-After` when it has one, and the error body. */
@@ -92,9 +128,6 @@ function safeDecode(path: string): string {
   }
 }
 
-/** Placeholder for a path segment longer than the router accepts. */
-const LONG_SEGMENT = '_';
-
 /**
  * Fastify's `frameworkErrors`: errors its router raises before any route or hook
  * runs, answered in the catalogue's shape instead of Fastify's own.
@@ -113,10 +146,7 @@ export function frameworkErrorHandler(deps: FrameworkErrorDeps) {
     const path = (request.raw.url ?? '/').split('?', 1)[0] as string;
     // The router decodes escapes (`/adm%69n` is /admin): so must the guard's test.
     if (deps.adminGuard && isAdminPath(safeDecode(path))) await deps.adminGuard(request, reply);
-    const shortened = path
-      .split('/')
-      .map((segment) => (segment.length > deps.maxParamLength ? LONG_SEGMENT : segment))
-      .join('/');
+    const shortened = shortenLongSegments(path, deps.maxParamLength);
     const route = deps.findRoute(request.raw.method ?? 'GET', shortened);
     for (const [name, value] of Object.entries(route?.params ?? {})) {
       const code = deps.unknownParamCodes[name];

@@ -25,7 +25,7 @@ import type { WorkerPool } from '../worker/pool.js';
 import { adminGuard } from './admin-auth.js';
 import { clientErrorHandler } from './client-errors.js';
 import { sheddingServerFactory } from './edge-shedding.js';
-import { frameworkErrorHandler, installErrorHandling } from './error-handler.js';
+import { frameworkErrorHandler, installErrorHandling, MAX_PARAM_LENGTH } from './error-handler.js';
 import { installJsonBody } from './json-body.js';
 import { openApiRoute, registerOpenApi } from './openapi.js';
 import { lazyChildLoggerFactory } from './request-logger.js';
@@ -77,9 +77,6 @@ function trustProxyOption(
 ): boolean | string[] | ((address: string, hop: number) => boolean) {
   return typeof value === 'number' ? (_address, hop) => hop < value : value;
 }
-
-/** Fastify's default: its router refuses longer path parameters (see frameworkErrors). */
-const MAX_PARAM_LENGTH = 100;
 
 /**
  * What a route answers for a path parameter that names nothing, by parameter

@@ -134,7 +134,9 @@ describe('CORS', () => {
     await withService({}, async (service) => {
       const pre = await preflight(service, 'https://evil.example');
       assert.equal(pre.headers['access-control-allow-origin'], undefined);
-      assert.equal(pre.statusCode, 404);
+      // No OPTIONS route without CORS: the path exists, the method does not.
+      assert.equal(pre.statusCode, 405);
+      assert.equal(pre.json().error.code, 'method_not_allowed');
       const get = await simple(service, 'https://evil.example');
       assert.equal(get.headers['access-control-allow-origin'], undefined);
     });

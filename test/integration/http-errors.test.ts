@@ -164,7 +164,7 @@ for (const [role, env] of [
         ['GET', `/admin/dlq/${LONG}`, 'dlq_entry_not_found'],
         ['DELETE', `/admin/dlq/${LONG}`, 'dlq_entry_not_found'],
         ['POST', `/admin/dlq/${LONG}/replay`, 'dlq_entry_not_found'],
-        ['PUT', `/admin/dlq/${LONG}`, 'not_found'],
+        ['PUT', `/admin/dlq/${LONG}`, 'method_not_allowed'],
         ['GET', `/admin/${LONG}`, 'not_found'],
       ] as const) {
         const res = await suite.service.app.inject({ method, url, headers });
@@ -202,8 +202,57 @@ describe('an over-long source name', () => {
     assertCatalogue(raw, 'unknown_source', 'raw');
   });
 
-  it('with another method is no route: 404 not_found', async () => {
+  it('with another method is a known path: 405 method_not_allowed', async () => {
     const res = await suite.service.app.inject({ method: 'GET', url: `/webhooks/${LONG}` });
-    assertCatalogue({ status: res.statusCode, body: res.json() }, 'not_found', 'GET');
+    assertCatalogue({ status: res.statusCode, body: res.json() }, 'method_not_allowed', 'GET');
+    assert.equal(res.headers.allow, 'POST');
+  });
+});
+
+describe('a known path with a method it does not take', () => {
+  const suite = serviceForSuite({
+    WORKER_COUNT: '0',
+    ADMIN_TOKEN: TOKEN,
+    ...sourcesEnv(),
+    SOURCES_FILE: writeSourcesFile(),
+  });
+
+  it('answers 405 method_not_allowed with the methods it takes in Allow', async () => {
+    for (const [method, url, allow] of [
+      ['GET', '/webhooks', 'POST'],
+      ['PUT', '/webhooks?x=1', 'POST'],
+      ['GET', '/webhooks/github', 'POST'],
+      ['POST', '/health', 'GET, HEAD'],
+      ['DELETE', '/metrics', 'GET, HEAD'],
+    ] as const) {
+      const res = await suite.service.app.inject({ method, url });
+      const what = `${method} ${url}`;
+      assertCatalogue({ status: res.statusCode, body: res.json() }, 'method_not_allowed', what);
+      assert.equal(res.headers.allow, allow, what);
+    }
+  });
+
+  it('keeps 404 not_found for a path no route takes', async () => {
+    for (const url of ['/webhookz', '/health/nope', '/']) {
+      const res = await suite.service.app.inject({ method: 'POST', url });
+      assertCatalogue({ status: res.statusCode, body: res.json() }, 'not_found', url);
+      assert.equal(res.headers.allow, undefined, url);
+    }
+  });
+
+  it('under /admin, meets the guard first, then answers 405', async () => {
+    const anonymous = await suite.service.app.inject({ method: 'PUT', url: '/admin/dlq' });
+    assertCatalogue(
+      { status: anonymous.statusCode, body: anonymous.json() },
+      'unauthorized',
+      'no token',
+    );
+    const res = await suite.service.app.inject({
+      method: 'PUT',
+      url: '/admin/dlq',
+      headers: { authorization: `Bearer ${TOKEN}` },
+    });
+    assertCatalogue({ status: res.statusCode, body: res.json() }, 'method_not_allowed', 'token');
+    assert.match(String(res.headers.allow), /\bGET\b.*\bDELETE\b/);
   });
 });

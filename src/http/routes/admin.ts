@@ -10,9 +10,9 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { type Config, redactedConfig } from '../../config/config.js';
 import type { Secret } from '../../config/secret.js';
-import { ApiError, errorBody } from '../../errors.js';
 import type { DeadLetters } from '../../store/store.js';
 import { adminGuard } from '../admin-auth.js';
+import { sendNoRoute } from '../error-handler.js';
 import { ADMIN_SECURITY } from '../openapi.js';
 import { errorResponseSchema, errorResponses } from '../schemas.js';
 import { dlqRoutes } from './dlq.js';
@@ -36,9 +36,10 @@ export function adminRoutes(app: FastifyInstance, deps: AdminDeps): void {
           response: { 401: errorResponseSchema, ...(route.schema?.response as object) },
         };
       });
-      admin.setNotFoundHandler((_request, reply) =>
-        reply.code(404).send(errorBody(new ApiError('not_found'))),
-      );
+      admin.setNotFoundHandler((request, reply) => {
+        sendNoRoute(admin, request, reply);
+        return reply;
+      });
 
       admin.get(
         '/config',
