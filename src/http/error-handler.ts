@@ -114,8 +114,6 @@ export interface FrameworkErrorDeps {
   unknownParamCodes: Partial<Record<string, ErrorCode>>;
   /** The onRequest guard of the /admin routes, when they exist. */
   adminGuard: ((request: FastifyRequest, reply: FastifyReply) => Promise<void>) | undefined;
-  /** Fastify's router refuses longer parameters (its maxParamLength). */
-  maxParamLength: number;
 }
 
 const isAdminPath = (path: string) => path === '/admin' || path.startsWith('/admin/');
@@ -146,7 +144,7 @@ export function frameworkErrorHandler(deps: FrameworkErrorDeps) {
     const path = (request.raw.url ?? '/').split('?', 1)[0] as string;
     // The router decodes escapes (`/adm%69n` is /admin): so must the guard's test.
     if (deps.adminGuard && isAdminPath(safeDecode(path))) await deps.adminGuard(request, reply);
-    const shortened = shortenLongSegments(path, deps.maxParamLength);
+    const shortened = shortenLongSegments(path, MAX_PARAM_LENGTH);
     const route = deps.findRoute(request.raw.method ?? 'GET', shortened);
     for (const [name, value] of Object.entries(route?.params ?? {})) {
       const code = deps.unknownParamCodes[name];

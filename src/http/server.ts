@@ -111,7 +111,6 @@ export function buildHttpServer(deps: HttpDeps): FastifyInstance {
       findRoute: (method, url) => app.findRoute({ method: method as HTTPMethods, url }),
       unknownParamCodes: UNKNOWN_PARAM_CODES,
       adminGuard: deps.config.adminToken ? adminGuard(deps.config.adminToken) : undefined,
-      maxParamLength: MAX_PARAM_LENGTH,
     }),
     loggerInstance: deps.log as FastifyBaseLogger,
     // No per-request log lines: at thousands of requests a second they cost more than the work.

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { RedisStore } from '../../src/store/redis/redis-store.js';
-import { type JobRecord, StoreUnavailableError } from '../../src/store/store.js';
+import { type Delivery, type JobRecord, StoreUnavailableError } from '../../src/store/store.js';
 import { dropQueue, redisClient } from '../helpers/redis.js';
 import { testConfig, testStore } from '../helpers/service.js';
 import { waitFor } from '../helpers/wait.js';
@@ -60,6 +60,22 @@ describe('redis store claims', () => {
     );
   }
 
+  /** A job claimed and run whose completion failed to write (the connection dropped). */
+  async function ranButCompletionFailed(): Promise<Delivery> {
+    const j = job();
+    await store.enqueue(j, undefined);
+    const [held] = await store.claim(10, 50);
+    assert.ok(held);
+    assert.equal(held.job.id, j.id);
+    await dropCommandConnection();
+    await waitFor(() => store.client.status !== 'ready', {
+      what: 'the store to see its connection close',
+    });
+    await assert.rejects(store.complete([held]));
+    await reconnected();
+    return held;
+  }
+
   it('reads waiting jobs in batches up to the number asked for', async () => {
     for (let i = 0; i < 5; i++) await store.enqueue(job(), undefined);
     const first = await store.claim(3, 50);
@@ -95,39 +111,21 @@ describe('redis store claims', () => {
   });
 
   it('does not hand out again a job whose completion failed to write', async () => {
-    const j = job();
-    await store.enqueue(j, undefined);
-    const [held] = await store.claim(10, 50);
-    assert.equal(held?.job.id, j.id);
-    await dropCommandConnection();
-    await waitFor(() => store.client.status !== 'ready', {
-      what: 'the store to see its connection close',
-    });
-    await assert.rejects(store.complete([held as NonNullable<typeof held>]));
-    await reconnected();
+    const held = await ranButCompletionFailed();
     // The job ran; re-reading our pending list after the reconnect must not run it
     // again (the reclaim deals with it after RECLAIM_IDLE). A loop of re-reads and
     // failed acknowledgements once ran the same jobs a hundred times.
     assert.deepEqual(await store.claim(10, 50), []);
-    await store.complete([held as NonNullable<typeof held>]);
+    await store.complete([held]);
     const pending = (await redis.xpending(store.keys.stream, store.keys.group)) as [number];
     assert.equal(pending[0], 0);
   });
 
   it('leaves a held entry to age towards the reclaim: re-reading its pending list resets nothing', async () => {
-    const j = job();
-    await store.enqueue(j, undefined);
-    const [held] = await store.claim(10, 50);
-    assert.equal(held?.job.id, j.id);
-    await dropCommandConnection();
-    await waitFor(() => store.client.status !== 'ready', {
-      what: 'the store to see its connection close',
-    });
-    await assert.rejects(store.complete([held as NonNullable<typeof held>]));
-    await reconnected();
-    const before = await pendingOf(held?.handle as string);
+    const held = await ranButCompletionFailed();
+    const before = await pendingOf(held.handle);
     assert.deepEqual(await store.claim(10, 50), []);
-    const after = await pendingOf(held?.handle as string);
+    const after = await pendingOf(held.handle);
     assert.equal(after.deliveries, before.deliveries, 'the re-read did not deliver it again');
     assert.ok(after.idleMs >= before.idleMs, 'the re-read did not reset its idle time');
     // So the reclaim takes it back, counting the run whose outcome was lost.
@@ -140,7 +138,7 @@ describe('redis store claims', () => {
     );
     assert.equal(taken.requeued, 1);
     const [again] = await store.claim(10, 50);
-    assert.equal(again?.job.id, j.id);
+    assert.equal(again?.job.id, held.job.id);
     assert.equal(again?.attempt, 2);
     await store.complete([again as NonNullable<typeof again>]);
   });

@@ -23,7 +23,7 @@ const MAX_BLOCK_MS = 2_000;
 /** Entries per XPENDING page when listing our own pending list. */
 const PENDING_PAGE = 1_000;
 
-export type StreamEntry = [id: string, fields: string[] | null];
+export type StreamEntry = [id: string, fields: string[]];
 type ReadReply = [stream: string, entries: StreamEntry[]][] | null;
 
 export interface StreamConsumerOptions {
@@ -182,14 +182,13 @@ export class StreamConsumer {
       this.opts.consumer,
       0,
       ...unheld,
-    )) as (StreamEntry | null)[];
+    )) as StreamEntry[];
     this.opts.log.info(
       { count: unheld.length },
       'recovered entries left in our pending list by a lost reply',
     );
-    // Redis 7 drops deleted entries from the PEL and from this reply.
-    const entries = claimed.filter((e): e is StreamEntry => Array.isArray(e));
-    return this.toDeliveries([[this.keys.stream, entries]]);
+    // Redis 7 drops entries deleted while pending from the PEL and from this reply.
+    return this.toDeliveries([[this.keys.stream, claimed]]);
   }
 
   /** Every entry id in this consumer's PEL, in pages. */
@@ -227,17 +226,6 @@ export class StreamConsumer {
     const entries = reply?.[0]?.[1] ?? [];
     const out: Delivery[] = [];
     for (const [handle, fields] of entries) {
-      if (!fields) {
-        // Deleted while pending (an [id, nil] entry): its data is gone.
-        this.opts.log.error(
-          { entry: handle },
-          'stream entry deleted while pending; acknowledging it',
-        );
-        void this.opts.scripts
-          .ack(this.keys.stream, this.keys.group, [handle])
-          .catch(() => undefined);
-        continue;
-      }
       const delivery = parseDelivery(handle, fields);
       if (!delivery) {
         this.opts.log.error(

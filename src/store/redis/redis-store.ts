@@ -278,7 +278,7 @@ export class RedisStore implements Store {
     )) as StreamEntry[];
     const out: DeadLetterEntry[] = [];
     for (const [dlqId, fields] of entries) {
-      const entry = fields ? parseDeadLetter(dlqId, fields) : undefined;
+      const entry = parseDeadLetter(dlqId, fields);
       if (entry) out.push(entry);
     }
     return out;

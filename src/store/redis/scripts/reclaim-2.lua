@@ -33,38 +33,29 @@
 local reply = redis.call("XAUTOCLAIM", KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[5], "COUNT", ARGV[4])
 local cursor = reply[1]
 local entries = reply[2]
-local deleted = {}
-if reply[3] then
-  for _, id in ipairs(reply[3]) do
-    deleted[#deleted + 1] = id
-  end
-end
+local deleted = reply[3]
 local maxAttempts = tonumber(ARGV[6])
 local requeued, dead = 0, 0
 local now = nowMs()
 for _, e in ipairs(entries) do
   local id, fields = e[1], e[2]
   redis.call("XACK", KEYS[1], ARGV[1], id)
-  if type(fields) ~= "table" then
-    deleted[#deleted + 1] = id
+  redis.call("XDEL", KEYS[1], id)
+  local job, attempt = nil, 0
+  for i = 1, #fields, 2 do
+    if fields[i] == "job" then job = fields[i + 1] end
+    if fields[i] == "attempt" then attempt = tonumber(fields[i + 1]) or 0 end
+  end
+  attempt = attempt + 1
+  if not job then
+    addDeadLetter(KEYS[2], cjson.encode(fields), attempt, "malformed stream entry: no job field", now)
+    dead = dead + 1
+  elseif attempt >= maxAttempts then
+    addDeadLetter(KEYS[2], job, attempt, ARGV[7], now)
+    dead = dead + 1
   else
-    local job, attempt = nil, 0
-    for i = 1, #fields, 2 do
-      if fields[i] == "job" then job = fields[i + 1] end
-      if fields[i] == "attempt" then attempt = tonumber(fields[i + 1]) or 0 end
-    end
-    redis.call("XDEL", KEYS[1], id)
-    attempt = attempt + 1
-    if not job then
-      addDeadLetter(KEYS[2], cjson.encode(fields), attempt, "malformed stream entry: no job field", now)
-      dead = dead + 1
-    elseif attempt >= maxAttempts then
-      addDeadLetter(KEYS[2], job, attempt, ARGV[7], now)
-      dead = dead + 1
-    else
-      redis.call("XADD", KEYS[1], "*", "job", job, "attempt", tostring(attempt), "err", ARGV[7])
-      requeued = requeued + 1
-    end
+    redis.call("XADD", KEYS[1], "*", "job", job, "attempt", tostring(attempt), "err", ARGV[7])
+    requeued = requeued + 1
   end
 end
 return { cursor, requeued, dead, deleted }
