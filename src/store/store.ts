@@ -32,7 +32,30 @@ export interface JobRecord {
    * accepted before headers were recorded.
    */
   headers?: Record<string, string>;
+  /** The request's Content-Type as received, forwarded with the body. */
+  contentType?: string;
+  /**
+   * Set on a destination's copy of the event (one delivery): its name. Absent on
+   * the copy that the in-process handlers run.
+   */
+  destination?: string;
 }
+
+/**
+ * Where one accepted event goes: the in-process handlers' queue and/or the
+ * queues of the destinations its routes name. Created in the same atomic step
+ * as the dedupe key, so an event never has some of its deliveries and not the
+ * others.
+ */
+export interface EnqueueTargets {
+  /** Put a copy on the handlers' queue. */
+  handlers: boolean;
+  /** One delivery per destination named, in this order. */
+  destinations: readonly string[];
+}
+
+/** The targets of an event no route names: the handlers alone. */
+export const HANDLERS_ONLY: EnqueueTargets = { handlers: true, destinations: [] };
 
 /**
  * A stored job envelope, read back; undefined when it is not one (bad JSON, or
@@ -110,18 +133,8 @@ export interface ReclaimResult {
   missing: string[];
 }
 
-export interface Store {
-  /** `redis` or `sqlite`. */
-  readonly kind: string;
-  /** Where the data lives, for the start-up log line (no secrets). */
-  readonly location: string;
-
-  /** Connects, checks the server, creates what is missing. Throws with a clear message if unusable. */
-  init(): Promise<void>;
-
-  /** Atomically: deduplicate (when `dedupe` is given) and enqueue. Resolves only once durable. */
-  enqueue(job: JobRecord, dedupe: Dedupe | undefined): Promise<EnqueueResult>;
-
+/** The life of the jobs of one queue, as one consumer sees it (see the top of this file). */
+export interface JobQueue {
   /** Up to `max` waiting jobs for this consumer, waiting up to `blockMs` for the first. */
   claim(max: number, blockMs: number): Promise<Delivery[]>;
   /** Wakes a claim that is blocked waiting, so that shutdown does not wait for it. */
@@ -138,7 +151,43 @@ export interface Store {
   promoteDue(max: number): Promise<number>;
   /** Requeues (or dead-letters) jobs held longer than `idleMs` by any consumer. */
   reclaimStale(idleMs: number, maxAttempts: number): Promise<ReclaimResult>;
+}
 
+/** One destination's deliveries: a queue of its own, so that it never holds up another's. */
+export interface DeliveryQueue extends JobQueue {
+  readonly destination: string;
+  /** Waiting, in progress and scheduled deliveries of this destination (`dead` is 0). */
+  stats(): Promise<QueueStats>;
+}
+
+/** The handlers' queue, the destinations' queues, dedupe and the DLQ. */
+export interface Store extends JobQueue {
+  /** `redis` or `sqlite`. */
+  readonly kind: string;
+  /** Where the data lives, for the start-up log line (no secrets). */
+  readonly location: string;
+
+  /** Connects, checks the server, creates what is missing. Throws with a clear message if unusable. */
+  init(): Promise<void>;
+
+  /**
+   * Atomically: deduplicate (when `dedupe` is given) and enqueue one copy per
+   * target (default: the handlers' queue alone). Resolves only once durable.
+   */
+  enqueue(
+    job: JobRecord,
+    dedupe: Dedupe | undefined,
+    targets?: EnqueueTargets,
+  ): Promise<EnqueueResult>;
+
+  /**
+   * The queue of one destination's deliveries, made on first use and closed with
+   * the store. Every destination that enqueue may name must have been opened
+   * here before `init`.
+   */
+  lane(destination: string): DeliveryQueue;
+
+  /** Every queue's backlog summed (handlers and destinations), and the DLQ. */
   stats(): Promise<QueueStats>;
   /** The oldest dead-letter entries, up to `limit`. */
   peekDead(limit: number): Promise<DeadLetterEntry[]>;
@@ -151,6 +200,8 @@ export interface Store {
 export interface DeadLetterFilter {
   type?: string;
   source?: string;
+  /** Dead letters of this destination's deliveries. */
+  destination?: string;
   /** Dead-lettered at or after this time, ms since the epoch. */
   failedFrom?: number;
   /** Dead-lettered before this time, ms since the epoch. */
@@ -173,6 +224,8 @@ export interface DeadLetterSummary {
   jobId: string;
   type: string;
   source: string;
+  /** The destination of a dead delivery; absent for a handler's job. */
+  destination?: string;
   /** When the webhook was accepted (first seen), ms since the epoch. */
   receivedAt: number;
   attempts: number;

@@ -1,6 +1,6 @@
 /** Jobs and claiming for the conformance suite. */
 import { randomUUID } from 'node:crypto';
-import type { Delivery, JobRecord, Store } from '../../src/store/store.js';
+import type { Delivery, JobQueue, JobRecord, Store } from '../../src/store/store.js';
 import { waitFor } from '../helpers/wait.js';
 
 export function job(overrides: Partial<JobRecord> = {}): JobRecord {
@@ -17,7 +17,7 @@ export function job(overrides: Partial<JobRecord> = {}): JobRecord {
 export const TTL = 60_000;
 
 /** Claims until `n` deliveries arrived (claims may return fewer than asked). */
-export async function claimN(store: Store, n: number): Promise<Delivery[]> {
+export async function claimN(store: JobQueue, n: number): Promise<Delivery[]> {
   const got: Delivery[] = [];
   await waitFor(
     async () => {
@@ -46,4 +46,11 @@ export async function deadLetterJobs(
 /** Waits until the clock has passed `ms`, so that what follows happens strictly later. */
 export async function clockPast(ms: number): Promise<void> {
   await waitFor(() => Date.now() > ms, { what: 'the clock to move on', intervalMs: 2 });
+}
+
+/** Claims exactly one delivery (failing the test if none comes). */
+export async function claimOne(queue: JobQueue): Promise<Delivery> {
+  const [d] = await claimN(queue, 1);
+  if (!d) throw new Error('no delivery');
+  return d;
 }

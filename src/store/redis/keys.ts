@@ -31,3 +31,19 @@ export function queueKeys(queueName: string): QueueKeys {
     group: 'workers',
   };
 }
+
+/**
+ * The keys of one destination's delivery queue: a stream and a retry schedule
+ * of its own, under the queue's hash tag; the DLQ, dedupe keys and group name
+ * are the queue's.
+ */
+export function laneKeys(queueName: string, destination: string): QueueKeys {
+  const base = queueKeys(queueName);
+  const lane = `{${queueName}}:d:${destination}`;
+  return {
+    ...base,
+    stream: lane,
+    delayed: `${lane}:delayed`,
+    delayedData: `${lane}:delayed:data`,
+  };
+}

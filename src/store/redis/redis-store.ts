@@ -19,7 +19,10 @@ import {
   type DeadLetters,
   type Dedupe,
   type Delivery,
+  type DeliveryQueue,
   type EnqueueResult,
+  type EnqueueTargets,
+  HANDLERS_ONLY,
   type JobRecord,
   type QueueStats,
   type ReclaimResult,
@@ -30,8 +33,8 @@ import { commandConnection, connect, withConnectionCause } from './connection.js
 import { quit, StreamConsumer, type StreamEntry } from './consumer.js';
 import { parseDeadLetter, RedisDeadLetters } from './dead-letters.js';
 import { EnqueueBatcher } from './enqueue-batcher.js';
-import { type QueueKeys, queueKeys } from './keys.js';
-import { QueueScripts, UNPIPELINED_SCRIPTS } from './scripts.js';
+import { laneKeys, type QueueKeys, queueKeys } from './keys.js';
+import { type EnqueueTarget, QueueScripts, UNPIPELINED_SCRIPTS } from './scripts.js';
 import { checkServer, factsFromInfo, parseInfo } from './server-checks.js';
 import { deadLettersReportingOutages } from './unavailable.js';
 
@@ -41,6 +44,12 @@ export interface RedisStoreOptions {
   /** This instance's consumer name; unique per process. */
   consumer: string;
   log: Logger;
+  /**
+   * Set for one destination's delivery queue: its name, and the connection of
+   * the store it belongs to (see RedisStore.lane). Such a queue has a stream,
+   * a retry schedule and a reader of its own, and shares everything else.
+   */
+  lane?: { destination: string; cmd: Redis; scripts: QueueScripts };
 }
 
 /** Most webhooks in one enqueue script run (about 2 ms of Redis time). */
@@ -52,7 +61,7 @@ const RECLAIM_MAX_CALLS = 50;
 const CONSUMER_PRUNE_IDLE_MS = 3_600_000;
 const CONSUMER_PRUNE_EVERY_MS = 60_000;
 
-export class RedisStore implements Store {
+export class RedisStore implements Store, DeliveryQueue {
   readonly kind = 'redis';
   readonly location: string;
   readonly keys: QueueKeys;
@@ -62,18 +71,27 @@ export class RedisStore implements Store {
   private readonly consumer: StreamConsumer;
   private closed = false;
   private lastPrune = 0;
+  private prepared = false;
+  /** The destinations' delivery queues, by name (empty in a delivery queue itself). */
+  private readonly lanes = new Map<string, RedisStore>();
   /** Enqueues sent and not yet answered; close waits for them (each has a command timeout). */
   private readonly enqueuing = new Set<Promise<unknown>>();
   readonly deadLetters: DeadLetters;
 
   constructor(private readonly opts: RedisStoreOptions) {
-    this.keys = queueKeys(opts.queueName);
+    const lane = opts.lane;
+    this.keys = lane ? laneKeys(opts.queueName, lane.destination) : queueKeys(opts.queueName);
     this.location = `${opts.redis.display} stream ${this.keys.stream}`;
-    this.cmd = commandConnection(opts.redis, `webhook-processor:${opts.consumer}`, {
-      unpipelined: UNPIPELINED_SCRIPTS,
-    });
-    this.cmd.on('error', (err) => opts.log.debug({ err: err.message }, 'redis connection error'));
-    this.scripts = new QueueScripts(this.cmd);
+    if (lane) {
+      this.cmd = lane.cmd;
+      this.scripts = lane.scripts;
+    } else {
+      this.cmd = commandConnection(opts.redis, `webhook-processor:${opts.consumer}`, {
+        unpipelined: UNPIPELINED_SCRIPTS,
+      });
+      this.cmd.on('error', (err) => opts.log.debug({ err: err.message }, 'redis connection error'));
+      this.scripts = new QueueScripts(this.cmd);
+    }
     this.consumer = new StreamConsumer({
       redis: opts.redis,
       cmd: this.cmd,
@@ -83,10 +101,7 @@ export class RedisStore implements Store {
       log: opts.log,
       ensureGroup: () => this.ensureGroup(),
     });
-    this.enqueues = new EnqueueBatcher(
-      (items) => this.scripts.enqueue(this.keys.stream, items),
-      MAX_ENQUEUE_BATCH,
-    );
+    this.enqueues = new EnqueueBatcher((items) => this.scripts.enqueue(items), MAX_ENQUEUE_BATCH);
     this.deadLetters = deadLettersReportingOutages(
       new RedisDeadLetters(this.cmd, this.scripts, this.keys),
     );
@@ -95,6 +110,26 @@ export class RedisStore implements Store {
   /** The command connection, for components that share it (rate limits, admin). */
   get client(): Redis {
     return this.cmd;
+  }
+
+  /** The destination whose deliveries this queue holds; "" for the store itself. */
+  get destination(): string {
+    return this.opts.lane?.destination ?? '';
+  }
+
+  lane(destination: string): DeliveryQueue {
+    if (this.opts.lane) throw new Error('a delivery queue has no lanes of its own');
+    let lane = this.lanes.get(destination);
+    if (!lane) {
+      lane = new RedisStore({
+        ...this.opts,
+        lane: { destination, cmd: this.cmd, scripts: this.scripts },
+      });
+      this.lanes.set(destination, lane);
+      // Opened after init: create its group now (a claim would also, on NOGROUP).
+      if (this.prepared) void lane.ensureGroup().catch(() => undefined);
+    }
+    return lane;
   }
 
   async init(): Promise<void> {
@@ -113,6 +148,8 @@ export class RedisStore implements Store {
     }
     for (const w of checkServer(factsFromInfo(info, save))) this.opts.log.warn(w);
     await this.ensureGroup();
+    for (const lane of this.lanes.values()) await lane.ensureGroup();
+    this.prepared = true;
   }
 
   private async ensureGroup(): Promise<void> {
@@ -123,14 +160,26 @@ export class RedisStore implements Store {
     }
   }
 
-  async enqueue(job: JobRecord, dedupe: Dedupe | undefined): Promise<EnqueueResult> {
+  async enqueue(
+    job: JobRecord,
+    dedupe: Dedupe | undefined,
+    targets: EnqueueTargets = HANDLERS_ONLY,
+  ): Promise<EnqueueResult> {
     if (this.closed) throw new StoreUnavailableError('the queue store is closed');
+    const copies: EnqueueTarget[] = [];
+    if (targets.handlers) copies.push({ stream: this.keys.stream, job: JSON.stringify(job) });
+    for (const destination of targets.destinations) {
+      const lane = this.lanes.get(destination);
+      if (!lane) throw new Error(`no delivery queue for destination ${destination}`);
+      copies.push({ stream: lane.keys.stream, job: JSON.stringify({ ...job, destination }) });
+    }
+    if (copies.length === 0) throw new Error('an event needs at least one target');
     const sent = this.enqueues.add({
       idemKey: this.keys.idempotencyPrefix + (dedupe ? dedupe.key : '-'),
       dedupe: dedupe !== undefined,
       ttlMs: dedupe?.ttlMs ?? 0,
       id: job.id,
-      job: JSON.stringify(job),
+      targets: copies,
     });
     this.enqueuing.add(sent);
     try {
@@ -257,15 +306,30 @@ export class RedisStore implements Store {
   }
 
   async stats(): Promise<QueueStats> {
-    const [length, pending, scheduled, dead] = await Promise.all([
+    const [own, dead, ...lanes] = await Promise.all([
+      this.queueStats(),
+      this.opts.lane ? 0 : this.cmd.xlen(this.keys.dlq),
+      ...[...this.lanes.values()].map((l) => l.queueStats()),
+    ]);
+    const total = { ...own, dead };
+    for (const l of lanes) {
+      total.waiting += l.waiting;
+      total.inProgress += l.inProgress;
+      total.scheduled += l.scheduled;
+    }
+    return total;
+  }
+
+  /** This stream's own backlog: waiting, in progress and scheduled. */
+  private async queueStats(): Promise<QueueStats> {
+    const [length, pending, scheduled] = await Promise.all([
       this.cmd.xlen(this.keys.stream),
       this.cmd.xpending(this.keys.stream, this.keys.group) as Promise<[number, ...unknown[]]>,
       this.cmd.zcard(this.keys.delayed),
-      this.cmd.xlen(this.keys.dlq),
     ]);
     const inProgress = Number(pending[0]) || 0;
     // Completed entries are deleted with their ack, so the stream is waiting + in progress.
-    return { waiting: Math.max(0, length - inProgress), inProgress, scheduled, dead };
+    return { waiting: Math.max(0, length - inProgress), inProgress, scheduled, dead: 0 };
   }
 
   async peekDead(limit: number): Promise<DeadLetterEntry[]> {
@@ -286,6 +350,11 @@ export class RedisStore implements Store {
 
   async close(): Promise<void> {
     this.closed = true;
+    await Promise.all([...this.lanes.values()].map((l) => l.close()));
+    if (this.opts.lane) {
+      await this.consumer.close();
+      return;
+    }
     // Let enqueues already sent get their answer: quitting first would fail them
     // (auto-pipelined commands may not have been written yet).
     await Promise.allSettled([...this.enqueuing]);

@@ -60,6 +60,12 @@ function loadSources(): Record<ScriptName, Source> {
   return out;
 }
 
+/** One copy of a webhook: the stream it goes to and its envelope (JSON). */
+export interface EnqueueTarget {
+  stream: string;
+  job: string;
+}
+
 /** One webhook for the enqueue script. */
 export interface EnqueueItem {
   /** Its idempotency key (any key of the queue when `dedupe` is false). */
@@ -67,8 +73,8 @@ export interface EnqueueItem {
   dedupe: boolean;
   ttlMs: number;
   id: string;
-  /** The job envelope, JSON. */
-  job: string;
+  /** At least one. */
+  targets: readonly EnqueueTarget[];
 }
 
 /** The commands ioredis sends at once rather than auto-pipelined (they batch themselves). */
@@ -93,11 +99,15 @@ export class QueueScripts {
   }
 
   /** One call for a batch; the reply is two entries (id, duplicate flag) per item, in order. */
-  enqueue(stream: string, items: readonly EnqueueItem[]) {
-    const args: Arg[] = [1 + items.length, stream];
-    for (const it of items) args.push(it.idemKey);
-    for (const it of items) args.push(it.dedupe ? '1' : '0', it.ttlMs, it.id, it.job);
-    return this.calls.enqueue(...args) as Promise<(string | number)[]>;
+  enqueue(items: readonly EnqueueItem[]) {
+    const keys: Arg[] = [];
+    const argv: Arg[] = [];
+    for (const it of items) {
+      keys.push(it.idemKey, ...it.targets.map((t) => t.stream));
+      argv.push(it.dedupe ? '1' : '0', it.ttlMs, it.id, it.targets.length);
+      for (const t of it.targets) argv.push(t.job);
+    }
+    return this.calls.enqueue(keys.length, ...keys, ...argv) as Promise<(string | number)[]>;
   }
 
   ack(stream: string, group: string, ids: readonly string[]) {

@@ -19,11 +19,12 @@
  *   acknowledgement.
  */
 import type { Database, Statement } from 'better-sqlite3';
-import type { Dedupe, EnqueueResult, JobRecord, QueueStats } from '../store.js';
+import type { Dedupe, EnqueueResult, EnqueueTargets, JobRecord, QueueStats } from '../store.js';
 
 export interface EnqueueItem {
   job: JobRecord;
   dedupe: Dedupe | undefined;
+  targets: EnqueueTargets;
 }
 
 /** One claim of one job: the row and the lease it was claimed with. */
@@ -70,10 +71,13 @@ export class QueueQueries {
         `INSERT INTO dedupe (key, job_id, expires_at) VALUES (?, ?, ?)
          ON CONFLICT (key) DO UPDATE SET job_id = excluded.job_id, expires_at = excluded.expires_at`,
       ),
-      insertJob: p(`INSERT INTO jobs (job_id, job, state, run_at) VALUES (?, ?, 'waiting', ?)`),
+      insertJob: p(
+        `INSERT INTO jobs (job_id, job, lane, state, run_at) VALUES (?, ?, ?, 'waiting', ?)`,
+      ),
       claim: p(
         `UPDATE jobs SET state = 'running', owner = ?, lease = lease + 1, leased_at = ?
-         WHERE seq IN (SELECT seq FROM jobs WHERE state = 'waiting' ORDER BY run_at, seq LIMIT ?)
+         WHERE seq IN (SELECT seq FROM jobs WHERE lane = ? AND state = 'waiting'
+                       ORDER BY run_at, seq LIMIT ?)
          RETURNING seq, lease, job, attempts, last_error, run_at`,
       ),
       complete: p(`DELETE FROM jobs WHERE seq = ? AND lease = ? AND state = 'running'`),
@@ -87,8 +91,8 @@ export class QueueQueries {
       ),
       insertDead: p(
         `INSERT INTO dead_letters
-           (job_id, job, type, source, received_at, attempts, last_error, failed_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+           (job_id, job, type, source, destination, received_at, attempts, last_error, failed_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       release: p(
         `UPDATE jobs SET state = 'waiting', run_at = ?, owner = NULL, leased_at = NULL
@@ -96,13 +100,14 @@ export class QueueQueries {
       ),
       promote: p(
         `UPDATE jobs SET state = 'waiting'
-         WHERE seq IN (SELECT seq FROM jobs WHERE state = 'scheduled' AND run_at <= ?
+         WHERE seq IN (SELECT seq FROM jobs WHERE lane = ? AND state = 'scheduled' AND run_at <= ?
                        ORDER BY run_at, seq LIMIT ?)`,
       ),
       stale: p(
         `SELECT seq, job_id, job, attempts FROM jobs
-         WHERE state = 'running' AND leased_at <= ? ORDER BY seq LIMIT ?`,
+         WHERE lane = ? AND state = 'running' AND leased_at <= ? ORDER BY seq LIMIT ?`,
       ),
+      laneCounts: p('SELECT state, count(*) AS n FROM jobs WHERE lane = ? GROUP BY state'),
       deleteJob: p('DELETE FROM jobs WHERE seq = ?'),
       requeue: p(
         `UPDATE jobs SET state = 'waiting', run_at = ?, attempts = ?, last_error = ?,
@@ -136,14 +141,18 @@ export class QueueQueries {
     fsync: 'inline' | 'caller',
   ): EnqueueResult[] {
     const run = this.db.transaction(() =>
-      items.map(({ job, dedupe }): EnqueueResult => {
+      items.map(({ job, dedupe, targets }): EnqueueResult => {
         if (dedupe) {
           const existing = this.stmt('findKey').get(dedupe.key, now) as
             | { job_id: string }
             | undefined;
           if (existing) return { id: existing.job_id, duplicate: true };
         }
-        this.stmt('insertJob').run(job.id, JSON.stringify(job), now);
+        if (targets.handlers) this.stmt('insertJob').run(job.id, JSON.stringify(job), '', now);
+        for (const destination of targets.destinations) {
+          const copy = JSON.stringify({ ...job, destination });
+          this.stmt('insertJob').run(job.id, copy, destination, now);
+        }
         if (dedupe) this.stmt('putKey').run(dedupe.key, job.id, now + dedupe.ttlMs);
         return { id: job.id, duplicate: false };
       }),
@@ -157,8 +166,8 @@ export class QueueQueries {
     }
   }
 
-  claim(owner: string, max: number, now: number): ClaimedRow[] {
-    const rows = this.stmt('claim').all(owner, now, max) as ClaimedRow[];
+  claim(lane: string, owner: string, max: number, now: number): ClaimedRow[] {
+    const rows = this.stmt('claim').all(owner, now, lane, max) as ClaimedRow[];
     // RETURNING gives no order guarantee; deliver oldest first.
     return rows.sort((a, b) => a.run_at - b.run_at || a.seq - b.seq);
   }
@@ -194,8 +203,8 @@ export class QueueQueries {
     })();
   }
 
-  promoteDue(max: number, now: number): number {
-    return this.stmt('promote').run(now, max).changes;
+  promoteDue(lane: string, max: number, now: number): number {
+    return this.stmt('promote').run(lane, now, max).changes;
   }
 
   /**
@@ -203,6 +212,7 @@ export class QueueQueries {
    * an attempt; with none left the job goes to the DLQ.
    */
   reclaimStale(
+    lane: string,
     leasedBefore: number,
     maxAttempts: number,
     error: string,
@@ -210,7 +220,7 @@ export class QueueQueries {
   ): { requeued: number; deadLettered: number } {
     const out = { requeued: 0, deadLettered: 0 };
     const pass = this.db.transaction(() => {
-      const rows = this.stmt('stale').all(leasedBefore, RECLAIM_BATCH) as JobRow[];
+      const rows = this.stmt('stale').all(lane, leasedBefore, RECLAIM_BATCH) as JobRow[];
       for (const row of rows) {
         const attempts = row.attempts + 1;
         if (attempts >= maxAttempts) {
@@ -246,6 +256,13 @@ export class QueueQueries {
     };
   }
 
+  /** One lane's waiting, running and scheduled jobs (counted over its index). */
+  laneStats(lane: string): QueueStats {
+    const rows = this.stmt('laneCounts').all(lane) as { state: string; n: number }[];
+    const n = (state: string) => rows.find((r) => r.state === state)?.n ?? 0;
+    return { waiting: n('waiting'), inProgress: n('running'), scheduled: n('scheduled'), dead: 0 };
+  }
+
   peekDead(limit: number): DeadRow[] {
     return this.stmt('peekDead').all(limit) as DeadRow[];
   }
@@ -267,6 +284,7 @@ export class QueueQueries {
       row.job,
       facts.type,
       facts.source,
+      facts.destination,
       facts.receivedAt,
       attempts,
       error,
@@ -276,7 +294,12 @@ export class QueueQueries {
 }
 
 /** The columns the DLQ filters on, read from the stored envelope (tolerating damage). */
-function envelopeFacts(json: string): { type: string; source: string; receivedAt: number } {
+function envelopeFacts(json: string): {
+  type: string;
+  source: string;
+  destination: string;
+  receivedAt: number;
+} {
   let j: Partial<JobRecord> = {};
   try {
     const parsed: unknown = JSON.parse(json);
@@ -287,6 +310,7 @@ function envelopeFacts(json: string): { type: string; source: string; receivedAt
   return {
     type: typeof j.type === 'string' ? j.type : '',
     source: typeof j.source === 'string' ? j.source : '',
+    destination: typeof j.destination === 'string' ? j.destination : '',
     receivedAt: typeof j.receivedAt === 'number' ? j.receivedAt : 0,
   };
 }

@@ -77,7 +77,9 @@ export class QueueDatabase {
       windowMs: opts.commitWindowMs,
       maxBatch: MAX_BATCH,
       maxWeight: MAX_BATCH_BYTES,
-      weigh: (item) => item.job.payload.length,
+      weigh: (item) =>
+        item.job.payload.length *
+        ((item.targets.handlers ? 1 : 0) + item.targets.destinations.length),
       durable: opts.fsync === 'inline' ? () => Promise.resolve() : () => this.walSync.sync(),
       failure: (err) => this.ingestFailure(err),
     });

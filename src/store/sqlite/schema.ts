@@ -1,7 +1,8 @@
 /**
  * The embedded store's schema: one database file per queue.
  *
- * - `jobs`: every job not yet finished, in one of three states. `seq` never
+ * - `jobs`: every job not yet finished, in one of three states, in a lane: ''
+ *   for the in-process handlers, else the destination whose delivery it is. `seq` never
  *   repeats (AUTOINCREMENT), and `lease` grows with every claim, so a delivery
  *   handle `seq:lease` names one claim of one job: a late outcome from a holder
  *   whose job was taken back matches nothing.
@@ -23,13 +24,14 @@ import type { Database } from 'better-sqlite3';
 /** `PRAGMA application_id`: marks a file as ours ("WHKP"). */
 export const APPLICATION_ID = 0x57484b50;
 /** `PRAGMA user_version`: the schema below. Bump it with a migration step. */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 const DDL = `
 CREATE TABLE jobs (
   seq        INTEGER PRIMARY KEY AUTOINCREMENT,
   job_id     TEXT    NOT NULL,
   job        TEXT    NOT NULL,
+  lane       TEXT    NOT NULL DEFAULT '',
   state      TEXT    NOT NULL CHECK (state IN ('waiting', 'running', 'scheduled')),
   attempts   INTEGER NOT NULL DEFAULT 0,
   last_error TEXT,
@@ -39,6 +41,7 @@ CREATE TABLE jobs (
   leased_at  INTEGER
 );
 CREATE INDEX jobs_by_state ON jobs (state, run_at, seq);
+CREATE INDEX jobs_by_lane ON jobs (lane, state, run_at, seq);
 
 CREATE TABLE dead_letters (
   dlq_id      INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -49,11 +52,13 @@ CREATE TABLE dead_letters (
   received_at INTEGER NOT NULL,
   attempts    INTEGER NOT NULL,
   last_error  TEXT    NOT NULL,
-  failed_at   INTEGER NOT NULL
+  failed_at   INTEGER NOT NULL,
+  destination TEXT    NOT NULL DEFAULT ''
 );
 CREATE INDEX dead_letters_by_type ON dead_letters (type, dlq_id);
 CREATE INDEX dead_letters_by_source ON dead_letters (source, dlq_id);
 CREATE INDEX dead_letters_by_failed_at ON dead_letters (failed_at, dlq_id);
+CREATE INDEX dead_letters_by_destination ON dead_letters (destination, dlq_id);
 
 CREATE TABLE dedupe (
   key        TEXT    PRIMARY KEY,
@@ -121,9 +126,21 @@ export function prepareSchema(db: Database, file: string): void {
         `${file} was written by a newer webhook-processor (schema ${version}; this one knows up to ${SCHEMA_VERSION}). Run the newer version, or restore a backup.`,
       );
     }
+    if (version < 2) migrateToLanes(db);
     recount(db);
   });
   apply.immediate();
+}
+
+/** Schema 2: each destination's deliveries are a lane of their own; dead letters name it. */
+function migrateToLanes(db: Database): void {
+  db.exec(`
+    ALTER TABLE jobs ADD COLUMN lane TEXT NOT NULL DEFAULT '';
+    CREATE INDEX jobs_by_lane ON jobs (lane, state, run_at, seq);
+    ALTER TABLE dead_letters ADD COLUMN destination TEXT NOT NULL DEFAULT '';
+    CREATE INDEX dead_letters_by_destination ON dead_letters (destination, dlq_id);
+  `);
+  db.pragma(`user_version = ${SCHEMA_VERSION}`);
 }
 
 function recount(db: Database): void {

@@ -18,7 +18,10 @@ import {
   type DeadLetterEntry,
   type Dedupe,
   type Delivery,
+  type DeliveryQueue,
   type EnqueueResult,
+  type EnqueueTargets,
+  HANDLERS_ONLY,
   type JobRecord,
   parseJobRecord,
   type QueueStats,
@@ -41,6 +44,8 @@ export interface SqliteStoreOptions {
   commitWindowMs: number;
   /** Where the fsync behind each 202 runs; default `background`. */
   fsync?: FsyncMode;
+  /** Set for one destination's delivery queue (see SqliteStore.lane): its name. */
+  lane?: string;
 }
 
 /** Longest a claim waits for work; bounds how long a claim outlives interruptClaim's absence. */
@@ -52,7 +57,7 @@ export function queueFile(dataDir: string, queueName: string): string {
   return join(dataDir, `${queueName.replaceAll(':', '%3A')}.sqlite`);
 }
 
-export class SqliteStore implements Store {
+export class SqliteStore implements Store, DeliveryQueue {
   readonly kind = 'sqlite';
   readonly location: string;
   private qdb: QueueDatabase | undefined;
@@ -60,6 +65,8 @@ export class SqliteStore implements Store {
   /** Ends a claim that is waiting for work. */
   private interrupt: (() => void) | undefined;
   readonly deadLetters: SqliteDeadLetters;
+  /** The destinations' delivery queues, by name (empty in a delivery queue itself). */
+  private readonly lanes = new Map<string, SqliteStore>();
 
   constructor(private readonly opts: SqliteStoreOptions) {
     this.location = opts.file;
@@ -79,7 +86,28 @@ export class SqliteStore implements Store {
     return this.open().ingest.stats;
   }
 
+  /** The destination whose deliveries this queue holds; "" for the store itself. */
+  get destination(): string {
+    return this.opts.lane ?? '';
+  }
+
+  lane(destination: string): DeliveryQueue {
+    if (this.opts.lane !== undefined) throw new Error('a delivery queue has no lanes of its own');
+    let lane = this.lanes.get(destination);
+    if (!lane) {
+      lane = new SqliteStore({
+        ...this.opts,
+        consumer: `${this.opts.consumer}:${destination}`,
+        lane: destination,
+      });
+      this.lanes.set(destination, lane);
+      if (this.qdb) void lane.init();
+    }
+    return lane;
+  }
+
   async init(): Promise<void> {
+    for (const lane of this.lanes.values()) await lane.init();
     if (this.qdb) return;
     this.qdb = QueueDatabase.acquire(this.opts.file, {
       commitWindowMs: this.opts.commitWindowMs,
@@ -99,15 +127,27 @@ export class SqliteStore implements Store {
     return this.qdb;
   }
 
-  async enqueue(job: JobRecord, dedupe: Dedupe | undefined): Promise<EnqueueResult> {
-    return this.open().ingest.submit({ job, dedupe });
+  async enqueue(
+    job: JobRecord,
+    dedupe: Dedupe | undefined,
+    targets: EnqueueTargets = HANDLERS_ONLY,
+  ): Promise<EnqueueResult> {
+    for (const destination of targets.destinations) {
+      if (!this.lanes.has(destination)) {
+        throw new Error(`no delivery queue for destination ${destination}`);
+      }
+    }
+    if (!targets.handlers && targets.destinations.length === 0) {
+      throw new Error('an event needs at least one target');
+    }
+    return this.open().ingest.submit({ job, dedupe, targets });
   }
 
   async claim(max: number, blockMs: number): Promise<Delivery[]> {
     const deadline = Date.now() + Math.min(blockMs, MAX_BLOCK_MS);
     for (;;) {
       if (this.closed || max <= 0 || !this.qdb) return [];
-      const rows = this.qdb.queries.claim(this.opts.consumer, max, Date.now());
+      const rows = this.qdb.queries.claim(this.destination, this.opts.consumer, max, Date.now());
       const deliveries = this.toDeliveries(rows);
       if (deliveries.length > 0) return deliveries;
       if (rows.length > 0) continue; // all malformed and dead-lettered: look again
@@ -185,7 +225,7 @@ export class SqliteStore implements Store {
 
   async promoteDue(max: number): Promise<number> {
     const qdb = this.open();
-    const n = qdb.queries.promoteDue(max, Date.now());
+    const n = qdb.queries.promoteDue(this.destination, max, Date.now());
     if (n > 0) qdb.wakeClaimers();
     return n;
   }
@@ -194,6 +234,7 @@ export class SqliteStore implements Store {
     const qdb = this.open();
     const now = Date.now();
     const r = qdb.queries.reclaimStale(
+      this.destination,
       now - idleMs,
       maxAttempts,
       `worker lost: no outcome within ${idleMs}ms (the process running it stopped or stalled)`,
@@ -206,7 +247,9 @@ export class SqliteStore implements Store {
   async stats(): Promise<QueueStats> {
     const qdb = this.open();
     if (qdb.failure) throw new StoreUnavailableError(qdb.failure.message);
-    return qdb.queries.stats();
+    return this.opts.lane === undefined
+      ? qdb.queries.stats()
+      : qdb.queries.laneStats(this.destination);
   }
 
   async peekDead(limit: number): Promise<DeadLetterEntry[]> {
@@ -237,6 +280,7 @@ export class SqliteStore implements Store {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await Promise.all([...this.lanes.values()].map((l) => l.close()));
     this.interrupt?.();
     const qdb = this.qdb;
     this.qdb = undefined;
