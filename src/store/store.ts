@@ -12,6 +12,7 @@
  *                 the lost run counted as an attempt, or to the DLQ if none are left.
  * Every arrow is one atomic step in the store.
  */
+import type { DestinationStates } from './destinations.js';
 
 /** The immutable envelope of an accepted webhook. */
 export interface JobRecord {
@@ -186,6 +187,9 @@ export interface Store extends JobQueue {
    * here before `init`.
    */
   lane(destination: string): DeliveryQueue;
+
+  /** Each destination's breaker, pause, recent outcomes and rate limit, shared by all instances. */
+  readonly destinations: DestinationStates;
 
   /** Every queue's backlog summed (handlers and destinations), and the DLQ. */
   stats(): Promise<QueueStats>;

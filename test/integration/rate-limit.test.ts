@@ -152,6 +152,7 @@ function notRedis(inner: RedisStore): Store {
     stats: () => inner.stats(),
     peekDead: (limit) => inner.peekDead(limit),
     deadLetters: inner.deadLetters,
+    destinations: inner.destinations,
     close: () => inner.close(),
   };
 }

@@ -17,6 +17,8 @@ export interface QueueKeys {
   rateLimitPrefix: string;
   /** The single consumer group every instance joins. */
   group: string;
+  /** Prefix of each destination's shared state (breaker, pause, counts, rate); the name follows. */
+  destinationPrefix: string;
 }
 
 export function queueKeys(queueName: string): QueueKeys {
@@ -29,6 +31,7 @@ export function queueKeys(queueName: string): QueueKeys {
     idempotencyPrefix: `${tag}:idem:`,
     rateLimitPrefix: `${tag}:rl:`,
     group: 'workers',
+    destinationPrefix: `${tag}:dest:`,
   };
 }
 

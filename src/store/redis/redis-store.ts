@@ -14,6 +14,7 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { RedisConfig } from '../../config/config.js';
+import type { DestinationStates } from '../destinations.js';
 import {
   type DeadLetterEntry,
   type DeadLetters,
@@ -32,6 +33,7 @@ import {
 import { commandConnection, connect, withConnectionCause } from './connection.js';
 import { quit, StreamConsumer, type StreamEntry } from './consumer.js';
 import { parseDeadLetter, RedisDeadLetters } from './dead-letters.js';
+import { RedisDestinationStates } from './destination-states.js';
 import { EnqueueBatcher } from './enqueue-batcher.js';
 import { laneKeys, type QueueKeys, queueKeys } from './keys.js';
 import { type EnqueueTarget, QueueScripts, UNPIPELINED_SCRIPTS } from './scripts.js';
@@ -77,6 +79,7 @@ export class RedisStore implements Store, DeliveryQueue {
   /** Enqueues sent and not yet answered; close waits for them (each has a command timeout). */
   private readonly enqueuing = new Set<Promise<unknown>>();
   readonly deadLetters: DeadLetters;
+  readonly destinations: DestinationStates;
 
   constructor(private readonly opts: RedisStoreOptions) {
     const lane = opts.lane;
@@ -102,6 +105,11 @@ export class RedisStore implements Store, DeliveryQueue {
       ensureGroup: () => this.ensureGroup(),
     });
     this.enqueues = new EnqueueBatcher((items) => this.scripts.enqueue(items), MAX_ENQUEUE_BATCH);
+    this.destinations = new RedisDestinationStates(
+      this.cmd,
+      this.scripts,
+      this.keys.destinationPrefix,
+    );
     this.deadLetters = deadLettersReportingOutages(
       new RedisDeadLetters(this.cmd, this.scripts, this.keys),
     );

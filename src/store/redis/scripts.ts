@@ -28,6 +28,9 @@ const DEFINITIONS = {
   dlqPage: 'dlq-page-1.lua',
   dlqReplay: 'dlq-replay-2.lua',
   dlqTrim: 'dlq-trim-1.lua',
+  destinationOutcome: 'destination-outcome-2.lua',
+  destinationGate: 'destination-gate-1.lua',
+  rateTake: 'rate-take-1.lua',
 } as const;
 
 type ScriptName = keyof typeof DEFINITIONS;
@@ -204,6 +207,32 @@ export class QueueScripts {
 
   dlqReplay(stream: string, dlq: string, ids: readonly string[]) {
     return this.calls.dlqReplay(stream, dlq, ...ids) as Promise<number>;
+  }
+
+  destinationOutcome(
+    state: string,
+    minute: string,
+    outcome: 'ok' | 'fail',
+    policy: { failures: number; cooldownMs: number; maxCooldownMs: number },
+    error: string,
+  ) {
+    return this.calls.destinationOutcome(
+      state,
+      minute,
+      outcome,
+      policy.failures,
+      policy.cooldownMs,
+      policy.maxCooldownMs,
+      error,
+    ) as Promise<string>;
+  }
+
+  destinationGate(state: string, probeLeaseMs: number) {
+    return this.calls.destinationGate(state, probeLeaseMs) as Promise<[string, number]>;
+  }
+
+  rateTake(key: string, intervalMs: number) {
+    return this.calls.rateTake(key, intervalMs) as Promise<number>;
   }
 
   dlqTrim(dlq: string, retentionMs: number, maxLength: number) {

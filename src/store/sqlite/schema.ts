@@ -16,6 +16,8 @@
  *   a second replay of the same `dlq_id` finds nothing to move.
  * - `dedupe`: idempotency key -> job id until `expires_at`; expired rows are
  *   ignored at once and deleted in the background.
+ * - `destinations`, `destination_minutes`: each destination's breaker, pause
+ *   and last error, and its outcomes per minute (see store/destinations.ts).
  * - `counts`: figures for /health and /metrics, kept exact by triggers in the
  *   same transactions as the changes they count, so stats never scan a table.
  */
@@ -25,6 +27,26 @@ import type { Database } from 'better-sqlite3';
 export const APPLICATION_ID = 0x57484b50;
 /** `PRAGMA user_version`: the schema below. Bump it with a migration step. */
 export const SCHEMA_VERSION = 2;
+
+const DESTINATION_TABLES = `
+CREATE TABLE destinations (
+  name          TEXT    PRIMARY KEY,
+  paused        INTEGER NOT NULL DEFAULT 0,
+  failures      INTEGER NOT NULL DEFAULT 0,
+  open_until    INTEGER NOT NULL DEFAULT 0,
+  cooldown_ms   INTEGER NOT NULL DEFAULT 0,
+  last_error    TEXT,
+  last_error_at INTEGER
+) WITHOUT ROWID;
+
+CREATE TABLE destination_minutes (
+  name   TEXT    NOT NULL,
+  minute INTEGER NOT NULL,
+  ok     INTEGER NOT NULL DEFAULT 0,
+  fail   INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (name, minute)
+) WITHOUT ROWID;
+`;
 
 const DDL = `
 CREATE TABLE jobs (
@@ -112,6 +134,7 @@ export function prepareSchema(db: Database, file: string): void {
     ).n;
     if (appId === 0 && version === 0 && tables === 0) {
       db.exec(DDL);
+      db.exec(DESTINATION_TABLES);
       db.pragma(`application_id = ${APPLICATION_ID}`);
       db.pragma(`user_version = ${SCHEMA_VERSION}`);
       return;
@@ -140,6 +163,7 @@ function migrateToLanes(db: Database): void {
     ALTER TABLE dead_letters ADD COLUMN destination TEXT NOT NULL DEFAULT '';
     CREATE INDEX dead_letters_by_destination ON dead_letters (destination, dlq_id);
   `);
+  db.exec(DESTINATION_TABLES);
   db.pragma(`user_version = ${SCHEMA_VERSION}`);
 }
 

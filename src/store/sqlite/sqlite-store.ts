@@ -14,6 +14,7 @@
 import { join } from 'node:path';
 import type { Database } from 'better-sqlite3';
 import type { Logger } from 'pino';
+import type { DestinationStates } from '../destinations.js';
 import {
   type DeadLetterEntry,
   type Dedupe,
@@ -30,6 +31,7 @@ import {
   StoreUnavailableError,
 } from '../store.js';
 import { SqliteDeadLetters } from './dead-letters.js';
+import { SqliteDestinationStates } from './destination-states.js';
 import type { GroupCommitStats } from './group-commit.js';
 import type { ClaimedRow, LeaseRef } from './queries.js';
 import { type FsyncMode, QueueDatabase } from './queue-database.js';
@@ -65,11 +67,13 @@ export class SqliteStore implements Store, DeliveryQueue {
   /** Ends a claim that is waiting for work. */
   private interrupt: (() => void) | undefined;
   readonly deadLetters: SqliteDeadLetters;
+  readonly destinations: DestinationStates;
   /** The destinations' delivery queues, by name (empty in a delivery queue itself). */
   private readonly lanes = new Map<string, SqliteStore>();
 
   constructor(private readonly opts: SqliteStoreOptions) {
     this.location = opts.file;
+    this.destinations = new SqliteDestinationStates(() => this.open().db);
     this.deadLetters = new SqliteDeadLetters(
       () => this.open().db,
       () => this.open().wakeClaimers(),
