@@ -7,6 +7,10 @@ import { hostname } from 'node:os';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from './config/config.js';
+import { HANDLERS_TARGET } from './delivery/destination.js';
+import { Dispatcher } from './delivery/dispatcher.js';
+import { HttpSender } from './delivery/http-sender.js';
+import { DeliveryMetrics } from './delivery/metrics.js';
 import { DeadLetterRetention } from './dlq/retention.js';
 import { defaultRegistry } from './handlers/builtin.js';
 import type { Handler } from './handlers/handler.js';
@@ -17,11 +21,12 @@ import { Ingestor } from './ingest/ingestor.js';
 import { MemoryRateLimiter, type RateLimiter, RateLimits } from './ingest/rate-limit.js';
 import { createLogger } from './logger.js';
 import { Metrics } from './metrics.js';
+import { Router } from './routing/router.js';
 import { SourceRegistry } from './sources/registry.js';
 import { createStore, storeStartupMessage } from './store/from-config.js';
 import { RedisRateLimiter } from './store/redis/rate-limiter.js';
 import { RedisStore } from './store/redis/redis-store.js';
-import type { Store } from './store/store.js';
+import { type EnqueueTargets, HANDLERS_ONLY, type Store } from './store/store.js';
 import { fullJitterBackoff } from './worker/backoff.js';
 import { describeError } from './worker/errors.js';
 import { WorkerPool } from './worker/pool.js';
@@ -44,6 +49,8 @@ export interface Service {
   readonly app: FastifyInstance;
   readonly store: Store;
   readonly pool: WorkerPool;
+  /** Delivery to destinations; undefined on an ingest-only instance or with none configured. */
+  readonly dispatcher: Dispatcher | undefined;
   readonly metrics: Metrics;
   readonly log: Logger;
   readonly consumer: string;
@@ -70,6 +77,18 @@ function rateLimiterFor(store: Store): RateLimiter {
     : new MemoryRateLimiter();
 }
 
+/** Where an event goes: the targets its routes name, else the in-process handlers. */
+function routeWith(router: Router) {
+  return (source: string, type: string, payload: unknown): EnqueueTargets => {
+    const to = router.match(source, type, payload);
+    if (to.length === 0) return HANDLERS_ONLY;
+    return {
+      handlers: to.includes(HANDLERS_TARGET),
+      destinations: to.filter((name) => name !== HANDLERS_TARGET),
+    };
+  };
+}
+
 /** Time kept back from the shutdown budget for handing jobs back and closing connections. */
 const SHUTDOWN_RESERVE_MS = 1_500;
 
@@ -82,6 +101,8 @@ export function createService(opts: ServiceOptions): Service {
     processMetrics: opts.processMetrics ?? true,
   });
   const store = opts.store ?? createStore(config, consumer, log);
+  // Every destination's queue is opened before the store starts, so that ingest can fill it.
+  for (const d of config.destinations) store.lane(d.name);
   const backlog = new BacklogMonitor(
     store,
     metrics,
@@ -92,7 +113,22 @@ export function createService(opts: ServiceOptions): Service {
   const ingestor = new Ingestor(store, backlog, metrics, {
     idempotencyTtlMs: config.idempotencyTtlMs,
     maxInflight: config.ingestMaxInflight,
+    ...(config.routes.length > 0 ? { route: routeWith(new Router(config.routes)) } : {}),
   });
+  const sender =
+    config.workerCount > 0 && config.destinations.length > 0
+      ? new HttpSender(config.destinations)
+      : undefined;
+  const dispatcher = sender
+    ? new Dispatcher({
+        destinations: config.destinations,
+        store,
+        send: (name, msg, signal) => sender.send(name, msg, signal),
+        metrics: new DeliveryMetrics(metrics.registry),
+        log: log.child({ component: 'delivery' }),
+        reclaimIdleMs: config.reclaimIdleMs,
+      })
+    : undefined;
   const pool = new WorkerPool({
     store,
     handlers: registry,
@@ -139,7 +175,13 @@ export function createService(opts: ServiceOptions): Service {
       // so load balancers and senders see the stop while running jobs finish.
       ingestor.stop();
       const grace = Math.max(0, deadline - Date.now() - SHUTDOWN_RESERVE_MS);
-      const { finished, released } = await pool.stop(grace);
+      const [handled, delivered] = await Promise.all([
+        pool.stop(grace),
+        dispatcher?.stop(grace) ?? { finished: 0, released: 0 },
+      ]);
+      await sender?.close();
+      const finished = handled.finished + delivered.finished;
+      const released = handled.released + delivered.released;
       // Then close the listener; in-flight requests are short (the store call has its own timeout).
       await Promise.race([
         app
@@ -163,6 +205,7 @@ export function createService(opts: ServiceOptions): Service {
     await backlog.start();
     retention.start();
     pool.start();
+    dispatcher?.start();
     const address = await app.listen({ port: config.port, host: config.host });
     log.info(
       {
@@ -173,6 +216,7 @@ export function createService(opts: ServiceOptions): Service {
         workers: config.workerCount,
         ingest: config.httpIngest,
         sources: sources.names,
+        destinations: config.destinations.map((d) => d.name),
         unsigned_webhooks: config.httpIngest && config.unsignedWebhooks,
         admin: config.adminToken !== undefined,
         cors_origins: config.corsOrigins.length,
@@ -182,5 +226,5 @@ export function createService(opts: ServiceOptions): Service {
     return address;
   }
 
-  return { app, store, pool, metrics, log, consumer, start, stop };
+  return { app, store, pool, dispatcher, metrics, log, consumer, start, stop };
 }

@@ -8,7 +8,13 @@
 import { randomUUID } from 'node:crypto';
 import { apiError } from '../errors.js';
 import type { Metrics } from '../metrics.js';
-import { type JobRecord, type Store, StoreUnavailableError } from '../store/store.js';
+import {
+  type EnqueueTargets,
+  HANDLERS_ONLY,
+  type JobRecord,
+  type Store,
+  StoreUnavailableError,
+} from '../store/store.js';
 import type { BacklogMonitor } from './backlog.js';
 import { dedupeKey } from './event.js';
 
@@ -16,6 +22,8 @@ export interface IngestOptions {
   idempotencyTtlMs: number;
   /** Local bound on writes in flight from this instance. */
   maxInflight: number;
+  /** Where an event goes (its routes); default: the in-process handlers alone. */
+  route?: (source: string, eventType: string, payload: unknown) => EnqueueTargets;
 }
 
 export interface AcceptRequest {
@@ -26,6 +34,10 @@ export interface AcceptRequest {
   idempotencyKey: string | undefined;
   /** The request headers to keep with the job, already redacted (see headers.ts). */
   headers?: Record<string, string>;
+  /** The parsed body, for routing. */
+  payload?: unknown;
+  /** The request's Content-Type, forwarded with the body to destinations. */
+  contentType?: string;
 }
 
 export interface AcceptResult {
@@ -95,7 +107,9 @@ export class Ingestor {
       receivedAt: Date.now(),
       ...(req.idempotencyKey !== undefined ? { idempotencyKey: req.idempotencyKey } : {}),
       ...(req.headers !== undefined ? { headers: req.headers } : {}),
+      ...(req.contentType !== undefined ? { contentType: req.contentType } : {}),
     };
+    const targets = this.opts.route?.(req.source, req.eventType, req.payload) ?? HANDLERS_ONLY;
     const dedupe =
       req.idempotencyKey === undefined
         ? undefined
@@ -104,7 +118,7 @@ export class Ingestor {
     this.metrics.ingestInflight.set(this.inflight);
     try {
       const seq = this.backlog.issue();
-      const result = await this.store.enqueue(job, dedupe);
+      const result = await this.store.enqueue(job, dedupe, targets);
       if (!result.duplicate) this.backlog.noteAccepted(seq);
       return result;
     } catch (err) {

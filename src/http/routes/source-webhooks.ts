@@ -105,6 +105,8 @@ export function sourceWebhookRoutes(app: FastifyInstance, deps: SourceWebhookDep
           source: source.name,
           eventType: event,
           rawBody: text,
+          payload,
+          contentType: request.headers['content-type'],
           idempotencyKey,
           headers: recordedHeaders(request.headers, source.scheme.signatureHeaders),
         });

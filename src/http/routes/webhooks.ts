@@ -86,6 +86,8 @@ export function webhookRoutes(app: FastifyInstance, deps: WebhookDeps): void {
         source: DEFAULT_SOURCE,
         eventType: event,
         rawBody: request.bodyText,
+        payload,
+        contentType: request.headers['content-type'],
         idempotencyKey,
         headers: recordedHeaders(request.headers),
       });

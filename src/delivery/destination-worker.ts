@@ -1,0 +1,320 @@
+/**
+ * One destination's deliveries on this instance: a loop that claims from the
+ * destination's own queue only as many deliveries as it has free slots
+ * (`concurrency`), and only while its breaker lets them go, its operator has
+ * not paused it and its rate limit has room. A destination that is slow or down
+ * therefore holds its own slots and queue, never another's.
+ *
+ * Each attempt's outcome is written to the queue (complete, retry with backoff,
+ * or dead-letter) and to the shared breaker. Waiting for the breaker, a pause
+ * or the rate limit spends no attempt.
+ */
+import type { Logger } from 'pino';
+import type { DestinationStates, Gate } from '../store/destinations.js';
+import type { Delivery, DeliveryQueue } from '../store/store.js';
+import { type Backoff, exponentialBackoff } from '../worker/backoff.js';
+import { describeError } from '../worker/errors.js';
+import type { DestinationConfig } from './destination.js';
+import type { AttemptOutcome, OutboundMessage } from './http-sender.js';
+import type { DeliveryMetrics } from './metrics.js';
+
+/** Sends one attempt; never rejects (see HttpSender). */
+export type Send = (
+  destination: string,
+  msg: OutboundMessage,
+  signal: AbortSignal,
+) => Promise<AttemptOutcome>;
+
+export interface DestinationWorkerOptions {
+  destination: DestinationConfig;
+  queue: DeliveryQueue;
+  states: DestinationStates;
+  send: Send;
+  metrics: DeliveryMetrics;
+  log: Logger;
+  /** How long a claim waits for work. */
+  claimBlockMs?: number;
+}
+
+/** Longest a loop sleeps before looking at the breaker or pause again. */
+const STATE_POLL_MS = 1_000;
+/** A rate-limit wait longer than this puts the delivery back in its schedule instead of holding a slot. */
+const MAX_RATE_WAIT_MS = 2_000;
+/** A store write is tried again this many times before the delivery is left for the reclaim. */
+const SETTLE_RETRY_DELAYS_MS = [100, 500, 2_000];
+
+interface Running {
+  delivery: Delivery;
+  abort: AbortController;
+  done: Promise<void>;
+}
+
+export class DestinationWorker {
+  private readonly running = new Map<string, Running>();
+  private stopping = false;
+  private loop: Promise<void> | undefined;
+  private wake: (() => void) | undefined;
+  private readonly backoff: Backoff;
+  private readonly d: DestinationConfig;
+  private readonly log: Logger;
+
+  constructor(private readonly o: DestinationWorkerOptions) {
+    this.d = o.destination;
+    this.backoff = exponentialBackoff(this.d.retryBaseDelayMs, this.d.retryMaxDelayMs);
+    this.log = o.log.child({ destination: this.d.name });
+  }
+
+  get inFlight(): number {
+    return this.running.size;
+  }
+
+  start(): void {
+    this.loop ??= this.readLoop();
+  }
+
+  /**
+   * Stops claiming, lets running attempts finish for up to `graceMs`, then
+   * aborts the rest and hands back those that were aborted. An aborted request
+   * settles at once (undici ends it), so nothing this process still sends is
+   * handed to another instance.
+   */
+  async stop(graceMs: number): Promise<{ finished: number; released: number }> {
+    const before = this.running.size;
+    this.stopping = true;
+    this.wake?.();
+    await this.o.queue.interruptClaim();
+    await this.loop;
+    const deadline = Date.now() + graceMs;
+    while (this.running.size > 0 && Date.now() < deadline) {
+      await this.sleep(Math.min(50, deadline - Date.now()));
+    }
+    const left = [...this.running.values()];
+    for (const r of left) r.abort.abort(new Error('service shutting down'));
+    await Promise.allSettled(left.map((r) => r.done));
+    return { finished: before - left.length, released: this.released };
+  }
+
+  private released = 0;
+
+  private async readLoop(): Promise<void> {
+    let failures = 0;
+    while (!this.stopping) {
+      const free = this.d.concurrency - this.running.size;
+      if (free <= 0) {
+        await this.sleep(STATE_POLL_MS);
+        continue;
+      }
+      let gate: Gate;
+      let deliveries: Delivery[];
+      try {
+        gate = await this.o.states.gate(this.d.name, this.d.timeoutMs + 5_000);
+        if (!gate.go) {
+          await this.sleep(Math.max(1, Math.min(gate.waitMs || STATE_POLL_MS, STATE_POLL_MS)));
+          continue;
+        }
+        const max = gate.probe ? 1 : Math.min(free, this.rateBatch());
+        deliveries = await this.o.queue.claim(max, this.o.claimBlockMs ?? 1_000);
+        failures = 0;
+      } catch (err) {
+        failures++;
+        if (failures === 1 || failures % 20 === 0) {
+          this.log.warn(
+            { err: describeError(err), failures },
+            'claiming deliveries failed; retrying',
+          );
+        }
+        await this.sleep(Math.min(100 * 2 ** Math.min(failures, 4), 2_000));
+        continue;
+      }
+      for (const delivery of deliveries) this.launch(delivery);
+    }
+  }
+
+  /** With a rate limit, claim no more than about one second's worth at once. */
+  private rateBatch(): number {
+    const r = this.d.rateLimit;
+    if (!r) return Number.POSITIVE_INFINITY;
+    return Math.max(1, Math.floor((r.count * 1_000) / r.perMs));
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(done, ms);
+      function done() {
+        clearTimeout(t);
+        resolve();
+      }
+      this.wake = done;
+    });
+  }
+
+  private launch(delivery: Delivery): void {
+    const abort = new AbortController();
+    const entry: Running = { delivery, abort, done: Promise.resolve() };
+    this.running.set(delivery.handle, entry);
+    entry.done = this.attempt(delivery, abort.signal)
+      .catch((err: unknown) =>
+        this.log.error(
+          { err: describeError(err), job_id: delivery.job.id },
+          'delivery bookkeeping failed; it is reclaimed after RECLAIM_IDLE',
+        ),
+      )
+      .finally(() => {
+        this.running.delete(delivery.handle);
+        const wake = this.wake;
+        this.wake = undefined;
+        wake?.();
+      });
+  }
+
+  private async attempt(delivery: Delivery, signal: AbortSignal): Promise<void> {
+    if (this.d.rateLimit && !(await this.waitForRate(delivery, signal))) return;
+    if (signal.aborted) {
+      await this.handBack(delivery);
+      return;
+    }
+    const { job } = delivery;
+    const outcome = await this.o.send(
+      this.d.name,
+      {
+        webhookId: `${job.id}:${this.d.name}`,
+        body: job.payload,
+        contentType: job.contentType ?? 'application/json',
+        source: job.source,
+        eventType: job.type,
+        eventId: job.id,
+        attempt: delivery.attempt,
+      },
+      signal,
+    );
+    if (signal.aborted && outcome.kind !== 'delivered') {
+      // Cut short by shutdown: not the destination's failure.
+      await this.handBack(delivery);
+      return;
+    }
+    await this.settle(delivery, outcome);
+  }
+
+  /** True once a request may go; false when the delivery was rescheduled instead. */
+  private async waitForRate(delivery: Delivery, signal: AbortSignal): Promise<boolean> {
+    const r = this.d.rateLimit;
+    if (!r) return true;
+    const deadline = Date.now() + MAX_RATE_WAIT_MS;
+    for (;;) {
+      const waitMs = await this.o.states.takeRate(this.d.name, r.count, r.perMs);
+      if (waitMs === 0) return true;
+      if (signal.aborted) {
+        await this.handBack(delivery);
+        return false;
+      }
+      if (Date.now() + waitMs > deadline) {
+        await this.defer(delivery, waitMs);
+        return false;
+      }
+      await new Promise((resolve) => setTimeout(resolve, waitMs));
+    }
+  }
+
+  /** Back to its schedule after `ms`, with its attempt count unchanged. */
+  private async defer(delivery: Delivery, ms: number): Promise<void> {
+    const unspent = { ...delivery, attempt: delivery.attempt - 1 };
+    await this.persist(() => this.o.queue.retryLater(unspent, ms, delivery.previousError ?? ''));
+  }
+
+  private async handBack(delivery: Delivery): Promise<void> {
+    this.released += await this.persist(() => this.o.queue.release([delivery]));
+  }
+
+  private async settle(delivery: Delivery, outcome: AttemptOutcome): Promise<void> {
+    const { job } = delivery;
+    const m = this.o.metrics;
+    const name = this.d.name;
+    m.duration.observe({ destination: name }, outcome.durationMs / 1000);
+    m.status.inc({
+      destination: name,
+      code_class: outcome.kind === 'delivered' ? '2xx' : outcome.codeClass,
+    });
+    const fields = {
+      job_id: job.id,
+      event_id: job.id,
+      source: job.source,
+      event_type: job.type,
+      destination: name,
+      attempt: delivery.attempt,
+      status: outcome.status,
+      duration_ms: Math.round(outcome.durationMs * 100) / 100,
+    };
+    if (outcome.kind === 'delivered') {
+      await this.persist(() => this.o.queue.complete([delivery]));
+      m.deliveries.inc({ destination: name, outcome: 'delivered' });
+      this.log.info(fields, 'delivered');
+      this.noteBreaker(await this.o.states.recordSuccess(name).catch(() => undefined));
+      return;
+    }
+    m.deliveries.inc({ destination: name, outcome: 'failed' });
+    this.log.warn({ ...fields, err: outcome.error }, 'delivery attempt failed');
+    this.noteBreaker(
+      await this.o.states
+        .recordFailure(name, outcome.error, {
+          failures: this.d.breakerFailures,
+          cooldownMs: this.d.breakerCooldownMs,
+          maxCooldownMs: this.d.breakerMaxCooldownMs,
+        })
+        .catch(() => undefined),
+    );
+    const error =
+      outcome.status !== undefined ? `HTTP ${outcome.status}: ${outcome.error}` : outcome.error;
+    if (outcome.kind === 'dead' || delivery.attempt > this.d.maxRetries) {
+      const moved = await this.persist(() =>
+        this.o.queue.deadLetter(delivery, delivery.attempt, error),
+      );
+      if (moved) {
+        m.deliveries.inc({ destination: name, outcome: 'dead_lettered' });
+        this.log.error(
+          { ...fields, err: outcome.error },
+          outcome.kind === 'dead'
+            ? 'delivery refused; dead-lettered'
+            : 'delivery failed on its last attempt; dead-lettered',
+        );
+      }
+      return;
+    }
+    const backoff = this.backoff(delivery.attempt);
+    const delayMs =
+      outcome.retryAfterMs !== undefined
+        ? Math.min(Math.max(outcome.retryAfterMs, backoff), this.d.retryMaxDelayMs)
+        : backoff;
+    const scheduled = await this.persist(() => this.o.queue.retryLater(delivery, delayMs, error));
+    if (scheduled) {
+      m.deliveries.inc({ destination: name, outcome: 'retried' });
+      this.log.info({ ...fields, retry_in_ms: delayMs }, 'delivery retry scheduled');
+    }
+  }
+
+  private noteBreaker(change: string | undefined): void {
+    if (change === 'opened' || change === 'reopened') {
+      this.log.warn(
+        { destination: this.d.name, breaker: change },
+        'circuit breaker open: deliveries wait',
+      );
+    } else if (change === 'closed') {
+      this.log.info(
+        { destination: this.d.name, breaker: change },
+        'circuit breaker closed: delivering again',
+      );
+    }
+  }
+
+  /** A store write, tried again a few times: a blip must not cost a re-send. */
+  private async persist<T>(write: () => Promise<T>): Promise<T> {
+    for (let i = 0; ; i++) {
+      try {
+        return await write();
+      } catch (err) {
+        const delay = SETTLE_RETRY_DELAYS_MS[i];
+        if (delay === undefined) throw err;
+        await new Promise((r) => setTimeout(r, delay));
+      }
+    }
+  }
+}
