@@ -164,6 +164,7 @@ export function createService(opts: ServiceOptions): Service {
     sources,
     limits,
     deadLetters: store.deadLetters,
+    store,
   });
 
   let stopping: Promise<void> | undefined;

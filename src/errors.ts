@@ -42,6 +42,7 @@ export const ERRORS = {
     status: 404,
     message: 'No dead letter with that id (it may have been replayed or deleted already).',
   },
+  unknown_destination: { status: 404, message: 'No destination of that name is configured.' },
   method_not_allowed: { status: 405, message: 'Method not allowed on this route.' },
   request_timeout: {
     status: 408,

@@ -20,7 +20,7 @@ import type { Ingestor } from '../ingest/ingestor.js';
 import type { RateLimits } from '../ingest/rate-limit.js';
 import type { Metrics } from '../metrics.js';
 import type { SourceRegistry } from '../sources/registry.js';
-import type { DeadLetters } from '../store/store.js';
+import type { DeadLetters, Store } from '../store/store.js';
 import type { WorkerPool } from '../worker/pool.js';
 import { adminGuard } from './admin-auth.js';
 import { clientErrorHandler } from './client-errors.js';
@@ -46,6 +46,7 @@ export interface HttpDeps {
   sources: SourceRegistry;
   limits: RateLimits;
   deadLetters: DeadLetters;
+  store: Store;
 }
 
 const isWebhookRoute = (url: string) =>
@@ -150,6 +151,7 @@ function routes(app: FastifyInstance, deps: HttpDeps): void {
       token: deps.config.adminToken,
       config: deps.config,
       deadLetters: deps.deadLetters,
+      store: deps.store,
       log: deps.log.child({ component: 'admin' }),
     });
   healthRoutes(app, {

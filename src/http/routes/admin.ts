@@ -10,17 +10,20 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { type Config, redactedConfig } from '../../config/config.js';
 import type { Secret } from '../../config/secret.js';
-import type { DeadLetters } from '../../store/store.js';
+import type { DeadLetters, Store } from '../../store/store.js';
 import { adminGuard } from '../admin-auth.js';
 import { sendNoRoute } from '../error-handler.js';
 import { ADMIN_SECURITY } from '../openapi.js';
 import { errorResponseSchema, errorResponses } from '../schemas.js';
+import { destinationRoutes } from './destinations.js';
 import { dlqRoutes } from './dlq.js';
 
 export interface AdminDeps {
   token: Secret;
   config: Config;
   deadLetters: DeadLetters;
+  /** For the destination routes. */
+  store: Store;
   log: Logger;
 }
 
@@ -60,6 +63,11 @@ export function adminRoutes(app: FastifyInstance, deps: AdminDeps): void {
       );
 
       dlqRoutes(admin, { deadLetters: deps.deadLetters, log: deps.log });
+      destinationRoutes(admin, {
+        destinations: deps.config.destinations,
+        store: deps.store,
+        log: deps.log,
+      });
     },
     { prefix: '/admin' },
   );
