@@ -4,6 +4,7 @@
  * commands are operators' and developers' tools that talk to a running service
  * over HTTP. The service's code is loaded only to serve.
  */
+import { destinationsCommand } from './destinations.js';
 import { dlqCommand } from './dlq.js';
 import { CliError, EXIT, type Io, processIo } from './io.js';
 import { sendCommand } from './send.js';
@@ -15,6 +16,7 @@ Commands:
   serve         run the service (the default), configured by the environment (see README)
   status        health and backlog figures of a running service
   dlq           list, show, replay and purge dead letters (needs the admin token)
+  destinations  list, pause and resume destinations (needs the admin token)
   send          post an example webhook or a file, signed for a source's scheme
 
 Run webhook-processor <command> --help for a command's options.
@@ -33,6 +35,7 @@ Exit codes: 0 stopped cleanly, 1 start-up failure or forced stop, 2 invalid conf
 const COMMANDS: Record<string, (args: string[], io: Io) => Promise<number>> = {
   status: statusCommand,
   dlq: dlqCommand,
+  destinations: destinationsCommand,
   send: sendCommand,
 };
 
