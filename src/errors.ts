@@ -22,7 +22,7 @@ export const ERRORS = {
   invalid_filter: {
     status: 400,
     message:
-      'A filter or paging parameter is invalid: type and source are short names, failed_after and failed_before RFC 3339 times with failed_after first, limit and max within range, no unknown parameters.',
+      'A filter or paging parameter is invalid: type, source and destination are short names, failed_after and failed_before RFC 3339 times with failed_after first, limit and max within range, no unknown parameters.',
   },
   invalid_cursor: {
     status: 400,

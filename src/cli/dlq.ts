@@ -35,6 +35,7 @@ export const DLQ_HELP = `Usage: webhook-processor dlq <list|show|replay|purge> [
 Filters (combine freely):
   --type TYPE        event type, exactly
   --source NAME      source name, exactly ("default" for POST /webhooks)
+  --destination NAME the dead deliveries of one destination (a replay re-delivers there only)
   --since WHEN       dead-lettered at or after WHEN: an RFC 3339 time or a duration ago (2h, 30m)
   --until WHEN       dead-lettered before WHEN
 
@@ -50,6 +51,7 @@ const OPTIONS = {
   token: { type: 'string' },
   type: { type: 'string' },
   source: { type: 'string' },
+  destination: { type: 'string' },
   since: { type: 'string' },
   until: { type: 'string' },
   limit: { type: 'string' },
@@ -132,13 +134,16 @@ function filterOf(values: Values) {
   return {
     type: values.type,
     source: values.source,
+    destination: values.destination,
     failed_after: timeArg('since', values.since),
     failed_before: timeArg('until', values.until),
   };
 }
 
 function hasFilter(values: Values): boolean {
-  return [values.type, values.source, values.since, values.until].some((v) => v !== undefined);
+  return [values.type, values.source, values.destination, values.since, values.until].some(
+    (v) => v !== undefined,
+  );
 }
 
 function positiveInt(name: string, value: string | undefined, def: number, max: number): number {

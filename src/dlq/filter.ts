@@ -10,11 +10,18 @@ import type { DeadLetterFilter, DeadLetters } from '../store/store.js';
 export interface RawFilter {
   type?: unknown;
   source?: unknown;
+  destination?: unknown;
   failed_after?: unknown;
   failed_before?: unknown;
 }
 
-export const FILTER_PARAMS = ['type', 'source', 'failed_after', 'failed_before'] as const;
+export const FILTER_PARAMS = [
+  'type',
+  'source',
+  'destination',
+  'failed_after',
+  'failed_before',
+] as const;
 
 const EVENT_TYPE = /^[A-Za-z0-9._:/-]{1,128}$/;
 const SOURCE = /^[a-z0-9][a-z0-9_-]{0,62}$/;
@@ -50,6 +57,11 @@ export function parseFilter(raw: RawFilter): DeadLetterFilter {
     if (typeof raw.source !== 'string' || !SOURCE.test(raw.source))
       invalid('source is not a source name');
     filter.source = raw.source;
+  }
+  if (raw.destination !== undefined) {
+    if (typeof raw.destination !== 'string' || !SOURCE.test(raw.destination))
+      invalid('destination is not a destination name');
+    filter.destination = raw.destination;
   }
   const from = time('failed_after', raw.failed_after);
   const to = time('failed_before', raw.failed_before);

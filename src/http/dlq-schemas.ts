@@ -7,6 +7,10 @@
 const filterProperties = {
   type: { type: 'string', description: 'Event type, exactly.' },
   source: { type: 'string', description: 'Source name, exactly (`default` for POST /webhooks).' },
+  destination: {
+    type: 'string',
+    description: "A destination's name: the dead letters of its deliveries.",
+  },
   failed_after: {
     type: 'string',
     description: 'Dead-lettered at or after this RFC 3339 time, e.g. 2026-01-31T12:00:00Z.',
@@ -78,6 +82,10 @@ const summaryProperties = {
   job_id: { type: 'string' },
   event_type: { type: 'string' },
   source: { type: 'string' },
+  destination: {
+    type: ['string', 'null'],
+    description: 'The destination of a dead delivery; null for a handler job.',
+  },
   attempts: { type: 'integer', description: 'Attempts made before it was dead-lettered.' },
   last_error: { type: 'string' },
   first_seen: { ...time, description: 'When the webhook was accepted.' },

@@ -56,6 +56,7 @@ export class RedisDeadLetters implements DeadLetters {
         query.limit - entries.length,
         query.filter.type ?? '',
         query.filter.source ?? '',
+        query.filter.destination ?? '',
       );
       entries.push(...summaries(flat));
       if (cursor === '') return { entries, next: undefined };
@@ -87,6 +88,7 @@ export class RedisDeadLetters implements DeadLetters {
       moved += await this.scripts.dlqReplay(
         this.keys.stream,
         this.keys.dlq,
+        this.keys.lanePrefix,
         ids.slice(i, i + REPLAY_CHUNK),
       );
     }
@@ -152,8 +154,8 @@ function idRange(query: DeadLetterQuery): { start: string; end: string } | undef
 
 function summaries(flat: string[]): DeadLetterSummary[] {
   const out: DeadLetterSummary[] = [];
-  for (let i = 0; i + 7 < flat.length; i += 8) {
-    const f = flat.slice(i, i + 8) as string[];
+  for (let i = 0; i + 8 < flat.length; i += 9) {
+    const f = flat.slice(i, i + 9) as string[];
     out.push({
       dlqId: f[0] as string,
       jobId: f[1] as string,
@@ -163,6 +165,7 @@ function summaries(flat: string[]): DeadLetterSummary[] {
       attempts: Number(f[5]) || 0,
       lastError: f[6] as string,
       failedAt: Number(f[7]) || 0,
+      ...(f[8] ? { destination: f[8] } : {}),
     });
   }
   return out;

@@ -17,6 +17,8 @@ export interface QueueKeys {
   rateLimitPrefix: string;
   /** The single consumer group every instance joins. */
   group: string;
+  /** Prefix of each destination's delivery stream; the name follows. */
+  lanePrefix: string;
   /** Prefix of each destination's shared state (breaker, pause, counts, rate); the name follows. */
   destinationPrefix: string;
 }
@@ -31,6 +33,7 @@ export function queueKeys(queueName: string): QueueKeys {
     idempotencyPrefix: `${tag}:idem:`,
     rateLimitPrefix: `${tag}:rl:`,
     group: 'workers',
+    lanePrefix: `${tag}:d:`,
     destinationPrefix: `${tag}:dest:`,
   };
 }
@@ -42,7 +45,7 @@ export function queueKeys(queueName: string): QueueKeys {
  */
 export function laneKeys(queueName: string, destination: string): QueueKeys {
   const base = queueKeys(queueName);
-  const lane = `{${queueName}}:d:${destination}`;
+  const lane = `${base.lanePrefix}${destination}`;
   return {
     ...base,
     stream: lane,

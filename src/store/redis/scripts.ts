@@ -199,14 +199,15 @@ export class QueueScripts {
     limit: number,
     type: string,
     source: string,
+    destination: string,
   ) {
-    return this.calls.dlqPage(dlq, start, end, scan, limit, type, source) as Promise<
+    return this.calls.dlqPage(dlq, start, end, scan, limit, type, source, destination) as Promise<
       [string, string[]]
     >;
   }
 
-  dlqReplay(stream: string, dlq: string, ids: readonly string[]) {
-    return this.calls.dlqReplay(stream, dlq, ...ids) as Promise<number>;
+  dlqReplay(stream: string, dlq: string, lanePrefix: string, ids: readonly string[]) {
+    return this.calls.dlqReplay(stream, dlq, lanePrefix, ...ids) as Promise<number>;
   }
 
   destinationOutcome(

@@ -25,6 +25,7 @@ interface SummaryRow {
   job_id: string;
   type: string;
   source: string;
+  destination: string;
   received_at: number;
   attempts: number;
   last_error: string;
@@ -39,8 +40,8 @@ const SQL = {
   get: 'SELECT dlq_id, job, attempts, last_error, failed_at FROM dead_letters WHERE dlq_id = ?',
   newest: 'SELECT max(dlq_id) AS id FROM dead_letters',
   count: "SELECT n FROM counts WHERE name = 'dead'",
-  take: 'DELETE FROM dead_letters WHERE dlq_id = ? RETURNING job_id, job',
-  insertJob: `INSERT INTO jobs (job_id, job, state, run_at) VALUES (?, ?, 'waiting', ?)`,
+  take: 'DELETE FROM dead_letters WHERE dlq_id = ? RETURNING job_id, job, destination',
+  insertJob: `INSERT INTO jobs (job_id, job, lane, state, run_at) VALUES (?, ?, ?, 'waiting', ?)`,
   remove: 'DELETE FROM dead_letters WHERE dlq_id = ?',
   dropOld: `DELETE FROM dead_letters WHERE dlq_id IN
               (SELECT dlq_id FROM dead_letters WHERE failed_at < ? ORDER BY failed_at LIMIT ?)`,
@@ -85,13 +86,15 @@ export class SqliteDeadLetters implements DeadLetters {
     };
     add('type = ?', filter.type);
     add('source = ?', filter.source);
+    add('destination = ?', filter.destination);
     add('failed_at >= ?', filter.failedFrom);
     add('failed_at < ?', filter.failedTo);
     add('dlq_id > ?', query.after === undefined ? undefined : Number(query.after));
     add('dlq_id <= ?', query.upTo === undefined ? undefined : Number(query.upTo));
     // One statement per combination of filters, so that each can use its index.
     const rows = this.stmt(
-      `SELECT dlq_id, job_id, type, source, received_at, attempts, last_error, failed_at
+      `SELECT dlq_id, job_id, type, source, destination, received_at, attempts, last_error,
+         failed_at
        FROM dead_letters ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
        ORDER BY dlq_id LIMIT ?`,
     ).all(...args, query.limit + 1) as SummaryRow[];
@@ -133,9 +136,12 @@ export class SqliteDeadLetters implements DeadLetters {
       let n = 0;
       const now = Date.now();
       for (const id of ids) {
-        const row = take.get(id) as { job_id: string; job: string } | undefined;
+        const row = take.get(id) as
+          | { job_id: string; job: string; destination: string }
+          | undefined;
         if (!row) continue;
-        insert.run(row.job_id, row.job, now);
+        // A dead delivery goes back to its destination's queue, and only there.
+        insert.run(row.job_id, row.job, row.destination, now);
         n++;
       }
       return n;
@@ -193,6 +199,7 @@ function summary(row: SummaryRow): DeadLetterSummary {
     jobId: row.job_id,
     type: row.type,
     source: row.source,
+    ...(row.destination ? { destination: row.destination } : {}),
     receivedAt: row.received_at,
     attempts: row.attempts,
     lastError: row.last_error,

@@ -10,11 +10,12 @@
   ARGV[4]  the most matches to return
   ARGV[5]  event type to match, "" for any
   ARGV[6]  source to match, "" for any
+  ARGV[7]  destination to match, "" for any
 
   Returns { cursor, matches }:
     cursor   the id of the last entry examined, or "" when the range is exhausted
-    matches  8 strings per match: id, job id, type, source, received_at,
-             attempts, last error, failed_at
+    matches  9 strings per match: id, job id, type, source, received_at,
+             attempts, last error, failed_at, destination
 
   Read-only. Each call examines at most ARGV[3] entries, so a selective filter
   over a long DLQ costs several bounded calls rather than one long one. Entries
@@ -23,7 +24,7 @@
 ]]
 local entries = redis.call("XRANGE", KEYS[1], ARGV[1], ARGV[2], "COUNT", tonumber(ARGV[3]))
 local limit = tonumber(ARGV[4])
-local wantType, wantSource = ARGV[5], ARGV[6]
+local wantType, wantSource, wantDestination = ARGV[5], ARGV[6], ARGV[7] or ""
 local out = {}
 local matched = 0
 local last = ""
@@ -42,7 +43,8 @@ for _, e in ipairs(entries) do
       f.received_at = type(env.receivedAt) == "number" and string.format("%.0f", env.receivedAt) or "0"
     end
   end
-  if (wantType == "" or f.type == wantType) and (wantSource == "" or f.source == wantSource) then
+  if (wantType == "" or f.type == wantType) and (wantSource == "" or f.source == wantSource)
+    and (wantDestination == "" or f.destination == wantDestination) then
     out[#out + 1] = id
     out[#out + 1] = f.job_id or ""
     out[#out + 1] = f.type or ""
@@ -51,6 +53,7 @@ for _, e in ipairs(entries) do
     out[#out + 1] = f.attempts or "0"
     out[#out + 1] = f.err or ""
     out[#out + 1] = f.failed_at or "0"
+    out[#out + 1] = f.destination or ""
     matched = matched + 1
     if matched >= limit then
       full = true
