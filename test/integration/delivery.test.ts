@@ -1,0 +1,363 @@
+/**
+ * Delivery to destinations, end to end on both stores: real services, real HTTP
+ * receivers, events sent the way providers send them.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, afterEach, describe, it } from 'node:test';
+import { Webhook } from 'standardwebhooks';
+import type { Service } from '../../src/app.js';
+import { type Receiver, startReceiver } from '../helpers/receiver.js';
+import { dropQueue, redisClient } from '../helpers/redis.js';
+import { startedService, testConfig } from '../helpers/service.js';
+import { waitFor } from '../helpers/wait.js';
+
+const SIGNING_SECRET = `whsec_${Buffer.from('a test signing key of 32 bytes!!').toString('base64')}`;
+const STORES = ['sqlite', 'redis'] as const;
+const TOKEN = 'delivery-test-admin-token';
+
+interface Running {
+  service: Service;
+  queueName: string;
+}
+
+const dirs: string[] = [];
+after(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+function configFile(yaml: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'wp-delivery-'));
+  dirs.push(dir);
+  const file = join(dir, 'config.yaml');
+  writeFileSync(file, yaml);
+  return file;
+}
+
+/** Starts a service on `store` with the config file `yaml` (and `env`). */
+async function start(
+  store: (typeof STORES)[number],
+  yaml: string,
+  env: Record<string, string> = {},
+  queueName?: string,
+): Promise<Running> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'wp-delivery-data-'));
+  dirs.push(dataDir);
+  const config = testConfig({
+    CONFIG_FILE: configFile(yaml),
+    ADMIN_TOKEN: TOKEN,
+    TEST_SIGNING_SECRET: SIGNING_SECRET,
+    RETRY_BASE_DELAY: '100ms',
+    RETRY_MAX_DELAY: '2s',
+    ...(store === 'sqlite' ? { STORE: 'sqlite', DATA_DIR: dataDir } : {}),
+    ...(queueName ? { QUEUE_NAME: queueName } : {}),
+    ...env,
+  });
+  const service = await startedService(config);
+  return { service, queueName: config.queueName };
+}
+
+async function post(service: Service, body: string, headers: Record<string, string> = {}) {
+  const res = await service.app.inject({
+    method: 'POST',
+    url: '/webhooks',
+    headers: { 'content-type': 'application/json', ...headers },
+    payload: body,
+  });
+  assert.equal(res.statusCode, 202, res.body);
+  return res.json() as { id: string };
+}
+
+async function admin(service: Service, method: 'GET' | 'POST', url: string) {
+  const res = await service.app.inject({
+    method,
+    url,
+    headers: { authorization: `Bearer ${TOKEN}` },
+  });
+  return { status: res.statusCode, body: res.json() as Record<string, unknown> };
+}
+
+for (const store of STORES) {
+  describe(`delivery to destinations (${store})`, () => {
+    const receivers: Receiver[] = [];
+    const running: Running[] = [];
+    afterEach(async () => {
+      const stopped = running.splice(0);
+      await Promise.all(stopped.map((r) => r.service.stop(2_000)));
+      await Promise.all(receivers.splice(0).map((r) => r.close()));
+      if (store === 'redis') {
+        const redis = redisClient();
+        for (const r of stopped) await dropQueue(redis, r.queueName);
+        redis.disconnect();
+      }
+    });
+    const receiver = async (...args: Parameters<typeof startReceiver>) => {
+      const r = await startReceiver(...args);
+      receivers.push(r);
+      return r;
+    };
+    const service = async (...args: Parameters<typeof start>) => {
+      const r = await start(...args);
+      running.push(r);
+      return r.service;
+    };
+
+    it('routes by source, type glob and filter; bodies arrive byte for byte, signed', async () => {
+      const billing = await receiver();
+      const ci = await receiver();
+      const s = await service(
+        store,
+        `
+destinations:
+  billing:
+    url: ${billing.url}
+    signing_secret_env: TEST_SIGNING_SECRET
+    headers: { X-Team: payments }
+  ci:
+    url: ${ci.url}
+routes:
+  - source: default
+    event_types: ["invoice.*"]
+    filter: { "data.livemode": true }
+    to: [billing]
+  - source: "*"
+    event_types: [push]
+    to: [ci, billing]
+`,
+      );
+      const paid =
+        '{"type":"invoice.paid",  "id":"evt_1", "data":{"livemode":true,"note":"café ✓"}}';
+      const test = '{"type":"invoice.paid","id":"evt_2","data":{"livemode":false}}';
+      const push = '{"type":"push","id":"evt_3","ref":"refs/heads/main"}';
+      const a = await post(s, paid);
+      await post(s, test);
+      const c = await post(s, push);
+      await waitFor(() => billing.received.length === 2 && ci.received.length === 1, {
+        what: 'billing 2, ci 1',
+      });
+      const bodies = billing.received.map((r) => r.body.toString('utf8')).sort();
+      assert.deepEqual(bodies, [paid, push].sort(), 'billing got exactly its events, as sent');
+      assert.equal(ci.received[0]?.body.toString('utf8'), push);
+      const first = billing.received.find((r) => r.body.toString('utf8') === paid);
+      assert.ok(first);
+      assert.equal(first.headers['x-webhook-event-id'], a.id);
+      assert.equal(first.headers['x-webhook-source'], 'default');
+      assert.equal(first.headers['x-webhook-event-type'], 'invoice.paid');
+      assert.equal(first.headers['x-webhook-attempt'], '1');
+      assert.equal(first.headers['x-team'], 'payments');
+      assert.equal(first.headers['content-type'], 'application/json');
+      assert.match(String(first.headers['user-agent']), /^webhook-processor\/\d/);
+      const verified = new Webhook(SIGNING_SECRET).verify(first.body.toString('utf8'), {
+        'webhook-id': String(first.headers['webhook-id']),
+        'webhook-timestamp': String(first.headers['webhook-timestamp']),
+        'webhook-signature': String(first.headers['webhook-signature']),
+      });
+      assert.deepEqual(verified, JSON.parse(paid));
+      assert.equal(ci.received[0]?.headers['webhook-signature'], undefined, 'ci is unsigned');
+      assert.equal(ci.received[0]?.headers['x-webhook-event-id'], c.id);
+    });
+
+    it('retries 503 with growing delays, keeping the webhook-id', async () => {
+      const flaky = await receiver((_r, n) => ({ status: n <= 2 ? 503 : 200 }));
+      const s = await service(
+        store,
+        `
+destinations:
+  flaky: { url: ${flaky.url}, retry_base_delay: 200ms }
+routes:
+  - { source: "*", to: [flaky] }
+`,
+      );
+      await post(s, '{"type":"t.x","id":"r1"}');
+      await waitFor(() => flaky.received.length === 3, { what: 'three attempts' });
+      const [a, b, c] = flaky.received;
+      assert.ok(a && b && c);
+      assert.deepEqual(
+        flaky.received.map((r) => r.headers['x-webhook-attempt']),
+        ['1', '2', '3'],
+      );
+      assert.equal(new Set(flaky.received.map((r) => r.headers['webhook-id'])).size, 1);
+      assert.ok(c.at - b.at > b.at - a.at, 'the second wait is longer than the first');
+      await waitFor(async () => {
+        const res = await admin(s, 'GET', '/admin/destinations');
+        const d = (
+          res.body.destinations as { name: string; waiting: number; scheduled: number }[]
+        )[0];
+        return d && d.waiting === 0 && d.scheduled === 0;
+      });
+    });
+
+    for (const status of [400, 410]) {
+      it(`dead-letters a ${status} at once, naming the destination; a replay re-delivers there only`, async () => {
+        let answer = status;
+        const refusing = await receiver(() => ({ status: answer, body: 'no such customer' }));
+        const other = await receiver();
+        const s = await service(
+          store,
+          `
+destinations:
+  refusing: { url: ${refusing.url} }
+  other: { url: ${other.url} }
+routes:
+  - { source: "*", to: [refusing, other] }
+`,
+        );
+        const { id } = await post(s, '{"type":"t.y","id":"d1"}');
+        const list = await waitFor(async () => {
+          const res = await admin(s, 'GET', '/admin/dlq?destination=refusing');
+          const entries = res.body.entries as {
+            job_id: string;
+            destination: string;
+            attempts: number;
+            last_error: string;
+            id: string;
+          }[];
+          return entries.length === 1 ? entries : undefined;
+        });
+        assert.equal(refusing.received.length, 1, 'one attempt only');
+        assert.equal(list[0]?.job_id, id);
+        assert.equal(list[0]?.destination, 'refusing');
+        assert.match(list[0]?.last_error ?? '', new RegExp(String(status)));
+        await waitFor(() => other.received.length === 1);
+        answer = 200;
+        const replay = await admin(s, 'POST', `/admin/dlq/${list[0]?.id}/replay`);
+        assert.equal(replay.status, 200);
+        await waitFor(() => refusing.received.length === 2, { what: 'the replayed delivery' });
+        assert.equal(other.received.length, 1, 'the other destination got it once');
+      });
+    }
+
+    it('a breaker opens on a dead receiver, spends no attempts while open, and every delivery arrives', async () => {
+      let down = true;
+      const r = await receiver(() => ({ status: down ? 503 : 200 }));
+      const s = await service(
+        store,
+        `
+destinations:
+  down:
+    url: ${r.url}
+    max_retries: 3
+    retry_base_delay: 50ms
+    breaker_failures: 3
+    breaker_cooldown: 1s
+    breaker_max_cooldown: 2s
+routes:
+  - { source: "*", to: [down] }
+`,
+      );
+      for (let i = 0; i < 5; i++) await post(s, `{"type":"t.b","id":"b${i}"}`);
+      await waitFor(
+        async () =>
+          (
+            (await admin(s, 'GET', '/admin/destinations')).body.destinations as { state: string }[]
+          )[0]?.state === 'open',
+        { what: 'breaker open' },
+      );
+      const whenOpened = r.received.length;
+      // While open, only probes go out: one per cool-down (1 s, then 2 s).
+      await new Promise((resolve) => setTimeout(resolve, 2_500));
+      assert.ok(
+        r.received.length - whenOpened <= 2,
+        `at most two probes (${r.received.length - whenOpened})`,
+      );
+      down = false;
+      await waitFor(
+        () =>
+          new Set(
+            r.received
+              .filter((x) => x.headers['x-webhook-attempt'])
+              .map((x) => x.headers['webhook-id']),
+          ).size === 5,
+        {
+          timeoutMs: 15_000,
+          what: 'all five delivered',
+        },
+      );
+      const dead = await admin(s, 'GET', '/admin/dlq');
+      assert.equal((dead.body.entries as unknown[]).length, 0, 'nothing was dead-lettered');
+    });
+
+    it('pause holds deliveries and resume sends them', async () => {
+      const r = await receiver();
+      const s = await service(
+        store,
+        `destinations:\n  held: { url: ${r.url} }\nroutes:\n  - { source: "*", to: [held] }\n`,
+      );
+      const paused = await admin(s, 'POST', '/admin/destinations/held/pause');
+      assert.equal(paused.status, 200);
+      assert.equal(paused.body.state, 'paused');
+      await post(s, '{"type":"t.p","id":"p1"}');
+      await waitFor(
+        async () =>
+          (
+            (await admin(s, 'GET', '/admin/destinations')).body.destinations as {
+              waiting: number;
+            }[]
+          )[0]?.waiting === 1,
+      );
+      assert.equal(r.received.length, 0);
+      const unknown = await admin(s, 'POST', '/admin/destinations/nope/pause');
+      assert.equal(unknown.status, 404);
+      assert.equal((unknown.body.error as { code: string }).code, 'unknown_destination');
+      await admin(s, 'POST', '/admin/destinations/held/resume');
+      await waitFor(() => r.received.length === 1, { what: 'delivered after resume' });
+    });
+
+    it('a destination that hangs does not hold up another', async () => {
+      const slow = await receiver(() => ({ status: 200, delayMs: 60_000 }));
+      const fast = await receiver();
+      const s = await service(
+        store,
+        `
+destinations:
+  slow: { url: ${slow.url}, timeout: 2s, concurrency: 2 }
+  fast: { url: ${fast.url} }
+routes:
+  - { source: "*", to: [slow, fast] }
+`,
+      );
+      for (let i = 0; i < 20; i++) await post(s, `{"type":"t.i","id":"i${i}"}`);
+      await waitFor(() => fast.received.length === 20, { what: 'every fast delivery' });
+      assert.ok(
+        slow.open <= 2,
+        `the slow destination holds at most its concurrency (${slow.open})`,
+      );
+      assert.ok(slow.received.length < 20, 'the slow destination is still far behind');
+    });
+  });
+}
+
+describe('rate limit across instances', () => {
+  it('two instances together stay under 20/s', async () => {
+    const r = await startReceiver();
+    const config = `
+destinations:
+  limited: { url: ${r.url}, rate_limit: 20/s }
+routes:
+  - { source: "*", to: [limited] }
+`;
+    const one = await start('redis', config);
+    const two = await start('redis', config, {}, one.queueName);
+    try {
+      for (let i = 0; i < 60; i++)
+        await post(i % 2 ? one.service : two.service, `{"type":"t.r","id":"r${i}"}`);
+      await waitFor(() => r.received.length === 60, { timeoutMs: 20_000, what: 'all 60' });
+      const times = r.received.map((x) => x.at).sort((a, b) => a - b);
+      let worst = 0;
+      for (let i = 0; i < times.length; i++) {
+        let j = i;
+        while (j < times.length && (times[j] as number) - (times[i] as number) < 1_000) j++;
+        worst = Math.max(worst, j - i);
+      }
+      assert.ok(worst <= 21, `at most 20 (+1 at a window edge) in any second; saw ${worst}`);
+    } finally {
+      await Promise.all([one.service.stop(2_000), two.service.stop(2_000)]);
+      await r.close();
+      const redis = redisClient();
+      await dropQueue(redis, one.queueName);
+      redis.disconnect();
+    }
+  });
+});
