@@ -33,6 +33,7 @@ export async function runService(opts: RunOptions = {}): Promise<void> {
   const log = createLogger(config.logLevel);
   installCrashGuards(log);
   log.info({ config: redactedConfig(config) }, 'configuration');
+  for (const warning of config.warnings) log.warn(warning);
   const service = createService({
     config,
     log,

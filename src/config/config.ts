@@ -7,10 +7,13 @@
  */
 import { accessSync, constants } from 'node:fs';
 import { resolve } from 'node:path';
+import { describeDestination } from '../delivery/describe-destination.js';
 import { describeSource } from '../sources/definition.js';
-import { formatDuration, parseDuration } from './duration.js';
+import { type FileConfig, JOB_DEFAULTS, readConfigFile } from './config-file.js';
+import { formatDuration, MAX_TIMER_MS, parseDuration } from './duration.js';
 import { readSecurity, type SecurityConfig } from './security.js';
 
+export { MAX_TIMER_MS } from './duration.js';
 export type { RateLimitConfig } from './security.js';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -39,7 +42,7 @@ export interface SqliteConfig {
   commitWindowMs: number;
 }
 
-export interface Config extends SecurityConfig {
+export interface Config extends SecurityConfig, FileConfig {
   /** The queue store: STORE, else Redis when REDIS_URL or REDIS_ADDR is set, else SQLite. */
   store: StoreKind;
   /** Why `store` was chosen, for the start-up line. */
@@ -103,13 +106,6 @@ const BYTE_UNITS: Record<string, number> = {
   gb: 1000 ** 3,
   gib: 1024 ** 3,
 };
-
-/**
- * The longest delay a Node.js timer accepts: 2^31 - 1 ms, about 24.8 days. A
- * longer one is not refused by Node but fires after 1 ms (TimeoutOverflowWarning),
- * so every duration that reaches a timer is held below it.
- */
-export const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export interface DurationOptions {
   allowZero?: boolean;
@@ -340,8 +336,9 @@ function readStore(r: Reader): Pick<Config, 'store' | 'storeChosenBy' | 'sqlite'
 export function loadConfig(env: Env): Config {
   const r = new Reader(env);
   const jobTimeoutMs = r.timerDuration('TIMEOUT', 30_000);
-  const retryBaseDelayMs = r.duration('RETRY_BASE_DELAY', 1_000);
-  const retryMaxDelayMs = r.duration('RETRY_MAX_DELAY', 300_000);
+  const maxRetries = r.int('MAX_RETRIES', JOB_DEFAULTS.maxRetries, 0, 1000);
+  const retryBaseDelayMs = r.duration('RETRY_BASE_DELAY', JOB_DEFAULTS.retryBaseDelayMs);
+  const retryMaxDelayMs = r.duration('RETRY_MAX_DELAY', JOB_DEFAULTS.retryMaxDelayMs);
   if (retryMaxDelayMs < retryBaseDelayMs) {
     r.problems.push(
       `RETRY_MAX_DELAY (${formatDuration(retryMaxDelayMs)}) must be at least RETRY_BASE_DELAY (${formatDuration(retryBaseDelayMs)})`,
@@ -363,7 +360,7 @@ export function loadConfig(env: Env): Config {
     host: r.raw('HOST') ?? '0.0.0.0',
     workerCount: r.int('WORKER_COUNT', 10, 0, 10_000),
     queueSize: r.int('QUEUE_SIZE', 1000, 1),
-    maxRetries: r.int('MAX_RETRIES', 3, 0, 1000),
+    maxRetries,
     jobTimeoutMs,
     redis: readRedis(r),
     queueName: r.matching(
@@ -389,6 +386,7 @@ export function loadConfig(env: Env): Config {
     dlqMaxLength: r.int('DLQ_MAX_LEN', 100_000, 0),
     dlqRetentionMs: r.duration('DLQ_RETENTION', 30 * 24 * 3_600_000, { allowZero: true }),
     ...readSecurity(r, env),
+    ...readConfigFile(r, env, { maxRetries, retryBaseDelayMs, retryMaxDelayMs }),
   };
   if (config.workerCount === 0 && !config.httpIngest) {
     r.problems.push(
@@ -401,12 +399,13 @@ export function loadConfig(env: Env): Config {
 
 /** The configuration as it is safe to print: secrets replaced. */
 export function redactedConfig(config: Config): Record<string, unknown> {
-  const { redis, sources, adminToken, ...rest } = config;
+  const { redis, sources, destinations, adminToken, warnings: _warnings, ...rest } = config;
   const { password, username, ...redisRest } = redis;
   return {
     ...rest,
     redis: { ...redisRest, username, password: password === undefined ? undefined : '[redacted]' },
     sources: sources.map(describeSource),
+    destinations: destinations.map(describeDestination),
     adminToken: adminToken === undefined ? undefined : '[redacted]',
   };
 }

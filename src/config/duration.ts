@@ -12,6 +12,13 @@ const UNIT_MS: Record<string, number> = {
   h: 3_600_000,
 };
 
+/**
+ * The longest delay a Node.js timer accepts: 2^31 - 1 ms, about 24.8 days. A
+ * longer one is not refused by Node but fires after 1 ms (TimeoutOverflowWarning),
+ * so every duration that reaches a timer is held below it.
+ */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
 const PART = /(\d+(?:\.\d+)?|\.\d+)(ms|s|m|h)/y;
 
 /** Returns milliseconds, or `undefined` when the text is not a valid duration. */

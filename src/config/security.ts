@@ -1,13 +1,11 @@
 /**
- * The security settings of the configuration: webhook sources and their secrets,
- * the admin token, CORS, proxy trust and rate limits.
+ * The security settings of the configuration: the admin token, CORS, proxy trust
+ * and rate limits. (Sources and their secrets come from the config file.)
  *
  * Secrets are wrapped in `Secret` as soon as they are read, and no problem
  * message ever repeats a secret's value.
  */
 import { isIP } from 'node:net';
-import type { SourceDefinition } from '../sources/definition.js';
-import { readSourcesFile } from '../sources/file.js';
 import type { Reader } from './config.js';
 import { Secret } from './secret.js';
 
@@ -21,10 +19,6 @@ export interface RateLimitConfig {
 }
 
 export interface SecurityConfig {
-  /** SOURCES_FILE, if set (the path, for display). */
-  sourcesFile: string | undefined;
-  /** Verified sources for POST /webhooks/:source. */
-  sources: SourceDefinition[];
   /** false = POST /webhooks (no signature) is not served; only verified sources are. */
   unsignedWebhooks: boolean;
   /** Bearer token for /admin; undefined = admin routes are not served at all. */
@@ -39,16 +33,7 @@ export interface SecurityConfig {
 const MIN_ADMIN_TOKEN = 16;
 
 export function readSecurity(r: Reader, env: Record<string, string | undefined>): SecurityConfig {
-  const sourcesFile = r.raw('SOURCES_FILE');
-  let sources: SourceDefinition[] = [];
-  if (sourcesFile !== undefined) {
-    const result = readSourcesFile(sourcesFile, env);
-    sources = result.sources;
-    r.problems.push(...result.problems);
-  }
   return {
-    sourcesFile,
-    sources,
     unsignedWebhooks: r.bool('UNSIGNED_WEBHOOKS', true),
     adminToken: adminToken(r, env.ADMIN_TOKEN),
     corsOrigins: corsOrigins(r),

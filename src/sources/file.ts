@@ -1,5 +1,5 @@
 /**
- * SOURCES_FILE: the named webhook sources, in YAML or JSON (JSON is read as YAML).
+ * The `sources` section of the config file: the named webhook sources.
  *
  *   sources:
  *     stripe:
@@ -12,12 +12,10 @@
  *
  * The file names environment variables; the secrets themselves never sit in it.
  * Every problem is reported with the source and field it concerns, and no message
- * ever repeats a value that could be a secret (a parse error gives a line and a
- * column, not the text around it).
+ * ever repeats a value that could be a secret.
  */
-import { readFileSync } from 'node:fs';
-import { parse, YAMLParseError } from 'yaml';
 import { parseDuration } from '../config/duration.js';
+import { ENV_NAME, NOT_AN_ENV_NAME, readEnvRef } from '../config/env-ref.js';
 import { Secret } from '../config/secret.js';
 import type { HmacDefinition, SourceDefinition } from './definition.js';
 import { SCHEME_NAMES, type SchemeName } from './scheme.js';
@@ -26,11 +24,10 @@ import { standardWebhooksKey } from './standard-webhooks.js';
 type Env = Record<string, string | undefined>;
 
 const SOURCE_NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
-const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
 const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,128}$/;
 const PREFIX = /^[\x21-\x7e]{0,32}$/;
 /** POST /webhooks is the `default` source; a verified source must not share its dedupe scope. */
-const RESERVED_NAMES = new Set(['default']);
+export const DEFAULT_SOURCE = 'default';
 const DEFAULT_TOLERANCE_MS = 5 * 60_000;
 const MAX_TOLERANCE_MS = 60 * 60_000;
 
@@ -52,51 +49,26 @@ const FIELDS: Record<SchemeName, string[]> = {
   ],
 };
 
-export interface SourcesResult {
-  sources: SourceDefinition[];
-  problems: string[];
-}
-
-/** Reads and validates the file at `path`; secrets are resolved from `env`. */
-export function readSourcesFile(path: string, env: Env): SourcesResult {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? 'unreadable';
-    return { sources: [], problems: [`SOURCES_FILE=${path}: cannot read the file (${code})`] };
-  }
-  return parseSources(text, env, `SOURCES_FILE (${path})`);
-}
-
-/** Validates the text of a sources file; `label` starts every problem message. */
-export function parseSources(text: string, env: Env, label = 'SOURCES_FILE'): SourcesResult {
-  let doc: unknown;
-  try {
-    doc = parse(text, { uniqueKeys: true, maxAliasCount: 0 });
-  } catch (err) {
-    const where =
-      err instanceof YAMLParseError && err.linePos
-        ? ` at line ${err.linePos[0].line}, column ${err.linePos[0].col} (${err.code})`
-        : '';
-    return { sources: [], problems: [`${label}: not valid YAML or JSON${where}`] };
-  }
-  if (!isObject(doc) || !isObject(doc.sources)) {
-    return {
-      sources: [],
-      problems: [`${label}: expected a "sources" map of source name -> settings`],
-    };
-  }
-  const problems: string[] = [];
-  for (const key of Object.keys(doc)) {
-    if (key !== 'sources') problems.push(`${label}: unknown top-level field "${key}"`);
+/**
+ * Validates the `sources` map; secrets are resolved from `env`. Problems are
+ * added to `problems`, each starting with `label`; only valid sources are returned.
+ */
+export function readSources(
+  value: unknown,
+  env: Env,
+  label: string,
+  problems: string[],
+): SourceDefinition[] {
+  if (!isObject(value)) {
+    problems.push(`${label}: "sources" must be a map of source name -> settings`);
+    return [];
   }
   const sources: SourceDefinition[] = [];
-  for (const [name, settings] of Object.entries(doc.sources)) {
+  for (const [name, settings] of Object.entries(value)) {
     const def = new SourceReader(`${label}: source "${name}"`, env, problems).read(name, settings);
     if (def) sources.push(def);
   }
-  return { sources, problems };
+  return sources;
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {
@@ -119,7 +91,7 @@ class SourceReader {
     const before = this.problems.length;
     if (!SOURCE_NAME.test(name)) {
       this.problem(undefined, 'the name must be 1-63 lower-case letters, digits, _ or -');
-    } else if (RESERVED_NAMES.has(name)) {
+    } else if (name === DEFAULT_SOURCE) {
       this.problem(undefined, `"${name}" is reserved for POST /webhooks; choose another name`);
     }
     if (!isObject(settings)) {
@@ -161,27 +133,21 @@ class SourceReader {
     const secretEnv: string[] = [];
     const secrets: Secret[] = [];
     for (const envName of names as string[]) {
-      // Never echo a bad entry: someone may have pasted the secret itself here.
       if (!ENV_NAME.test(envName)) {
-        this.problem(
-          'secret_env',
-          'entries must be environment variable names (letters, digits, _), not secret values; the value is not shown',
-        );
+        this.problem('secret_env', NOT_AN_ENV_NAME);
         continue;
       }
       secretEnv.push(envName);
-      const v = this.env[envName];
-      if (v === undefined || v === '') {
-        this.problem('secret_env', `names ${envName}, which is not set`);
-      } else if (v.trim() !== v) {
-        this.problem('secret_env', `names ${envName}, whose value has leading or trailing spaces`);
-      } else if (scheme === 'standard-webhooks' && standardWebhooksKey(v) === undefined) {
+      const ref = readEnvRef(this.env, envName);
+      if (!ref.ok) {
+        this.problem('secret_env', ref.problem);
+      } else if (scheme === 'standard-webhooks' && standardWebhooksKey(ref.value) === undefined) {
         this.problem(
           'secret_env',
           `names ${envName}, whose value is not a Standard Webhooks secret (whsec_ followed by base64)`,
         );
       } else {
-        secrets.push(new Secret(v));
+        secrets.push(new Secret(ref.value));
       }
     }
     return { secretEnv, secrets };

@@ -7,8 +7,8 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
+import { parseConfigFile } from '../../src/config/config-file.js';
 import { bearerMatches } from '../../src/http/admin-auth.js';
-import { parseSources } from '../../src/sources/file.js';
 import { SourceRegistry } from '../../src/sources/registry.js';
 import { decodeBase64, decodeHex, parseUnixSeconds } from '../../src/sources/signing.js';
 import {
@@ -44,7 +44,7 @@ const plausible = fc.oneof(
   fc.bigInt({ min: -(10n ** 20n), max: 10n ** 20n }).map(String),
 );
 
-const registry = new SourceRegistry(parseSources(sourcesYaml(), sourcesEnv()).sources);
+const registry = new SourceRegistry(parseConfigFile(sourcesYaml(), sourcesEnv()).sources);
 const allHeaders = [...new Set(Object.values(SIGNATURE_HEADERS).flat())];
 
 describe('header parsers under fuzzing', () => {

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { sign as githubSign } from '@octokit/webhooks-methods';
 import { Webhook } from 'standardwebhooks';
 import Stripe from 'stripe';
-import { parseSources } from '../../src/sources/file.js';
+import { parseConfigFile } from '../../src/config/config-file.js';
 import { SourceRegistry } from '../../src/sources/registry.js';
 import { SCHEME_NAMES, type Scheme, type SchemeName } from '../../src/sources/scheme.js';
 
@@ -108,7 +108,7 @@ let registry: SourceRegistry | undefined;
 /** The scheme of a test source, configured from `sourcesYaml()` as the service would. */
 export function testScheme(source: TestSource): Scheme {
   if (!registry) {
-    const { sources, problems } = parseSources(sourcesYaml(), sourcesEnv());
+    const { sources, problems } = parseConfigFile(sourcesYaml(), sourcesEnv());
     if (problems.length > 0) throw new Error(`test sources: ${problems.join('; ')}`);
     registry = new SourceRegistry(sources);
   }

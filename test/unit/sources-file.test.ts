@@ -1,21 +1,23 @@
 /**
- * SOURCES_FILE: YAML or JSON, every problem named by source and field, and no
- * message that repeats a secret.
+ * The config file's sources: YAML or JSON, every problem named by source and
+ * field, and no message that repeats a secret.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseSources, readSourcesFile } from '../../src/sources/file.js';
-import { sourcesEnv, writeSourcesFile } from '../helpers/sources.js';
+import { loadConfig } from '../../src/config/config.js';
+import { parseConfigFile } from '../../src/config/config-file.js';
+import { problemsOf } from '../helpers/config.js';
+import { sourcesEnv, TEST_SOURCES, writeSourcesFile } from '../helpers/sources.js';
 
-const env = { STRIPE_SECRET: 'whsec_abc', GH_SECRET: 'gh-secret', GH_OLD: 'gh-old' };
+const env = { STRIPE_SECRET: 'whsec_abc', GH_SECRET: 'gh-secret', GH_OLD: 'gh-old', EMPTY: '' };
 
 function problems(text: string, e: Record<string, string> = env): string[] {
-  return parseSources(text, e).problems;
+  return parseConfigFile(text, e).problems;
 }
 
-describe('SOURCES_FILE', () => {
+describe('config file: sources', () => {
   it('reads YAML with secrets resolved from the environment', () => {
-    const { sources, problems } = parseSources(
+    const { sources, problems } = parseConfigFile(
       'sources:\n  stripe:\n    scheme: stripe\n    secret_env: STRIPE_SECRET\n    tolerance: 10m\n  gh:\n    scheme: github\n    secret_env: [GH_SECRET, GH_OLD]\n    rate_limit: 50\n',
       env,
     );
@@ -34,7 +36,7 @@ describe('SOURCES_FILE', () => {
   });
 
   it('reads the same settings from JSON', () => {
-    const { sources, problems } = parseSources(
+    const { sources, problems } = parseConfigFile(
       JSON.stringify({
         sources: { stripe: { scheme: 'stripe', secret_env: 'STRIPE_SECRET', tolerance: 120 } },
       }),
@@ -46,7 +48,7 @@ describe('SOURCES_FILE', () => {
   });
 
   it('defaults: 5 minute tolerance; hmac sha256, hex, no prefix, X-Event-Type and Idempotency-Key', () => {
-    const { sources } = parseSources(
+    const { sources } = parseConfigFile(
       'sources:\n  s:\n    scheme: slack\n    secret_env: GH_SECRET\n  h:\n    scheme: hmac\n    secret_env: GH_SECRET\n    header: X-Sig\n',
       env,
     );
@@ -64,7 +66,8 @@ describe('SOURCES_FILE', () => {
   });
 
   it('accepts the test helper file with every scheme', () => {
-    assert.deepEqual(readSourcesFile(writeSourcesFile(), sourcesEnv()).problems, []);
+    const config = loadConfig({ ...sourcesEnv(), CONFIG_FILE: writeSourcesFile() });
+    assert.equal(config.sources.length, TEST_SOURCES.length);
   });
 
   const bad: [string, string, RegExp][] = [
@@ -138,8 +141,18 @@ describe('SOURCES_FILE', () => {
       'sources:\n  a:\n    scheme: github\n    secret_env: GH_SECRET\n  a:\n    scheme: github\n    secret_env: GH_SECRET\n',
       /not valid YAML or JSON at line 5, column 3 \(DUPLICATE_KEY\)/,
     ],
-    ['no sources map', 'stripe:\n  scheme: stripe\n', /expected a "sources" map/],
+    [
+      'a source outside the sources map',
+      'stripe:\n  scheme: stripe\n',
+      /unknown top-level field "stripe" \(expected a map with any of sources, destinations, routes\)/,
+    ],
     ['an unknown top-level field', 'sources: {}\nextra: 1\n', /unknown top-level field "extra"/],
+    ['sources that are not a map', 'sources: [stripe]\n', /"sources" must be a map/],
+    [
+      'a variable that is set but empty',
+      'sources:\n  a:\n    scheme: github\n    secret_env: EMPTY\n',
+      /source "a": "secret_env" names EMPTY, which is set but empty/,
+    ],
     [
       'a Standard Webhooks secret that is not base64',
       'sources:\n  a:\n    scheme: standard-webhooks\n    secret_env: GH_SECRET\n',
@@ -189,11 +202,14 @@ describe('SOURCES_FILE', () => {
     );
   });
 
-  it('reports a file that cannot be read, by path', () => {
-    const { problems } = readSourcesFile('/nonexistent/sources.yaml', {});
+  it('reports a file that cannot be read, by variable and path', () => {
     assert.match(
-      problems[0] ?? '',
+      problemsOf({ SOURCES_FILE: '/nonexistent/sources.yaml' }).join('\n'),
       /SOURCES_FILE=\/nonexistent\/sources.yaml: cannot read the file \(ENOENT\)/,
+    );
+    assert.match(
+      problemsOf({ CONFIG_FILE: '/nonexistent/config.yaml' }).join('\n'),
+      /CONFIG_FILE=\/nonexistent\/config.yaml: cannot read the file \(ENOENT\)/,
     );
   });
 
