@@ -129,12 +129,10 @@ export function parseConfigFile(
   }
   const keys = Object.keys(doc);
   const unknown = keys.filter((k) => !SECTIONS.includes(k));
+  const shape = unknown.map((key) => `${label}: unknown top-level field "${key}" (${expected})`);
+  if (keys.length === 0) shape.push(`${label}: ${expected}`);
   const result = readSections(doc as Record<string, unknown>, env, opts);
-  for (const key of unknown) {
-    result.problems.unshift(`${label}: unknown top-level field "${key}" (${expected})`);
-  }
-  if (keys.length === 0) result.problems.unshift(`${label}: ${expected}`);
-  return result;
+  return { ...result, problems: [...shape, ...result.problems] };
 }
 
 function failed(problem: string): ConfigFileResult {
