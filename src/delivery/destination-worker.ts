@@ -115,6 +115,15 @@ export class DestinationWorker {
         const max = gate.probe ? 1 : Math.min(free, this.rateBatch());
         deliveries = await this.o.queue.claim(max, this.o.claimBlockMs ?? 1_000);
         failures = 0;
+        // The claim may have waited for work while another instance opened the
+        // breaker or an operator paused the destination: ask again before sending.
+        if (deliveries.length > 0 && !gate.probe) {
+          const now = await this.o.states.gate(this.d.name, this.d.timeoutMs + 5_000);
+          const go = now.go ? (now.probe ? 1 : deliveries.length) : 0;
+          const held = deliveries.splice(go);
+          const waitMs = now.go ? STATE_POLL_MS : Math.max(now.waitMs, STATE_POLL_MS);
+          for (const d of held) void this.defer(d, waitMs).catch(() => undefined);
+        }
       } catch (err) {
         failures++;
         if (failures === 1 || failures % 20 === 0) {

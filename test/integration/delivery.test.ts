@@ -207,7 +207,7 @@ routes:
         const { id } = await post(s, '{"type":"t.y","id":"d1"}');
         const list = await waitFor(async () => {
           const res = await admin(s, 'GET', '/admin/dlq?destination=refusing');
-          const entries = res.body.entries as {
+          const entries = res.body.items as {
             job_id: string;
             destination: string;
             attempts: number;
@@ -276,7 +276,7 @@ routes:
         },
       );
       const dead = await admin(s, 'GET', '/admin/dlq');
-      assert.equal((dead.body.entries as unknown[]).length, 0, 'nothing was dead-lettered');
+      assert.equal((dead.body.items as unknown[]).length, 0, 'nothing was dead-lettered');
     });
 
     it('pause holds deliveries and resume sends them', async () => {
