@@ -165,6 +165,7 @@ export function createService(opts: ServiceOptions): Service {
     limits,
     deadLetters: store.deadLetters,
     store,
+    ...(dispatcher ? { destinations: () => dispatcher.lastSampled } : {}),
   });
 
   let stopping: Promise<void> | undefined;

@@ -37,8 +37,10 @@ export class Dispatcher {
   private readonly queues = new Map<string, DeliveryQueue>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private stopping = false;
+  private sampled: { name: string; state: 'closed' | 'open' | 'paused'; backlog: number }[];
 
   constructor(private readonly o: DispatcherOptions) {
+    this.sampled = o.destinations.map((d) => ({ name: d.name, state: 'closed', backlog: 0 }));
     for (const d of o.destinations) {
       const queue = o.store.lane(d.name);
       this.queues.set(d.name, queue);
@@ -58,6 +60,11 @@ export class Dispatcher {
 
   get states(): DestinationStates {
     return this.o.store.destinations;
+  }
+
+  /** Each destination's state and backlog at the last sample (every few seconds). */
+  get lastSampled(): readonly { name: string; state: string; backlog: number }[] {
+    return this.sampled;
   }
 
   /** Deliveries in flight from this instance, per destination. */
@@ -98,6 +105,7 @@ export class Dispatcher {
   }
 
   private async sampleGauges(): Promise<void> {
+    const sampled: typeof this.sampled = [];
     for (const d of this.o.destinations) {
       const [status, stats] = await Promise.all([
         this.states.status(d.name),
@@ -105,11 +113,11 @@ export class Dispatcher {
       ]);
       const state = status.paused ? 'paused' : status.breaker;
       this.o.metrics.state.set({ destination: d.name }, STATE_VALUE[state]);
-      this.o.metrics.backlog.set(
-        { destination: d.name },
-        stats.waiting + stats.inProgress + stats.scheduled,
-      );
+      const backlog = stats.waiting + stats.inProgress + stats.scheduled;
+      this.o.metrics.backlog.set({ destination: d.name }, backlog);
+      sampled.push({ name: d.name, state, backlog });
     }
+    this.sampled = sampled;
   }
 
   private every(ms: number, task: () => Promise<void>): void {

@@ -57,6 +57,19 @@ export const healthResponseSchema = {
       description: 'INGEST_MAX_INFLIGHT: at this many, 503 overloaded.',
     },
     reason: { type: 'string' },
+    destinations: {
+      type: 'array',
+      description:
+        "Each destination's state as this instance last read it from the store (every few seconds); absent without destinations or workers.",
+      items: {
+        type: 'object',
+        properties: {
+          name: { type: 'string' },
+          state: { type: 'string', enum: ['closed', 'open', 'paused'] },
+          backlog: { type: 'integer' },
+        },
+      },
+    },
   },
 } as const;
 

@@ -41,6 +41,8 @@ export interface HttpDeps {
   ingestor: Ingestor;
   backlog: BacklogMonitor;
   pool: WorkerPool;
+  /** Each destination's last sampled state, when this instance delivers. */
+  destinations?: () => readonly { name: string; state: string; backlog: number }[];
   metrics: Metrics;
   storeKind: string;
   sources: SourceRegistry;
@@ -162,6 +164,7 @@ function routes(app: FastifyInstance, deps: HttpDeps): void {
     metrics: deps.metrics,
     storeKind: deps.storeKind,
     isStopping: () => deps.ingestor.isStopping,
+    ...(deps.destinations ? { destinations: deps.destinations } : {}),
   });
   probeRoutes(app, {
     backlog: deps.backlog,

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, describe, it } from 'node:test';
 import { Webhook } from 'standardwebhooks';
-import type { Service } from '../../src/app.js';
+import type { Service, ServiceOptions } from '../../src/app.js';
 import { type Receiver, startReceiver } from '../helpers/receiver.js';
 import { dropQueue, redisClient } from '../helpers/redis.js';
 import { startedService, testConfig } from '../helpers/service.js';
@@ -39,14 +39,15 @@ function configFile(yaml: string): string {
 /** Starts a service on `store` with the config file `yaml` (and `env`). */
 async function start(
   store: (typeof STORES)[number],
-  yaml: string,
+  yaml: string | undefined,
   env: Record<string, string> = {},
   queueName?: string,
+  opts: Omit<ServiceOptions, 'config'> = {},
 ): Promise<Running> {
   const dataDir = mkdtempSync(join(tmpdir(), 'wp-delivery-data-'));
   dirs.push(dataDir);
   const config = testConfig({
-    CONFIG_FILE: configFile(yaml),
+    ...(yaml !== undefined ? { CONFIG_FILE: configFile(yaml) } : {}),
     ADMIN_TOKEN: TOKEN,
     TEST_SIGNING_SECRET: SIGNING_SECRET,
     RETRY_BASE_DELAY: '100ms',
@@ -55,7 +56,7 @@ async function start(
     ...(queueName ? { QUEUE_NAME: queueName } : {}),
     ...env,
   });
-  const service = await startedService(config);
+  const service = await startedService(config, opts);
   return { service, queueName: config.queueName };
 }
 
@@ -157,6 +158,73 @@ routes:
       assert.deepEqual(verified, JSON.parse(paid));
       assert.equal(ci.received[0]?.headers['webhook-signature'], undefined, 'ci is unsigned');
       assert.equal(ci.received[0]?.headers['x-webhook-event-id'], c.id);
+    });
+
+    it('FORWARD_URL alone forwards every event; /health and /metrics show the destination', async () => {
+      const r = await receiver();
+      const s = await service(store, undefined, { FORWARD_URL: r.url });
+      const { id } = await post(s, '{"type":"anything.at_all","id":"f1"}');
+      await waitFor(() => r.received.length === 1, { what: 'forwarded' });
+      assert.equal(r.received[0]?.headers['x-webhook-event-id'], id);
+      const health = await waitFor(async () => {
+        const res = await s.app.inject({ method: 'GET', url: '/health' });
+        const body = res.json() as { destinations?: { name: string; state: string }[] };
+        return body.destinations?.[0]?.name === 'default' ? body : undefined;
+      });
+      assert.equal(health.destinations?.[0]?.state, 'closed');
+      // The state and backlog gauges are sampled every few seconds.
+      const metrics = await waitFor(async () => {
+        const text = (await s.app.inject({ method: 'GET', url: '/metrics' })).body;
+        return /webhook_destination_backlog\{destination="default"\} 0/.test(text)
+          ? text
+          : undefined;
+      });
+      assert.match(
+        metrics,
+        /webhook_deliveries_total\{destination="default",outcome="delivered"\} 1/,
+      );
+      assert.match(
+        metrics,
+        /webhook_delivery_status_total\{destination="default",code_class="2xx"\} 1/,
+      );
+      assert.match(metrics, /webhook_delivery_duration_seconds_count\{destination="default"\} 1/);
+      assert.match(metrics, /webhook_destination_state\{destination="default"\} 0/);
+      assert.match(metrics, /webhook_destination_backlog\{destination="default"\} 0/);
+    });
+
+    it('a route may name the handlers too; an unrouted event goes to the handlers alone', async () => {
+      const r = await receiver();
+      const ran: string[] = [];
+      const s = (
+        await start(
+          store,
+          `
+destinations:
+  audit: { url: ${r.url} }
+routes:
+  - { source: "*", event_types: ["order.*"], to: [audit, handlers] }
+`,
+          {},
+          undefined,
+          {
+            handlers: {
+              'order.paid': (job) => void ran.push(job.id),
+              'other.event': (job) => void ran.push(job.id),
+            },
+          },
+        )
+      ).service;
+      try {
+        const both = await post(s, '{"type":"order.paid","id":"h1"}');
+        const alone = await post(s, '{"type":"other.event","id":"h2"}');
+        await waitFor(() => ran.length === 2 && r.received.length === 1, {
+          what: 'handlers and audit',
+        });
+        assert.deepEqual(ran.sort(), [both.id, alone.id].sort());
+        assert.equal(r.received[0]?.headers['x-webhook-event-id'], both.id);
+      } finally {
+        await s.stop(2_000);
+      }
     });
 
     it('retries 503 with growing delays, keeping the webhook-id', async () => {

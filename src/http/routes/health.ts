@@ -17,6 +17,8 @@ export interface HealthDeps {
   metrics: Metrics;
   storeKind: string;
   isStopping: () => boolean;
+  /** Each destination's last sampled state, when this instance delivers. */
+  destinations?: () => readonly { name: string; state: string; backlog: number }[];
 }
 
 export function healthRoutes(app: FastifyInstance, deps: HealthDeps): void {
@@ -52,6 +54,7 @@ export function healthRoutes(app: FastifyInstance, deps: HealthDeps): void {
         ingest_inflight: deps.ingestor.inflightWrites,
         ingest_inflight_limit: deps.ingestor.maxInflightWrites,
         ...(healthy ? {} : { reason: stopping ? 'shutting down' : 'queue store unreachable' }),
+        ...(deps.destinations ? { destinations: deps.destinations() } : {}),
       };
     },
   );
