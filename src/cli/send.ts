@@ -21,14 +21,14 @@ Without --source it goes to POST /webhooks unsigned; with --source NAME to
 POST /webhooks/NAME, signed for the source's scheme. Prints the answer; exits 0 on 2xx.
 
   --url URL            the service (default $WEBHOOK_PROCESSOR_URL, else http://localhost:8080)
-  --source NAME        the source to post to (a name from the service's SOURCES_FILE)
+  --source NAME        the source to post to (a name from the service's config file)
   --scheme SCHEME      ${SCHEME_NAMES.join(', ')} (default: the source's name, if it is one)
   --secret SECRET      the signing secret (default $WEBHOOK_SECRET); the first of a rotation
   --event TYPE         event type of the example (default payment.succeeded)
   --id ID              delivery id / idempotency key (default a fresh one)
   --file PATH          send this file's bytes as the body instead of an example
   --json               print the answer as JSON only
-  hmac scheme settings, as in SOURCES_FILE:
+  hmac scheme settings, as in the config file:
   --header NAME (required), --algorithm sha256|sha512, --encoding hex|base64, --prefix TEXT,
   --event-header NAME (default X-Event-Type), --id-header NAME (default Idempotency-Key)
 `;

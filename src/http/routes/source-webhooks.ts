@@ -56,7 +56,7 @@ export function sourceWebhookRoutes(app: FastifyInstance, deps: SourceWebhookDep
           summary: 'Accept a webhook from a configured, signature-verified source',
           params: {
             type: 'object',
-            properties: { source: { type: 'string', description: 'A name from SOURCES_FILE.' } },
+            properties: { source: { type: 'string', description: 'A source name from the config file (CONFIG_FILE).' } },
           },
           response: {
             200: {
