@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { after, afterEach, describe, it } from 'node:test';
 import { Webhook } from 'standardwebhooks';
 import type { Service, ServiceOptions } from '../../src/app.js';
-import { type Receiver, startReceiver } from '../helpers/receiver.js';
+import { type Receiver, startReceiver } from '../helpers/recording-receiver.js';
 import { dropQueue, redisClient } from '../helpers/redis.js';
 import { startedService, testConfig } from '../helpers/service.js';
 import { waitFor } from '../helpers/wait.js';
@@ -297,20 +297,25 @@ routes:
       });
     }
 
-    it('a breaker opens on a dead receiver, spends no attempts while open, and every delivery arrives', async () => {
-      let down = true;
-      const r = await receiver(() => ({ status: down ? 503 : 200 }));
+    it('a breaker opens on a receiver down for 20 s, spends no attempts while open, and every delivery arrives', async () => {
+      const upAt = Date.now() + 20_000;
+      const delivered = new Set<string>();
+      const r = await receiver((req) => {
+        if (Date.now() < upAt) return { status: 503 };
+        delivered.add(String(req.headers['webhook-id']));
+        return { status: 200 };
+      });
       const s = await service(
         store,
         `
 destinations:
   down:
     url: ${r.url}
-    max_retries: 3
+    max_retries: 20
     retry_base_delay: 50ms
     breaker_failures: 3
-    breaker_cooldown: 1s
-    breaker_max_cooldown: 2s
+    breaker_cooldown: 2s
+    breaker_max_cooldown: 4s
 routes:
   - { source: "*", to: [down] }
 `,
@@ -324,27 +329,21 @@ routes:
         { what: 'breaker open' },
       );
       const whenOpened = r.received.length;
-      // While open, only probes go out: one per cool-down (1 s, then 2 s).
-      await new Promise((resolve) => setTimeout(resolve, 2_500));
-      assert.ok(
-        r.received.length - whenOpened <= 2,
-        `at most two probes (${r.received.length - whenOpened})`,
-      );
-      down = false;
-      await waitFor(
-        () =>
-          new Set(
-            r.received
-              .filter((x) => x.headers['x-webhook-attempt'])
-              .map((x) => x.headers['webhook-id']),
-          ).size === 5,
-        {
-          timeoutMs: 15_000,
-          what: 'all five delivered',
-        },
-      );
+      await waitFor(() => Date.now() >= upAt, { timeoutMs: 25_000, what: 'the receiver back' });
+      // While open only probes go out, one per cool-down (2 s, then 4 s): about five in the
+      // rest of the 20 s, besides the requests already in flight when it opened. Without
+      // the breaker, five deliveries retrying from 50 ms up to 2 s would make about 70.
+      const whileOpen = r.received.filter((x) => x.at < upAt).length - whenOpened;
+      assert.ok(whileOpen <= 10, `only probes while open (${whileOpen} attempts)`);
+      await waitFor(() => delivered.size === 5, { timeoutMs: 20_000, what: 'all five delivered' });
       const dead = await admin(s, 'GET', '/admin/dlq');
       assert.equal((dead.body.items as unknown[]).length, 0, 'nothing was dead-lettered');
+      await waitFor(async () => {
+        const d = (
+          (await admin(s, 'GET', '/admin/destinations')).body.destinations as { state: string }[]
+        )[0];
+        return d?.state === 'closed';
+      });
     });
 
     it('pause holds deliveries and resume sends them', async () => {
@@ -386,8 +385,21 @@ routes:
   - { source: "*", to: [slow, fast] }
 `,
       );
-      for (let i = 0; i < 20; i++) await post(s, `{"type":"t.i","id":"i${i}"}`);
+      const sent = new Map<string, number>();
+      for (let i = 0; i < 20; i++)
+        sent.set((await post(s, `{"type":"t.i","id":"i${i}"}`)).id, Date.now());
       await waitFor(() => fast.received.length === 20, { what: 'every fast delivery' });
+      // Had the fast deliveries waited behind the slow ones, some would take the slow
+      // destination's 2 s timeout or more.
+      const slowest = Math.max(
+        ...fast.received.map(
+          (x) => x.at - (sent.get(String(x.headers['x-webhook-event-id'])) ?? 0),
+        ),
+      );
+      assert.ok(
+        slowest < 2_000,
+        `each fast delivery arrived within the slow timeout (${slowest} ms)`,
+      );
       assert.ok(
         slow.open <= 2,
         `the slow destination holds at most its concurrency (${slow.open})`,
