@@ -1,88 +1,101 @@
 /**
- * One delivery attempt over HTTP: the request, and what its answer means.
+ * The HTTP sender: one POST for one delivery attempt, and what it came to.
  *
- * Each destination has an undici Agent of its own (keep-alive, at most
- * `concurrency` connections), so one destination's sockets never queue
- * another's requests. The whole attempt, body included, is bounded by the
- * destination's timeout. Redirects are not followed. At most the first 1 KiB of
- * an answer is kept, and the rest is discarded so the socket is freed.
- * `send` never rejects: every failure is an outcome.
+ * Each destination has its own undici Agent (as many connections as its
+ * concurrency, kept alive briefly), so a slow destination cannot take another's
+ * sockets. The body goes out byte for byte, signed at send time; redirects are
+ * returned, not followed; the whole exchange, body included, is bounded by the
+ * destination's timeout. send() never rejects: every failure is an outcome.
  */
-import { createRequire } from 'node:module';
+import { performance } from 'node:perf_hooks';
 import { Agent, request } from 'undici';
+import { AttemptSignal } from './attempt-signal.js';
 import type { DestinationConfig } from './destination.js';
-import { type CodeClass, classifyError, classifyStatus } from './outcome.js';
-import { parseRetryAfter } from './retry-after.js';
-import { signatureHeader } from './signature.js';
+import {
+  defaultEgressPolicy,
+  type EgressPolicy,
+  type EgressRefusedError,
+  guardedLookup,
+  refuseLiteralHost,
+} from './egress-guard.js';
+import {
+  attemptHeaders,
+  DEFAULT_USER_AGENT,
+  destinationHeaders,
+  type OutboundMessage,
+} from './outbound-headers.js';
+import { type AttemptOutcome, errorText, outcomeForAnswer, outcomeForError } from './outcome.js';
+import { discardRest, readHead } from './response-body.js';
 
-export type { CodeClass } from './outcome.js';
+export type { EgressPolicy } from './egress-guard.js';
+export { DEFAULT_USER_AGENT, type OutboundMessage } from './outbound-headers.js';
+export type { AttemptOutcome, CodeClass } from './outcome.js';
 
-const VERSION = (createRequire(import.meta.url)('../../package.json') as { version: string })
-  .version;
-export const USER_AGENT = `webhook-processor/${VERSION}`;
+/** Below common load-balancer idle timeouts, so we close an idle socket before they do. */
+const KEEP_ALIVE_TIMEOUT_MS = 4_000;
+const KEEP_ALIVE_MAX_TIMEOUT_MS = 600_000;
 
-/** The most of an answer's body that is kept (for the event log and the DLQ). */
-export const RESPONSE_KEEP_BYTES = 1024;
-
-export interface OutboundMessage {
-  /** `webhook-id`: stable for this delivery across its retries. */
-  webhookId: string;
-  /** The body exactly as received from the provider. */
-  body: string;
-  contentType: string;
-  source: string;
-  eventType: string;
-  /** The job id answered with the 202. */
-  eventId: string;
-  /** 1-based. */
-  attempt: number;
+export interface HttpSenderOptions {
+  /** Default `webhook-processor/<version>`. */
+  userAgent?: string;
+  /** Wall clock for `webhook-timestamp` and Retry-After dates; default Date.now. */
+  now?: () => number;
+  /** Where connections may go; default: anywhere but link-local and metadata addresses. */
+  egress?: EgressPolicy;
 }
-
-export type AttemptOutcome =
-  | { kind: 'delivered'; status: number; durationMs: number; responseBody: string }
-  | {
-      kind: 'retry' | 'dead';
-      status?: number;
-      codeClass: CodeClass;
-      error: string;
-      retryAfterMs?: number;
-      durationMs: number;
-      responseBody?: string;
-    };
 
 interface Target {
   config: DestinationConfig;
-  agent: Agent;
+  /** The URL without credentials (they travel as Authorization instead). */
   url: URL;
-}
-
-export interface HttpSenderOptions {
-  userAgent?: string;
-  /** The attempt time, for `webhook-timestamp`. */
-  now?: () => number;
+  agent: Agent;
+  baseHeaders: Record<string, string>;
+  /** Set when the URL's host is an IP literal the policy refuses. */
+  refused: EgressRefusedError | undefined;
 }
 
 export class HttpSender {
   private readonly targets = new Map<string, Target>();
+  private readonly userAgent: string;
+  private readonly now: () => number;
+  private closed = false;
 
-  constructor(
-    destinations: readonly DestinationConfig[],
-    private readonly opts: HttpSenderOptions = {},
-  ) {
+  /** Throws on a destination URL that is not http(s): config is checked before this. */
+  constructor(destinations: readonly DestinationConfig[], opts: HttpSenderOptions = {}) {
+    this.userAgent = opts.userAgent ?? DEFAULT_USER_AGENT;
+    this.now = opts.now ?? Date.now;
+    const egress = opts.egress ?? defaultEgressPolicy();
+    const lookup = guardedLookup(egress);
     for (const config of destinations) {
+      const url = new URL(config.url);
+      if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+        throw new Error(`destination ${config.name}: the URL must be http or https`);
+      }
+      const baseHeaders = destinationHeaders(config, url);
+      url.username = '';
+      url.password = '';
+      url.hash = '';
+      const agent = new Agent({
+        connections: Math.max(1, config.concurrency),
+        pipelining: 1,
+        keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
+        keepAliveMaxTimeout: KEEP_ALIVE_MAX_TIMEOUT_MS,
+        // The attempt's own deadline covers the whole exchange; these only must not cut it short.
+        headersTimeout: config.timeoutMs,
+        bodyTimeout: config.timeoutMs,
+        connect: { lookup },
+      });
       this.targets.set(config.name, {
         config,
-        url: new URL(config.url),
-        agent: new Agent({
-          connections: config.concurrency,
-          pipelining: 1,
-          keepAliveTimeout: 4_000,
-          keepAliveMaxTimeout: 600_000,
-        }),
+        url,
+        agent,
+        baseHeaders,
+        refused: refuseLiteralHost(url, egress),
       });
     }
   }
 
+  /** Delivers `msg` once to the named destination. Never rejects. */
   async send(
     destination: string,
     msg: OutboundMessage,
@@ -93,91 +106,74 @@ export class HttpSender {
       return {
         kind: 'dead',
         codeClass: 'network',
-        error: `no destination ${destination}`,
+        error: `unknown destination ${destination}`,
         durationMs: 0,
       };
     }
-    const { config } = target;
-    const timeout = AbortSignal.timeout(config.timeoutMs);
-    const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
-    const timestamp = Math.floor((this.opts.now ?? Date.now)() / 1000);
-    const body = Buffer.from(msg.body, 'utf8');
-    const headers: Record<string, string> = {
-      ...config.headers,
-      'content-type': msg.contentType,
-      'user-agent': this.opts.userAgent ?? USER_AGENT,
-      'webhook-id': msg.webhookId,
-      'webhook-timestamp': String(timestamp),
-      'x-webhook-source': msg.source,
-      'x-webhook-event-type': msg.eventType,
-      'x-webhook-event-id': msg.eventId,
-      'x-webhook-attempt': String(msg.attempt),
-    };
-    if (config.signingKeys.length > 0) {
-      headers['webhook-signature'] = signatureHeader(
-        config.signingKeys,
-        msg.webhookId,
-        timestamp,
-        body,
-      );
+    if (this.closed) {
+      return { kind: 'retry', codeClass: 'network', error: 'sender closed', durationMs: 0 };
     }
-    const started = performance.now();
-    let status: number | undefined;
+    if (target.refused) {
+      return { kind: 'dead', codeClass: 'network', error: target.refused.message, durationMs: 0 };
+    }
     try {
-      const res = await request(target.url, {
-        method: 'POST',
-        headers,
-        body,
-        dispatcher: target.agent,
-        signal: combined,
-      });
-      status = res.statusCode;
-      let responseBody = '';
-      try {
-        responseBody = await readStart(res.body);
-      } catch {
-        // The status is known; a body cut short does not change the outcome.
-      } finally {
-        await res.body.dump().catch(() => undefined);
-      }
-      const durationMs = performance.now() - started;
-      const verdict = classifyStatus(status, config.retry4xx);
-      if (verdict.kind === 'delivered')
-        return { kind: 'delivered', status, durationMs, responseBody };
-      const retryAfterMs =
-        status === 429 || status === 503 ? parseRetryAfter(res.headers['retry-after']) : undefined;
-      return {
-        kind: verdict.kind,
-        status,
-        codeClass: verdict.codeClass,
-        error: verdict.error,
-        durationMs,
-        responseBody,
-        ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
-      };
+      return await this.attempt(target, msg, signal);
     } catch (err) {
-      const durationMs = performance.now() - started;
-      const timedOut = timeout.aborted && !signal?.aborted;
-      const { codeClass, error } = classifyError(err, timedOut, config.timeoutMs);
-      return { kind: 'retry', codeClass, error, durationMs };
+      return { kind: 'retry', codeClass: 'network', error: errorText(err), durationMs: 0 };
     }
   }
 
+  /** Closes every destination's connections, after the requests in flight finish. */
   async close(): Promise<void> {
-    await Promise.all(
-      [...this.targets.values()].map((t) => t.agent.close().catch(() => undefined)),
-    );
+    this.closed = true;
+    await Promise.all([...this.targets.values()].map((t) => t.agent.close()));
   }
-}
 
-/** The first RESPONSE_KEEP_BYTES of a body, as UTF-8 (bad bytes replaced). */
-async function readStart(body: AsyncIterable<Buffer>): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    chunks.push(chunk);
-    size += chunk.length;
-    if (size >= RESPONSE_KEEP_BYTES) break;
+  private async attempt(
+    target: Target,
+    msg: OutboundMessage,
+    callerSignal: AbortSignal | undefined,
+  ): Promise<AttemptOutcome> {
+    const { config } = target;
+    const body = Buffer.from(msg.body, 'utf8');
+    const timestamp = Math.floor(this.now() / 1000);
+    const headers = attemptHeaders(
+      target.baseHeaders,
+      config.signingKeys,
+      msg,
+      body,
+      timestamp,
+      this.userAgent,
+    );
+    const abort = new AttemptSignal(config.timeoutMs, callerSignal);
+    const started = performance.now();
+    let res: Awaited<ReturnType<typeof request>>;
+    try {
+      res = await abort.race(
+        request(target.url, {
+          method: 'POST',
+          headers,
+          body,
+          signal: abort.signal,
+          dispatcher: target.agent,
+        }),
+        (late) => late.body.destroy(),
+      );
+    } catch (err) {
+      abort.dispose();
+      return outcomeForError(err, abort.cause, performance.now() - started, config.timeoutMs);
+    }
+    try {
+      // A body cut short (deadline, reset) does not change the outcome: the status is known.
+      const responseBody = await readHead(res.body);
+      const durationMs = performance.now() - started;
+      return outcomeForAnswer(
+        { status: res.statusCode, headers: res.headers, responseBody, durationMs },
+        { url: target.url, retry4xx: config.retry4xx, nowMs: this.now() },
+      );
+    } finally {
+      await discardRest(res.body, abort.signal);
+      abort.dispose();
+    }
   }
-  return Buffer.concat(chunks).subarray(0, RESPONSE_KEEP_BYTES).toString('utf8');
 }

@@ -1,22 +1,20 @@
 /**
  * Standard Webhooks signing: `v1,` + base64 HMAC-SHA256 of `id.timestamp.body`,
- * over the exact bytes sent, one signature per key (current first) so that
- * receivers can rotate.
+ * over the exact bytes sent, one signature per key (current first), separated
+ * by spaces so a receiver part-way through a key rotation accepts either.
  */
 import { createHmac } from 'node:crypto';
 
+/** The `webhook-signature` value, or undefined when there are no keys (unsigned). */
 export function signatureHeader(
   keys: readonly Buffer[],
-  id: string,
-  timestamp: number,
+  webhookId: string,
+  timestampSeconds: number,
   body: Buffer,
-): string {
+): string | undefined {
+  if (keys.length === 0) return undefined;
+  const prefix = `${webhookId}.${timestampSeconds}.`;
   return keys
-    .map((key) => {
-      const mac = createHmac('sha256', key);
-      mac.update(`${id}.${timestamp}.`);
-      mac.update(body);
-      return `v1,${mac.digest('base64')}`;
-    })
+    .map((key) => `v1,${createHmac('sha256', key).update(prefix).update(body).digest('base64')}`)
     .join(' ');
 }
