@@ -56,7 +56,12 @@ export function sourceWebhookRoutes(app: FastifyInstance, deps: SourceWebhookDep
           summary: 'Accept a webhook from a configured, signature-verified source',
           params: {
             type: 'object',
-            properties: { source: { type: 'string', description: 'A source name from the config file (CONFIG_FILE).' } },
+            properties: {
+              source: {
+                type: 'string',
+                description: 'A source name from the config file (CONFIG_FILE).',
+              },
+            },
           },
           response: {
             200: {
