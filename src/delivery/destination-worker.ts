@@ -90,11 +90,24 @@ export class DestinationWorker {
     }
     const left = [...this.running.values()];
     for (const r of left) r.abort.abort(new Error('service shutting down'));
-    await Promise.allSettled(left.map((r) => r.done));
+    await Promise.allSettled([...left.map((r) => r.done), ...this.writes]);
     return { finished: before - left.length, released: this.released };
   }
 
   private released = 0;
+  /** Writes not tied to a running attempt (deliveries held back after a claim). */
+  private readonly writes = new Set<Promise<unknown>>();
+
+  private track(write: Promise<unknown>): void {
+    const p = write.catch((err: unknown) =>
+      this.log.warn(
+        { err: describeError(err) },
+        'could not hold a delivery back; it is reclaimed later',
+      ),
+    );
+    this.writes.add(p);
+    void p.finally(() => this.writes.delete(p));
+  }
 
   private async readLoop(): Promise<void> {
     let failures = 0;
@@ -122,7 +135,7 @@ export class DestinationWorker {
           const go = now.go ? (now.probe ? 1 : deliveries.length) : 0;
           const held = deliveries.splice(go);
           const waitMs = now.go ? STATE_POLL_MS : Math.max(now.waitMs, STATE_POLL_MS);
-          for (const d of held) void this.defer(d, waitMs).catch(() => undefined);
+          for (const d of held) this.track(this.defer(d, waitMs));
         }
       } catch (err) {
         failures++;
