@@ -90,24 +90,11 @@ export class DestinationWorker {
     }
     const left = [...this.running.values()];
     for (const r of left) r.abort.abort(new Error('service shutting down'));
-    await Promise.allSettled([...left.map((r) => r.done), ...this.writes]);
+    await Promise.allSettled(left.map((r) => r.done));
     return { finished: before - left.length, released: this.released };
   }
 
   private released = 0;
-  /** Writes not tied to a running attempt (deliveries held back after a claim). */
-  private readonly writes = new Set<Promise<unknown>>();
-
-  private track(write: Promise<unknown>): void {
-    const p = write.catch((err: unknown) =>
-      this.log.warn(
-        { err: describeError(err) },
-        'could not hold a delivery back; it is reclaimed later',
-      ),
-    );
-    this.writes.add(p);
-    void p.finally(() => this.writes.delete(p));
-  }
 
   private async readLoop(): Promise<void> {
     let failures = 0;
@@ -128,15 +115,6 @@ export class DestinationWorker {
         const max = gate.probe ? 1 : Math.min(free, this.rateBatch());
         deliveries = await this.o.queue.claim(max, this.o.claimBlockMs ?? 1_000);
         failures = 0;
-        // The claim may have waited for work while another instance opened the
-        // breaker or an operator paused the destination: ask again before sending.
-        if (deliveries.length > 0 && !gate.probe) {
-          const now = await this.o.states.gate(this.d.name, this.d.timeoutMs + 5_000);
-          const go = now.go ? (now.probe ? 1 : deliveries.length) : 0;
-          const held = deliveries.splice(go);
-          const waitMs = now.go ? STATE_POLL_MS : Math.max(now.waitMs, STATE_POLL_MS);
-          for (const d of held) this.track(this.defer(d, waitMs));
-        }
       } catch (err) {
         failures++;
         if (failures === 1 || failures % 20 === 0) {
@@ -148,8 +126,33 @@ export class DestinationWorker {
         await this.sleep(Math.min(100 * 2 ** Math.min(failures, 4), 2_000));
         continue;
       }
+      if (deliveries.length > 0 && !gate.probe) deliveries = await this.askAgain(deliveries);
       for (const delivery of deliveries) this.launch(delivery);
     }
+  }
+
+  /**
+   * The claim may have waited for work while another instance opened the
+   * breaker or an operator paused the destination: asks again before sending,
+   * and returns the deliveries that may go. The rest go back to their schedule
+   * unspent; all of them when the answer could not be had (the store blinked
+   * after the claim). Every claimed delivery is either sent or handed back: one
+   * left held would wait for the reclaim, which counts it as a lost attempt.
+   */
+  private async askAgain(deliveries: Delivery[]): Promise<Delivery[]> {
+    let now: Gate | undefined;
+    try {
+      now = await this.o.states.gate(this.d.name, this.d.timeoutMs + 5_000);
+    } catch (err) {
+      this.log.warn(
+        { err: describeError(err), deliveries: deliveries.length },
+        'could not ask the breaker before sending; the claimed deliveries wait their turn again',
+      );
+    }
+    const go = now?.go ? (now.probe ? 1 : deliveries.length) : 0;
+    const waitMs = now && !now.go ? Math.max(now.waitMs, STATE_POLL_MS) : STATE_POLL_MS;
+    for (const d of deliveries.splice(go)) this.launch(d, () => this.defer(d, waitMs));
+    return deliveries;
   }
 
   /** With a rate limit, claim no more than about one second's worth at once. */
@@ -170,11 +173,15 @@ export class DestinationWorker {
     });
   }
 
-  private launch(delivery: Delivery): void {
+  /** Runs `work` on a claimed delivery (by default, an attempt), holding one of its slots. */
+  private launch(
+    delivery: Delivery,
+    work: (signal: AbortSignal) => Promise<void> = (signal) => this.attempt(delivery, signal),
+  ): void {
     const abort = new AbortController();
     const entry: Running = { delivery, abort, done: Promise.resolve() };
     this.running.set(delivery.handle, entry);
-    entry.done = this.attempt(delivery, abort.signal)
+    entry.done = work(abort.signal)
       .catch((err: unknown) =>
         this.log.error(
           { err: describeError(err), job_id: delivery.job.id },

@@ -98,14 +98,22 @@ export class FaultRig {
     return Number(summary[0]);
   }
 
-  /** Job ids of the entries pending in the group, optionally for one consumer. */
-  async pendingJobIds(consumer?: string): Promise<Set<string>> {
-    const args: (string | number)[] = [this.stream, 'workers', '-', '+', 100_000];
+  /** The delivery stream of one destination on the Redis under test. */
+  laneStream(destination: string): string {
+    return `${this.stream}:d:${destination}`;
+  }
+
+  /**
+   * Job ids of the entries pending in the group, optionally for one consumer;
+   * of the handlers' queue, or of another stream (a destination's, laneStream).
+   */
+  async pendingJobIds(consumer?: string, stream = this.stream): Promise<Set<string>> {
+    const args: (string | number)[] = [stream, 'workers', '-', '+', 100_000];
     if (consumer) args.push(consumer);
     const rows = (await this.direct.call('XPENDING', ...args)) as [string, string, number][];
     const ids = new Set<string>();
     for (const [entry] of rows) {
-      const found = (await this.direct.xrange(this.stream, entry, entry)) as [string, string[]][];
+      const found = (await this.direct.xrange(stream, entry, entry)) as [string, string[]][];
       const fields = found[0]?.[1] ?? [];
       const job = fields[fields.indexOf('job') + 1];
       if (job) ids.add((JSON.parse(job) as { id: string }).id);
