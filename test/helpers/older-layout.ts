@@ -110,6 +110,14 @@ export class OlderInstance {
     return this.scripts.promote(this.keys, 100);
   }
 
+  /**
+   * Stands in for an hour without it: its consumer leaves the group, as the older
+   * version's own pruning removed a consumer idle for that long with nothing pending.
+   */
+  async goneAnHour(): Promise<void> {
+    await this.redis.xgroup('DELCONSUMER', this.keys.stream, this.keys.group, this.consumer);
+  }
+
   /** Replays dead letters into its stream, as its admin routes did. */
   replay(dlqIds: readonly string[]): Promise<number> {
     return this.scripts.dlqReplay(this.keys.stream, this.keys.dlq, dlqIds);

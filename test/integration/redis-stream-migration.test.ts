@@ -138,11 +138,19 @@ describe('a queue left by an older version', () => {
       await waitFor(
         async () =>
           expected.every((id) => runs.has(id)) &&
-          (await redis.exists(keys.legacyStream)) === 0 &&
+          (await redis.xlen(keys.legacyStream)) === 0 &&
           (await redis.xlen(q)) === 0 &&
           (await redis.zcard(keys.delayed)) === 0,
-        { what: 'every job to run and the older stream to be removed', timeoutMs: 20_000 },
+        { what: 'every job to run and the older stream to be drained', timeoutMs: 20_000 },
       );
+      // Kept while its consumer may be a running older instance with nothing to do ...
+      assert.equal(await redis.exists(keys.legacyStream), 1);
+      assert.equal(Number((await redis.xpending(keys.legacyStream, keys.group))[0]), 0);
+      // ... and removed by a later pass once that consumer has been idle for an hour.
+      await older.goneAnHour();
+      await waitFor(async () => (await redis.exists(keys.legacyStream)) === 0, {
+        what: 'the drained older stream to be removed',
+      });
       const attempts = Object.fromEntries(runs);
       assert.deepEqual(
         attempts,
@@ -211,14 +219,13 @@ describe('a queue left by an older version', () => {
       await store.complete(got);
       assert.deepEqual(await store.claim(10, 1), [], 'the finished job was not handed out');
 
-      // Once no older instance has read it for the idle time, the drained stream goes.
-      await waitFor(
-        async () => {
-          await store.reclaimStale(100, 4);
-          return (await redis.exists(keys.legacyStream)) === 0;
-        },
-        { what: 'the drained older stream to be removed' },
-      );
+      // Drained; but a running older instance with nothing to do looks like this too ...
+      await store.reclaimStale(1, 4);
+      assert.equal(await redis.exists(keys.legacyStream), 1, 'kept: its consumer was seen lately');
+      // ... so the stream goes only once that consumer has been idle for an hour.
+      await older.goneAnHour();
+      await store.reclaimStale(60_000, 4);
+      assert.equal(await redis.exists(keys.legacyStream), 0, 'removed once drained and unread');
       // An older instance that writes after that recreates it, and the next pass drains it.
       const straggler = job();
       await older.enqueue(straggler);
@@ -252,13 +259,10 @@ describe('a queue left by an older version', () => {
       });
       assert.equal(r.deadLettered, 2);
       assert.deepEqual(r.missing, [gone.handle]);
-      await waitFor(
-        async () => {
-          await store.reclaimStale(50, 1);
-          return (await redis.exists(keys.legacyStream)) === 0;
-        },
-        { what: 'the drained older stream to be removed' },
-      );
+      assert.equal(Number((await redis.xpending(keys.legacyStream, keys.group))[0]), 0);
+      await older.goneAnHour();
+      await store.reclaimStale(50, 1);
+      assert.equal(await redis.exists(keys.legacyStream), 0, 'drained and removed');
       const dead = await store.peekDead(10);
       assert.deepEqual(
         dead.map((e) => [e.job.id, e.attempts]),

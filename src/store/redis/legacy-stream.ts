@@ -23,9 +23,14 @@
  *   it twice. Retries and dead letters refer to job ids, in keys both layouts
  *   share. Each step is one script, so instances racing each other (or an older
  *   instance's read) each get an entry once.
- * - When the older stream holds nothing undelivered or pending and no older
- *   instance has read it for RECLAIM_IDLE, the drain deletes it: `EXISTS
- *   {QUEUE_NAME}` answering 0 marks the end of the migration.
+ * - When the older stream holds nothing undelivered or pending and every consumer
+ *   of it has been idle for an hour, the drain deletes it: `EXISTS {QUEUE_NAME}`
+ *   answering 0 marks the end of the migration. An hour, because Redis 7.0
+ *   refreshes a consumer's idle time only when a read returns entries: a running
+ *   older instance with nothing to do cannot be told from a stopped one sooner.
+ *   It is the hour after which instances already drop idle consumers from the
+ *   group. Should an older instance still be reading then, its read fails once
+ *   (one warning in its log) and it recreates the stream, which is drained again.
  */
 import type { Logger } from 'pino';
 import type { QueueKeys } from './keys.js';
@@ -49,11 +54,13 @@ export interface LegacyDrain {
 
 export interface LegacyDrainOptions {
   /**
-   * RECLAIM_IDLE: pending entries idle this long are taken, and the drained stream
-   * is removed once no consumer has read it for this long. 0 moves only
-   * undelivered entries (start-up, before the reclaim settings are in play).
+   * RECLAIM_IDLE: pending entries idle this long are taken. 0 moves only
+   * undelivered entries and never removes the stream (start-up, before the
+   * reclaim settings are in play).
    */
   idleMs: number;
+  /** The drained stream is removed once every consumer of it has been idle this long. */
+  consumersGoneMs: number;
   /** MAX_RETRIES + 1. */
   maxAttempts: number;
   /** The most script calls in this pass. */
@@ -81,6 +88,7 @@ export async function drainLegacyStream(
       opts.idleMs,
       opts.maxAttempts,
       opts.error,
+      opts.consumersGoneMs,
     );
     out.moved += moved;
     out.requeued += requeued;

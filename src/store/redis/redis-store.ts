@@ -51,7 +51,11 @@ const MAX_ENQUEUE_BATCH = 100;
 /** Pending entries scanned per XAUTOCLAIM call, and calls per reclaim pass. */
 const RECLAIM_COUNT = 100;
 const RECLAIM_MAX_CALLS = 50;
-/** Consumers idle this long with nothing pending are removed from the group, checked this often. */
+/**
+ * Consumers idle this long with nothing pending are removed from the group, checked
+ * this often. The older layout's drained stream goes once all its consumers are
+ * this idle (see legacy-stream.ts).
+ */
 const CONSUMER_PRUNE_IDLE_MS = 3_600_000;
 const CONSUMER_PRUNE_EVERY_MS = 60_000;
 
@@ -125,7 +129,13 @@ export class RedisStore implements Store {
     await drainLegacyStream(
       this.scripts,
       this.keys,
-      { idleMs: 0, maxAttempts: 1, maxCalls: Number.POSITIVE_INFINITY, error: '' },
+      {
+        idleMs: 0,
+        consumersGoneMs: CONSUMER_PRUNE_IDLE_MS,
+        maxAttempts: 1,
+        maxCalls: Number.POSITIVE_INFINITY,
+        error: '',
+      },
       this.opts.log,
     );
   }
@@ -267,7 +277,13 @@ export class RedisStore implements Store {
     const legacy = await drainLegacyStream(
       this.scripts,
       this.keys,
-      { idleMs, maxAttempts, maxCalls: RECLAIM_MAX_CALLS, error: lostError(idleMs) },
+      {
+        idleMs,
+        consumersGoneMs: CONSUMER_PRUNE_IDLE_MS,
+        maxAttempts,
+        maxCalls: RECLAIM_MAX_CALLS,
+        error: lostError(idleMs),
+      },
       this.opts.log,
     );
     result.requeued += legacy.requeued;

@@ -174,6 +174,7 @@ export class QueueScripts {
     idleMs: number,
     maxAttempts: number,
     error: string,
+    consumersGoneMs: number,
   ) {
     return this.calls.drainLegacyStream(
       keys.legacyStream,
@@ -184,6 +185,7 @@ export class QueueScripts {
       idleMs,
       maxAttempts,
       error,
+      consumersGoneMs,
     ) as Promise<[number, number, number, string[], 0 | 1 | 2]>;
   }
 

@@ -13,6 +13,8 @@
            undelivered entries and never remove the older stream
   ARGV[4]  the most attempts a job may have (MAX_RETRIES + 1)
   ARGV[5]  the error text recorded for a lost attempt
+  ARGV[6]  how long, in milliseconds, every consumer of the older stream must have
+           been idle before the stream may be removed
 
   Returns { moved, requeued, dead-lettered, { ids deleted while pending }, state }:
     moved          undelivered entries, moved with their fields as they were
@@ -22,7 +24,8 @@
     ids            such entries whose data was gone; dropped from the pending list
     state          0 there is no older stream, 1 it remains, 2 it was drained and
                    has just been removed
-  A caller that gets ARGV[2] back in the first three counts should call again.
+  A caller that gets ARGV[2] back as moved, or as requeued + dead-lettered + ids,
+  should call again.
 
   Undelivered entries are those after the group's last-delivered id: no consumer
   has them, nothing refers to their ids, so each moves with a new id. An entry
@@ -34,10 +37,11 @@
   so no stored reference changes.
 
   The older stream is removed only when it holds nothing undelivered, nothing is
-  pending, and no consumer of its group has read for the reclaim idle time (an
-  instance of the older version reads at least every few seconds while it runs),
-  so a running older instance never has its stream deleted under it. An older
-  instance that writes to it afterwards recreates it, and the next step drains it.
+  pending, and every consumer of its group has been idle for ARGV[6]. Redis 7.0
+  refreshes a consumer's idle time only when a read returns entries, so a running
+  older instance with nothing to do looks idle too; the caller passes a long time
+  (an hour). An older instance blocked on the stream when it goes fails that read
+  once and recreates the stream; whatever it writes there is drained as before.
 ]]
 --@include "includes/now-ms.lua"
 --@include "includes/add-dead-letter.lua"
@@ -100,7 +104,7 @@ if idleMs > 0 and #redis.call("XRANGE", old, after, "+", "COUNT", 1) == 0 then
   if lastDelivered then
     drained = tonumber(redis.call("XPENDING", old, group)[1]) == 0
     for _, c in ipairs(drained and redis.call("XINFO", "CONSUMERS", old, group) or {}) do
-      if tonumber(field(c, "idle")) < idleMs then drained = false end
+      if tonumber(field(c, "idle")) < tonumber(ARGV[6]) then drained = false end
     end
   end
   if drained then
