@@ -140,11 +140,7 @@ describe('fault 6: poison jobs', () => {
       assert.match(entry.err ?? '', error, `${id}: last error recorded`);
       assert.equal(attempts.get(id), MAX_RETRIES + 1, `${id}: tried exactly MAX_RETRIES + 1 times`);
     }
-    assert.equal(
-      await r.direct.xlen(`${r.stream}:dlq`),
-      poisonIds.size,
-      'only poison is dead-lettered',
-    );
+    assert.equal(await r.direct.xlen(r.dlq), poisonIds.size, 'only poison is dead-lettered');
     assert.ok(p99 <= TIMEOUT_MS, `healthy p99 ${p99}ms stays within one TIMEOUT (${TIMEOUT_MS}ms)`);
     assert.equal(health.workers, WORKERS);
     assert.equal(abandoned, hangAttempts, 'every hung attempt was abandoned at its TIMEOUT');

@@ -51,9 +51,19 @@ export class FaultRig {
     return new FaultRig(server, uniqueQueue(label));
   }
 
-  /** The stream key of the queue on the Redis under test. */
+  /** The job stream of the queue on the Redis under test: named as the queue. */
   get stream(): string {
-    return `{${this.queue}}`;
+    return this.queue;
+  }
+
+  /** The dead-letter stream of the queue. */
+  get dlq(): string {
+    return `{${this.queue}}:dlq`;
+  }
+
+  /** The retry schedule of the queue. */
+  get delayed(): string {
+    return `{${this.queue}}:delayed`;
   }
 
   /** Environment for a service process on this rig. */
@@ -83,7 +93,7 @@ export class FaultRig {
         async () =>
           (await this.tally(accepted)).lost === 0 &&
           (await this.direct.xlen(this.stream)) === 0 &&
-          (await this.direct.zcard(`${this.stream}:delayed`)) === 0,
+          (await this.direct.zcard(this.delayed)) === 0,
         { what: 'every accepted job to be processed', timeoutMs, intervalMs: 200 },
       );
     } catch {
@@ -115,10 +125,7 @@ export class FaultRig {
 
   /** The dead-letter queue: job id -> the entry's fields (attempts, err, failed_at, job). */
   async deadLetters(): Promise<Map<string, Record<string, string>>> {
-    const entries = (await this.direct.xrange(`${this.stream}:dlq`, '-', '+')) as [
-      string,
-      string[],
-    ][];
+    const entries = (await this.direct.xrange(this.dlq, '-', '+')) as [string, string[]][];
     const out = new Map<string, Record<string, string>>();
     for (const [, fields] of entries) {
       const f: Record<string, string> = {};

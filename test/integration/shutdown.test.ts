@@ -88,7 +88,7 @@ describe('graceful shutdown', () => {
     };
     const first = await startServiceProcess(env);
     const ids = await sendMany(first.url, 3);
-    await waitFor(async () => (await redis.xpending(`{${q}}`, 'workers'))[0] === 3, {
+    await waitFor(async () => (await redis.xpending(q, 'workers'))[0] === 3, {
       what: 'jobs running',
     });
     first.proc.kill('SIGTERM');
@@ -96,7 +96,7 @@ describe('graceful shutdown', () => {
     assert.equal(exit.code, 0, first.stderr.join(''));
     assert.equal(first.lines.find((l) => l.msg === 'stopped')?.jobs_handed_back, 3);
     assert.equal(
-      (await redis.xpending(`{${q}}`, 'workers'))[0],
+      (await redis.xpending(q, 'workers'))[0],
       0,
       'nothing left pending on the stopped consumer',
     );
@@ -120,7 +120,7 @@ describe('graceful shutdown', () => {
       FIXTURE_HANG: '1',
     });
     await sendMany(child.url, 1);
-    await waitFor(async () => (await redis.xpending(`{${q}}`, 'workers'))[0] === 1, {
+    await waitFor(async () => (await redis.xpending(q, 'workers'))[0] === 1, {
       what: 'hung job running',
     });
     child.proc.kill('SIGTERM');

@@ -1,8 +1,10 @@
 /**
  * The Redis Streams store.
  *
- * Layout (all keys share the `{QUEUE_NAME}` hash tag, see keys.ts):
- * - the job stream, read by one consumer group; each instance is one consumer;
+ * Layout (all keys share one Cluster slot, see keys.ts):
+ * - the job stream `QUEUE_NAME`, read by one consumer group; each instance is one
+ *   consumer (the older layout's `{QUEUE_NAME}` stream is drained into it, see
+ *   legacy-stream.ts);
  * - a sorted set + hash of jobs waiting for a retry;
  * - a dead-letter stream;
  * - one string key per idempotency key, with a TTL.
@@ -31,6 +33,7 @@ import { quit, StreamConsumer, type StreamEntry } from './consumer.js';
 import { parseDeadLetter, RedisDeadLetters } from './dead-letters.js';
 import { EnqueueBatcher } from './enqueue-batcher.js';
 import { type QueueKeys, queueKeys } from './keys.js';
+import { drainLegacyStream } from './legacy-stream.js';
 import { QueueScripts, UNPIPELINED_SCRIPTS } from './scripts.js';
 import { checkServer, factsFromInfo, parseInfo } from './server-checks.js';
 import { deadLettersReportingOutages } from './unavailable.js';
@@ -48,9 +51,18 @@ const MAX_ENQUEUE_BATCH = 100;
 /** Pending entries scanned per XAUTOCLAIM call, and calls per reclaim pass. */
 const RECLAIM_COUNT = 100;
 const RECLAIM_MAX_CALLS = 50;
-/** Consumers idle this long with nothing pending are removed from the group, checked this often. */
+/**
+ * Consumers idle this long with nothing pending are removed from the group, checked
+ * this often. The older layout's drained stream goes once all its consumers are
+ * this idle (see legacy-stream.ts).
+ */
 const CONSUMER_PRUNE_IDLE_MS = 3_600_000;
 const CONSUMER_PRUNE_EVERY_MS = 60_000;
+
+/** The error recorded for a run lost with its consumer. */
+function lostError(idleMs: number): string {
+  return `worker lost: no outcome within ${idleMs}ms (the consumer holding it stopped or stalled)`;
+}
 
 export class RedisStore implements Store {
   readonly kind = 'redis';
@@ -113,13 +125,36 @@ export class RedisStore implements Store {
     }
     for (const w of checkServer(factsFromInfo(info, save))) this.opts.log.warn(w);
     await this.ensureGroup();
+    // Before serving, so that the backlog counts (and XLEN shows) what an older version left waiting.
+    await drainLegacyStream(
+      this.scripts,
+      this.keys,
+      {
+        idleMs: 0,
+        consumersGoneMs: CONSUMER_PRUNE_IDLE_MS,
+        maxAttempts: 1,
+        maxCalls: Number.POSITIVE_INFINITY,
+        error: '',
+      },
+      this.opts.log,
+    );
   }
 
   private async ensureGroup(): Promise<void> {
+    const { stream, legacyStream, group } = this.keys;
     try {
-      await this.cmd.xgroup('CREATE', this.keys.stream, this.keys.group, '0', 'MKSTREAM');
+      await this.cmd.xgroup('CREATE', stream, group, '0', 'MKSTREAM');
     } catch (err) {
-      if (!String((err as Error).message).includes('BUSYGROUP')) throw err;
+      const message = String((err as Error).message);
+      if (message.includes('BUSYGROUP')) return;
+      if (/^NOPERM.*\bkeys?\b/.test(message)) {
+        // An ACL written for older versions, which kept every key under the hash tag.
+        throw new Error(
+          `${message}: the Redis user needs the key ${stream} (the job stream) as well as ${legacyStream}*, e.g. ~${stream} ~${legacyStream}*`,
+          { cause: err },
+        );
+      }
+      throw err;
     }
   }
 
@@ -231,7 +266,7 @@ export class RedisStore implements Store {
         RECLAIM_COUNT,
         cursor,
         maxAttempts,
-        `worker lost: no outcome within ${idleMs}ms (the consumer holding it stopped or stalled)`,
+        lostError(idleMs),
       );
       result.requeued += requeued;
       result.deadLettered += dead;
@@ -239,6 +274,21 @@ export class RedisStore implements Store {
       cursor = next;
       if (cursor === '0-0') break;
     }
+    const legacy = await drainLegacyStream(
+      this.scripts,
+      this.keys,
+      {
+        idleMs,
+        consumersGoneMs: CONSUMER_PRUNE_IDLE_MS,
+        maxAttempts,
+        maxCalls: RECLAIM_MAX_CALLS,
+        error: lostError(idleMs),
+      },
+      this.opts.log,
+    );
+    result.requeued += legacy.requeued;
+    result.deadLettered += legacy.deadLettered;
+    result.missing.push(...legacy.missing);
     if (Date.now() - this.lastPrune > CONSUMER_PRUNE_EVERY_MS) {
       this.lastPrune = Date.now();
       await this.pruneConsumers(CONSUMER_PRUNE_IDLE_MS);

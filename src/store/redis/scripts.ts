@@ -22,6 +22,7 @@ const DEFINITIONS = {
   promote: 'promote-3.lua',
   deadLetter: 'dead-letter-2.lua',
   reclaim: 'reclaim-2.lua',
+  drainLegacyStream: 'drain-legacy-stream-3.lua',
   release: 'release-1.lua',
   pruneConsumers: 'prune-consumers-1.lua',
   rateLimit: 'rate-limit-1.lua',
@@ -163,6 +164,29 @@ export class QueueScripts {
       maxAttempts,
       error,
     ) as Promise<[string, number, number, string[]]>;
+  }
+
+  /** See drain-legacy-stream-3.lua for the reply. */
+  drainLegacyStream(
+    keys: { legacyStream: string; stream: string; dlq: string },
+    group: string,
+    count: number,
+    idleMs: number,
+    maxAttempts: number,
+    error: string,
+    consumersGoneMs: number,
+  ) {
+    return this.calls.drainLegacyStream(
+      keys.legacyStream,
+      keys.stream,
+      keys.dlq,
+      group,
+      count,
+      idleMs,
+      maxAttempts,
+      error,
+      consumersGoneMs,
+    ) as Promise<[number, number, number, string[], 0 | 1 | 2]>;
   }
 
   pruneConsumers(stream: string, group: string, idleMs: number, self: string) {
