@@ -28,12 +28,12 @@ import {
 } from '../store.js';
 import { commandConnection, connect, withConnectionCause } from './connection.js';
 import { quit, StreamConsumer, type StreamEntry } from './consumer.js';
-import { parseDeadLetter, RedisDeadLetters } from './dead-letters.js';
+import { fieldMap, parseDeadLetter, RedisDeadLetters } from './dead-letters.js';
 import { EnqueueBatcher } from './enqueue-batcher.js';
 import { type QueueKeys, queueKeys } from './keys.js';
 import { QueueScripts, UNPIPELINED_SCRIPTS } from './scripts.js';
 import { checkServer, factsFromInfo, parseInfo } from './server-checks.js';
-import { deadLettersReportingOutages } from './unavailable.js';
+import { deadLettersReportingOutages, isOutOfMemory } from './unavailable.js';
 
 export interface RedisStoreOptions {
   redis: RedisConfig;
@@ -112,15 +112,43 @@ export class RedisStore implements Store {
       save = undefined; // CONFIG is often disabled on managed Redis; judge by INFO alone.
     }
     for (const w of checkServer(factsFromInfo(info, save))) this.opts.log.warn(w);
-    await this.ensureGroup();
+    try {
+      await this.ensureGroup();
+    } catch (err) {
+      if (!isOutOfMemory(err)) throw err;
+      // Nothing is queued without the group, so there is nothing to drain either;
+      // the claim loop creates it once memory frees.
+      this.opts.log.warn(
+        { err: (err as Error).message },
+        'Redis is at maxmemory and the consumer group does not exist yet: it is created once memory frees; until then no webhook can be queued',
+      );
+    }
   }
 
+  /**
+   * Creates the consumer group (with the stream) unless it exists. Redis refuses
+   * XGROUP CREATE at maxmemory even when the group exists, so it is sent only for
+   * a missing group: an instance that starts while Redis is full must come up and
+   * drain, and only draining frees memory.
+   */
   private async ensureGroup(): Promise<void> {
+    if (await this.groupExists()) return;
     try {
       await this.cmd.xgroup('CREATE', this.keys.stream, this.keys.group, '0', 'MKSTREAM');
     } catch (err) {
       if (!String((err as Error).message).includes('BUSYGROUP')) throw err;
     }
+  }
+
+  private async groupExists(): Promise<boolean> {
+    let groups: string[][];
+    try {
+      groups = (await this.cmd.xinfo('GROUPS', this.keys.stream)) as string[][];
+    } catch (err) {
+      if (/no such key/i.test(String((err as Error).message))) return false;
+      throw err;
+    }
+    return groups.some((g) => fieldMap(g).get('name') === this.keys.group);
   }
 
   async enqueue(job: JobRecord, dedupe: Dedupe | undefined): Promise<EnqueueResult> {
@@ -259,13 +287,24 @@ export class RedisStore implements Store {
   async stats(): Promise<QueueStats> {
     const [length, pending, scheduled, dead] = await Promise.all([
       this.cmd.xlen(this.keys.stream),
-      this.cmd.xpending(this.keys.stream, this.keys.group) as Promise<[number, ...unknown[]]>,
+      this.pendingCount(),
       this.cmd.zcard(this.keys.delayed),
       this.cmd.xlen(this.keys.dlq),
     ]);
-    const inProgress = Number(pending[0]) || 0;
     // Completed entries are deleted with their ack, so the stream is waiting + in progress.
-    return { waiting: Math.max(0, length - inProgress), inProgress, scheduled, dead };
+    return { waiting: Math.max(0, length - pending), inProgress: pending, scheduled, dead };
+  }
+
+  /** Entries delivered and not yet finished, over every consumer. */
+  private async pendingCount(): Promise<number> {
+    try {
+      const summary = (await this.cmd.xpending(this.keys.stream, this.keys.group)) as [number];
+      return Number(summary[0]) || 0;
+    } catch (err) {
+      // No group yet (Redis had no memory to create it for a fresh queue): nothing pending.
+      if (String((err as Error).message).startsWith('NOGROUP')) return 0;
+      throw err;
+    }
   }
 
   async peekDead(limit: number): Promise<DeadLetterEntry[]> {
