@@ -3,7 +3,7 @@
  * and only finishing jobs frees memory. Every step that drains must therefore
  * work past the limit: starting, recovering after a reconnect, completing,
  * retrying, dead-lettering, reclaiming, handing back. Ingest is refused with a
- * 503.
+ * 503, and /health warns before it comes to that.
  *
  * Memory is held past the limit for the whole of each test (see fillPastLimit),
  * so that nothing here passes because a finished job made room.
@@ -135,6 +135,40 @@ describe('Redis at maxmemory', () => {
     await b.complete(again);
     assert.deepEqual(await b.stats(), { waiting: 0, inProgress: 0, scheduled: 0, dead: 1 });
     assert.ok(await refusesWrites(direct), 'all of it with memory still past the limit');
+  });
+
+  it('ingest answers 503 store_unavailable past the limit, and /health warns with 200', async (t) => {
+    const svc = await service(t, { BACKLOG_SAMPLE_INTERVAL: '50ms', RATE_LIMIT_PER_IP: '1000' });
+    assert.equal((await postWebhook(svc.app, { id: 'before' })).statusCode, 202);
+    const health = async () => (await svc.app.inject({ method: 'GET', url: '/health' })).json();
+    assert.equal((await health()).warning, undefined);
+
+    const mem = await fillPastLimit(direct, OVER_LIMIT);
+    const refused = await postWebhook(svc.app, { id: 'at-the-limit' });
+    assert.equal(refused.statusCode, 503);
+    assert.equal(refused.json().error.code, 'store_unavailable');
+    assert.ok(refused.headers['retry-after']);
+
+    // Memory is sampled on an interval: wait for a sample taken past the limit.
+    const gauge = async (name: string) => {
+      const metrics = (await svc.app.inject({ method: 'GET', url: '/metrics' })).body;
+      return Number(new RegExp(`^${name} (\\d+)$`, 'm').exec(metrics)?.[1]);
+    };
+    await waitFor(
+      async () =>
+        (await gauge('webhook_redis_maxmemory_bytes')) === mem.max &&
+        (await gauge('webhook_redis_used_memory_bytes')) > mem.max,
+      { what: 'the gauges to show memory past maxmemory' },
+    );
+    const warned = await health();
+    assert.equal(warned.status, 'healthy');
+    assert.match(warned.warning, /^Redis memory is at \d+% of maxmemory/);
+
+    await direct.config('SET', 'maxmemory', '0');
+    assert.equal((await postWebhook(svc.app, { id: 'after' })).statusCode, 202);
+    await waitFor(async () => (await health()).warning === undefined, {
+      what: 'the warning to clear once memory has room',
+    });
   });
 
   it('on a fresh queue past the limit, an instance comes up and creates its group once memory frees', async (t) => {

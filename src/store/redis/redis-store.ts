@@ -24,6 +24,7 @@ import {
   type QueueStats,
   type ReclaimResult,
   type Store,
+  type StoreMemory,
   StoreUnavailableError,
 } from '../store.js';
 import { commandConnection, connect, withConnectionCause } from './connection.js';
@@ -305,6 +306,14 @@ export class RedisStore implements Store {
       if (String((err as Error).message).startsWith('NOGROUP')) return 0;
       throw err;
     }
+  }
+
+  async memory(): Promise<StoreMemory> {
+    const info = parseInfo((await this.cmd.info('memory')) as string);
+    return {
+      usedBytes: Number(info.get('used_memory')) || 0,
+      maxBytes: Number(info.get('maxmemory')) || 0,
+    };
   }
 
   async peekDead(limit: number): Promise<DeadLetterEntry[]> {
