@@ -44,8 +44,10 @@ export interface RedisStoreOptions {
   log: Logger;
 }
 
-/** Most webhooks in one enqueue script run (about 2 ms of Redis time). */
+/** Most webhooks in one enqueue script run (about 2 ms of Redis time)… */
 const MAX_ENQUEUE_BATCH = 100;
+/** …and most bytes: BODY_LIMIT allows 1 MiB per webhook, so a count alone bounds nothing. */
+const MAX_ENQUEUE_BATCH_BYTES = 1024 * 1024;
 /** Pending entries scanned per XAUTOCLAIM call, and calls per reclaim pass. */
 const RECLAIM_COUNT = 100;
 const RECLAIM_MAX_CALLS = 50;
@@ -84,10 +86,10 @@ export class RedisStore implements Store {
       log: opts.log,
       ensureGroup: () => this.ensureGroup(),
     });
-    this.enqueues = new EnqueueBatcher(
-      (items) => this.scripts.enqueue(this.keys.stream, items),
-      MAX_ENQUEUE_BATCH,
-    );
+    this.enqueues = new EnqueueBatcher((items) => this.scripts.enqueue(this.keys.stream, items), {
+      maxItems: MAX_ENQUEUE_BATCH,
+      maxBytes: MAX_ENQUEUE_BATCH_BYTES,
+    });
     this.deadLetters = deadLettersReportingOutages(
       new RedisDeadLetters(this.cmd, this.scripts, this.keys),
     );
