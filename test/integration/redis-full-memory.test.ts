@@ -13,7 +13,7 @@ import { randomUUID } from 'node:crypto';
 import { after, before, beforeEach, describe, it, type TestContext } from 'node:test';
 import { Redis } from 'ioredis';
 import type { RedisStore } from '../../src/store/redis/redis-store.js';
-import type { JobRecord } from '../../src/store/store.js';
+import { type JobRecord, StoreUnavailableError } from '../../src/store/store.js';
 import { postWebhook } from '../helpers/http.js';
 import { fillPastLimit, refusesWrites } from '../helpers/redis-memory.js';
 import { RedisServer } from '../helpers/redis-server.js';
@@ -131,11 +131,16 @@ describe('Redis at maxmemory', () => {
       byLength: 0,
       byAge: 0,
     });
+    // An operator can list and delete dead letters there; a replay needs memory and is refused.
+    const [entry] = (await b.deadLetters.list({ filter: {}, limit: 10 })).entries;
+    assert.ok(entry);
+    await assert.rejects(b.deadLetters.replay([entry.dlqId]), StoreUnavailableError);
 
     const again = await b.claim(10, 100);
     assert.equal(again.length, 3, 'the retried, the released and the reclaimed job');
     await b.complete(again);
     assert.deepEqual(await b.stats(), { waiting: 0, inProgress: 0, scheduled: 0, dead: 1 });
+    assert.equal(await b.deadLetters.remove([entry.dlqId]), 1);
     assert.ok(await refusesWrites(direct), 'all of it with memory still past the limit');
   });
 
