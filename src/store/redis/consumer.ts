@@ -193,8 +193,9 @@ export class StreamConsumer {
   /**
    * Joins the group at once (a read that finds nothing does not), so that an
    * idle instance shows in XINFO CONSUMERS; a no-op when it is a member. At
-   * maxmemory Redis refuses it even then; the reads that follow join as well, and
-   * recovery must not wait for memory that only draining frees.
+   * maxmemory Redis refuses it even then. It is skipped there: the first entry
+   * read or claimed joins the consumer anyway, and recovery must not wait for
+   * memory that only draining frees.
    */
   private async joinGroup(conn: Redis): Promise<void> {
     try {
