@@ -89,6 +89,16 @@ export class Metrics {
     help: '1 when the last store sample succeeded, else 0.',
     registers: [this.registry],
   });
+  readonly storeMemoryUsed = new Gauge({
+    name: 'webhook_redis_used_memory_bytes',
+    help: 'Redis used_memory (last sample; Redis store only). At maxmemory, ingest answers 503 store_unavailable.',
+    registers: [this.registry],
+  });
+  readonly storeMemoryMax = new Gauge({
+    name: 'webhook_redis_maxmemory_bytes',
+    help: 'Redis maxmemory (last sample; Redis store only); 0 = no limit.',
+    registers: [this.registry],
+  });
   readonly workers = new Gauge({
     name: 'webhook_workers',
     help: 'Configured concurrent jobs for this instance (WORKER_COUNT).',

@@ -57,6 +57,11 @@ export const healthResponseSchema = {
       description: 'INGEST_MAX_INFLIGHT: at this many, 503 overloaded.',
     },
     reason: { type: 'string' },
+    warning: {
+      type: 'string',
+      description:
+        'Present while Redis memory is past 90% of maxmemory (sampled every BACKLOG_SAMPLE_INTERVAL); at the limit ingest answers 503 store_unavailable.',
+    },
   },
 } as const;
 

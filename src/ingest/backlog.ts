@@ -9,10 +9,18 @@
  * QUEUE_SIZE, ingest answers 503 until a sample shows room again.
  * A failed sample marks the store down, and ingest answers 503 at once instead
  * of queueing requests behind a dead connection.
+ *
+ * For a store that keeps its data in memory (Redis), each interval also samples
+ * its memory against the limit, for /metrics and for a warning in /health from
+ * MEMORY_WARN_RATIO on: idempotency keys and dead letters take memory that
+ * QUEUE_SIZE does not bound, and at the limit ingest is refused.
  */
 import type { Logger } from 'pino';
 import type { Metrics } from '../metrics.js';
-import type { QueueStats, Store } from '../store/store.js';
+import type { QueueStats, Store, StoreMemory } from '../store/store.js';
+
+/** The share of the store's memory limit from which /health warns. */
+export const MEMORY_WARN_RATIO = 0.9;
 
 export class BacklogMonitor {
   private last: QueueStats | undefined;
@@ -28,6 +36,8 @@ export class BacklogMonitor {
   private sampleSeq = 0;
   /** Issue numbers of accepted writes not yet known to be in a sample. */
   private unsampled: number[] = [];
+  private memory: StoreMemory | undefined;
+  private memoryHigh = false;
 
   constructor(
     private readonly store: Store,
@@ -42,10 +52,10 @@ export class BacklogMonitor {
 
   /** Takes a first sample, then keeps sampling every interval. */
   async start(): Promise<void> {
-    await this.sample();
+    await Promise.all([this.sample(), this.sampleMemory()]);
     const loop = () => {
       this.timer = setTimeout(async () => {
-        await this.sample();
+        await Promise.all([this.sample(), this.sampleMemory()]);
         if (this.timer) loop();
       }, this.intervalMs);
       this.timer.unref();
@@ -97,6 +107,45 @@ export class BacklogMonitor {
       this.up = false;
       this.metrics.storeUp.set(0);
     }
+  }
+
+  /**
+   * Memory is sampled on the timer only, never for a request: it moves slowly,
+   * and a warning can wait one interval. A failed sample keeps the last figures;
+   * the queue sample reports the outage.
+   */
+  private async sampleMemory(): Promise<void> {
+    if (!this.store.memory) return;
+    let m: StoreMemory;
+    try {
+      m = await this.store.memory();
+    } catch {
+      return;
+    }
+    this.memory = m;
+    this.metrics.storeMemoryUsed.set(m.usedBytes);
+    this.metrics.storeMemoryMax.set(m.maxBytes);
+    const high = m.maxBytes > 0 && m.usedBytes >= m.maxBytes * MEMORY_WARN_RATIO;
+    if (high && !this.memoryHigh) {
+      this.log.warn(
+        { used_memory: m.usedBytes, maxmemory: m.maxBytes },
+        'Redis memory is nearly full: at maxmemory new webhooks are refused (503 store_unavailable)',
+      );
+    } else if (!high && this.memoryHigh) {
+      this.log.info(
+        { used_memory: m.usedBytes, maxmemory: m.maxBytes },
+        'Redis memory has room again',
+      );
+    }
+    this.memoryHigh = high;
+  }
+
+  /** For /health: set while the last memory sample was past MEMORY_WARN_RATIO of the limit. */
+  get memoryWarning(): string | undefined {
+    const m = this.memory;
+    if (!m || !this.memoryHigh) return undefined;
+    const percent = Math.floor((m.usedBytes / m.maxBytes) * 100);
+    return `Redis memory is at ${percent}% of maxmemory (${m.usedBytes} of ${m.maxBytes} bytes). At the limit new webhooks get 503 store_unavailable while workers keep draining: raise maxmemory, or trim the dead-letter queue.`;
   }
 
   get storeUp(): boolean {

@@ -103,6 +103,14 @@ export interface DeadLetterEntry {
   failedAt: number;
 }
 
+/** The memory of a store that holds its data in memory (Redis). */
+export interface StoreMemory {
+  /** Bytes in use (Redis `used_memory`). */
+  usedBytes: number;
+  /** The limit (Redis `maxmemory`); 0 when there is none. */
+  maxBytes: number;
+}
+
 export interface ReclaimResult {
   requeued: number;
   deadLettered: number;
@@ -140,6 +148,11 @@ export interface Store {
   reclaimStale(idleMs: number, maxAttempts: number): Promise<ReclaimResult>;
 
   stats(): Promise<QueueStats>;
+  /**
+   * Memory in use against its limit, for a store that keeps its data in memory;
+   * absent for one on disk. Cheap, but not meant for every request.
+   */
+  memory?(): Promise<StoreMemory>;
   /** The oldest dead-letter entries, up to `limit`. */
   peekDead(limit: number): Promise<DeadLetterEntry[]>;
   /** Inspecting, replaying and removing dead letters, for operators. */

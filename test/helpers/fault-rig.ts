@@ -46,8 +46,9 @@ export class FaultRig {
     this.record = redisClient(REDIS_ADDR);
   }
 
-  static async start(label: string): Promise<FaultRig> {
-    const server = await RedisServer.start(DURABLE_REDIS);
+  /** `args`: more redis-server options (e.g. a `--maxmemory`). */
+  static async start(label: string, args: string[] = []): Promise<FaultRig> {
+    const server = await RedisServer.start([...DURABLE_REDIS, ...args]);
     return new FaultRig(server, uniqueQueue(label));
   }
 
@@ -149,18 +150,18 @@ export class FaultRig {
 }
 
 /**
- * For a scenario's `describe` block: returns a function that starts a rig, and
- * registers the teardown of every rig it started, after killing every service
- * process the file still runs.
+ * For a scenario's `describe` block: returns a function that starts a rig (its
+ * redis-server also given `args`), and registers the teardown of every rig it
+ * started, after killing every service process the file still runs.
  */
-export function rigs(label: string): () => Promise<FaultRig> {
+export function rigs(label: string, args: string[] = []): () => Promise<FaultRig> {
   const started: FaultRig[] = [];
   after(async () => {
     await killServiceProcesses();
     for (const rig of started) await rig.close();
   });
   return async () => {
-    const rig = await FaultRig.start(label);
+    const rig = await FaultRig.start(label, args);
     started.push(rig);
     return rig;
   };

@@ -33,6 +33,8 @@ export function healthRoutes(app: FastifyInstance, deps: HealthDeps): void {
       if (!stopping) await deps.backlog.sample();
       const stats = deps.backlog.stats;
       const healthy = !stopping && deps.backlog.storeUp;
+      // A warning does not make the instance unhealthy: it still drains, and may ingest.
+      const warning = deps.backlog.memoryWarning;
       reply.code(healthy ? 200 : 503);
       return {
         status: healthy ? 'healthy' : 'unhealthy',
@@ -52,6 +54,7 @@ export function healthRoutes(app: FastifyInstance, deps: HealthDeps): void {
         ingest_inflight: deps.ingestor.inflightWrites,
         ingest_inflight_limit: deps.ingestor.maxInflightWrites,
         ...(healthy ? {} : { reason: stopping ? 'shutting down' : 'queue store unreachable' }),
+        ...(warning === undefined ? {} : { warning }),
       };
     },
   );

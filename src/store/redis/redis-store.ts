@@ -26,17 +26,18 @@ import {
   type QueueStats,
   type ReclaimResult,
   type Store,
+  type StoreMemory,
   StoreUnavailableError,
 } from '../store.js';
 import { commandConnection, connect, withConnectionCause } from './connection.js';
 import { quit, StreamConsumer, type StreamEntry } from './consumer.js';
-import { parseDeadLetter, RedisDeadLetters } from './dead-letters.js';
+import { fieldMap, parseDeadLetter, RedisDeadLetters } from './dead-letters.js';
 import { EnqueueBatcher } from './enqueue-batcher.js';
 import { type QueueKeys, queueKeys } from './keys.js';
 import { drainLegacyStream } from './legacy-stream.js';
 import { QueueScripts, UNPIPELINED_SCRIPTS } from './scripts.js';
 import { checkServer, factsFromInfo, parseInfo } from './server-checks.js';
-import { deadLettersReportingOutages } from './unavailable.js';
+import { deadLettersReportingOutages, isOutOfMemory } from './unavailable.js';
 
 export interface RedisStoreOptions {
   redis: RedisConfig;
@@ -46,8 +47,10 @@ export interface RedisStoreOptions {
   log: Logger;
 }
 
-/** Most webhooks in one enqueue script run (about 2 ms of Redis time). */
+/** Most webhooks in one enqueue script run (about 2 ms of Redis time)… */
 const MAX_ENQUEUE_BATCH = 100;
+/** …and most bytes: BODY_LIMIT allows 1 MiB per webhook, so a count alone bounds nothing. */
+const MAX_ENQUEUE_BATCH_BYTES = 1024 * 1024;
 /** Pending entries scanned per XAUTOCLAIM call, and calls per reclaim pass. */
 const RECLAIM_COUNT = 100;
 const RECLAIM_MAX_CALLS = 50;
@@ -95,10 +98,10 @@ export class RedisStore implements Store {
       log: opts.log,
       ensureGroup: () => this.ensureGroup(),
     });
-    this.enqueues = new EnqueueBatcher(
-      (items) => this.scripts.enqueue(this.keys.stream, items),
-      MAX_ENQUEUE_BATCH,
-    );
+    this.enqueues = new EnqueueBatcher((items) => this.scripts.enqueue(this.keys.stream, items), {
+      maxItems: MAX_ENQUEUE_BATCH,
+      maxBytes: MAX_ENQUEUE_BATCH_BYTES,
+    });
     this.deadLetters = deadLettersReportingOutages(
       new RedisDeadLetters(this.cmd, this.scripts, this.keys),
     );
@@ -124,23 +127,49 @@ export class RedisStore implements Store {
       save = undefined; // CONFIG is often disabled on managed Redis; judge by INFO alone.
     }
     for (const w of checkServer(factsFromInfo(info, save))) this.opts.log.warn(w);
-    await this.ensureGroup();
-    // Before serving, so that the backlog counts (and XLEN shows) what an older version left waiting.
-    await drainLegacyStream(
-      this.scripts,
-      this.keys,
-      {
-        idleMs: 0,
-        consumersGoneMs: CONSUMER_PRUNE_IDLE_MS,
-        maxAttempts: 1,
-        maxCalls: Number.POSITIVE_INFINITY,
-        error: '',
-      },
-      this.opts.log,
-    );
+    try {
+      await this.ensureGroup();
+    } catch (err) {
+      if (!isOutOfMemory(err)) throw err;
+      // Nothing is queued without the group, so there is nothing to drain either;
+      // the claim loop creates it once memory frees.
+      this.opts.log.warn(
+        { err: (err as Error).message },
+        'Redis is at maxmemory and the consumer group does not exist yet: it is created once memory frees; until then no webhook can be queued',
+      );
+    }
+    // Before serving, so that the backlog counts (and XLEN shows) what an older version
+    // left waiting. At maxmemory the move waits: the reclaim passes carry it on.
+    try {
+      await drainLegacyStream(
+        this.scripts,
+        this.keys,
+        {
+          idleMs: 0,
+          consumersGoneMs: CONSUMER_PRUNE_IDLE_MS,
+          maxAttempts: 1,
+          maxCalls: Number.POSITIVE_INFINITY,
+          error: '',
+        },
+        this.opts.log,
+      );
+    } catch (err) {
+      if (!isOutOfMemory(err)) throw err;
+      this.opts.log.warn(
+        { err: (err as Error).message },
+        'Redis is at maxmemory: the stream of an older version is moved once memory frees',
+      );
+    }
   }
 
+  /**
+   * Creates the consumer group (with the stream) unless it exists. Redis refuses
+   * XGROUP CREATE at maxmemory even when the group exists, so it is sent only for
+   * a missing group: an instance that starts while Redis is full must come up and
+   * drain, and only draining frees memory.
+   */
   private async ensureGroup(): Promise<void> {
+    if (await this.groupExists()) return;
     const { stream, legacyStream, group } = this.keys;
     try {
       await this.cmd.xgroup('CREATE', stream, group, '0', 'MKSTREAM');
@@ -156,6 +185,17 @@ export class RedisStore implements Store {
       }
       throw err;
     }
+  }
+
+  private async groupExists(): Promise<boolean> {
+    let groups: string[][];
+    try {
+      groups = (await this.cmd.xinfo('GROUPS', this.keys.stream)) as string[][];
+    } catch (err) {
+      if (/no such key/i.test(String((err as Error).message))) return false;
+      throw err;
+    }
+    return groups.some((g) => fieldMap(g).get('name') === this.keys.group);
   }
 
   async enqueue(job: JobRecord, dedupe: Dedupe | undefined): Promise<EnqueueResult> {
@@ -309,13 +349,32 @@ export class RedisStore implements Store {
   async stats(): Promise<QueueStats> {
     const [length, pending, scheduled, dead] = await Promise.all([
       this.cmd.xlen(this.keys.stream),
-      this.cmd.xpending(this.keys.stream, this.keys.group) as Promise<[number, ...unknown[]]>,
+      this.pendingCount(),
       this.cmd.zcard(this.keys.delayed),
       this.cmd.xlen(this.keys.dlq),
     ]);
-    const inProgress = Number(pending[0]) || 0;
     // Completed entries are deleted with their ack, so the stream is waiting + in progress.
-    return { waiting: Math.max(0, length - inProgress), inProgress, scheduled, dead };
+    return { waiting: Math.max(0, length - pending), inProgress: pending, scheduled, dead };
+  }
+
+  /** Entries delivered and not yet finished, over every consumer. */
+  private async pendingCount(): Promise<number> {
+    try {
+      const summary = (await this.cmd.xpending(this.keys.stream, this.keys.group)) as [number];
+      return Number(summary[0]) || 0;
+    } catch (err) {
+      // No group yet (Redis had no memory to create it for a fresh queue): nothing pending.
+      if (String((err as Error).message).startsWith('NOGROUP')) return 0;
+      throw err;
+    }
+  }
+
+  async memory(): Promise<StoreMemory> {
+    const info = parseInfo((await this.cmd.info('memory')) as string);
+    return {
+      usedBytes: Number(info.get('used_memory')) || 0,
+      maxBytes: Number(info.get('maxmemory')) || 0,
+    };
   }
 
   async peekDead(limit: number): Promise<DeadLetterEntry[]> {
