@@ -53,11 +53,13 @@ export class SqliteDeadLetters implements DeadLetters {
 
   /**
    * `db` is resolved at each call (the store opens its database in `init`);
-   * `onReplayed` wakes the claims waiting for work.
+   * `onReplayed` wakes the claims waiting for work; `now` is the store's wall
+   * clock (see clock.ts).
    */
   constructor(
     private readonly db: () => Database,
     private readonly onReplayed: () => void,
+    private readonly now: () => number,
   ) {}
 
   /** A prepared statement, cached per text for the database it was prepared on. */
@@ -129,9 +131,9 @@ export class SqliteDeadLetters implements DeadLetters {
     if (ids.length === 0) return 0;
     const take = this.stmt(SQL.take);
     const insert = this.stmt(SQL.insertJob);
+    const now = this.now();
     const moved = this.db().transaction(() => {
       let n = 0;
-      const now = Date.now();
       for (const id of ids) {
         const row = take.get(id) as { job_id: string; job: string } | undefined;
         if (!row) continue;
@@ -158,7 +160,7 @@ export class SqliteDeadLetters implements DeadLetters {
   async trim(caps: DeadLetterCaps): Promise<DeadLetterTrim> {
     const out = { byAge: 0, byLength: 0 };
     if (caps.maxAgeMs > 0) {
-      const floor = Date.now() - caps.maxAgeMs;
+      const floor = this.now() - caps.maxAgeMs;
       out.byAge = await inSteps(() => this.stmt(SQL.dropOld).run(floor, TRIM_STEP).changes);
     }
     if (caps.maxLength > 0) {

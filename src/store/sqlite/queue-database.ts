@@ -12,6 +12,7 @@ import { basename, dirname, join } from 'node:path';
 import type { Database } from 'better-sqlite3';
 import type { Logger } from 'pino';
 import { type EnqueueResult, StoreUnavailableError } from '../store.js';
+import { QueueClock, type TimeSource } from './clock.js';
 import { GroupCommit } from './group-commit.js';
 import { closeDatabase, openDatabase } from './open.js';
 import { type EnqueueItem, QueueQueries } from './queries.js';
@@ -28,6 +29,7 @@ export interface QueueDatabaseOptions {
   commitWindowMs: number;
   fsync: FsyncMode;
   log: Logger;
+  time: TimeSource;
 }
 
 /** Largest ingest transaction, in webhooks and in body bytes; a full batch commits at once. */
@@ -41,6 +43,7 @@ const open = new Map<string, QueueDatabase>();
 
 export class QueueDatabase {
   readonly queries: QueueQueries;
+  readonly clock: QueueClock;
   readonly ingest: GroupCommit<EnqueueItem, EnqueueResult>;
   /** Jobs found running when the file was opened: left by a process that died. */
   readonly orphanedAtOpen: number;
@@ -68,6 +71,7 @@ export class QueueDatabase {
     private readonly opts: QueueDatabaseOptions,
   ) {
     this.queries = new QueueQueries(db);
+    this.clock = new QueueClock(opts.time, (step) => this.wallClockStepped(step));
     // Nothing else can hold a lease on a file this process owns: every running
     // job belongs to a process that died. Expire the leases so that the first
     // reclaim pass takes the jobs back (counting the lost run) at once.
@@ -121,7 +125,7 @@ export class QueueDatabase {
     let total = 0;
     for (;;) {
       if (!this.db.open) return total;
-      const n = this.queries.purgeExpiredKeys(Date.now(), KEY_PURGE_STEP);
+      const n = this.queries.purgeExpiredKeys(this.clock.now(), KEY_PURGE_STEP);
       total += n;
       if (n < KEY_PURGE_STEP) return total;
       await new Promise((r) => setImmediate(r));
@@ -132,7 +136,7 @@ export class QueueDatabase {
     if (this.walSync.failure) throw this.walSync.failure;
     const results = this.queries.enqueueBatch(
       items,
-      Date.now(),
+      this.clock.now(),
       this.opts.fsync === 'inline' ? 'inline' : 'caller',
     );
     if (this.diskFull) {
@@ -141,6 +145,19 @@ export class QueueDatabase {
     }
     if (results.some((r) => !r.duplicate)) this.wakeClaimers();
     return results;
+  }
+
+  /**
+   * Due times and queue order are wall-clock times in the file: move them with
+   * a step, so that a retry keeps its delay in elapsed time and jobs keep their
+   * order. Idempotency windows and DLQ ages are not moved (see docs/sqlite-store.md).
+   */
+  private wallClockStepped(stepMs: number): void {
+    const moved = this.queries.shiftRunAt(stepMs);
+    this.opts.log.warn(
+      { step_ms: stepMs, jobs: moved },
+      'the wall clock stepped; moved the due times of queued jobs with it',
+    );
   }
 
   private ingestFailure(err: unknown): Error {

@@ -26,6 +26,7 @@ import {
   type Store,
   StoreUnavailableError,
 } from '../store.js';
+import { systemTime, type TimeSource } from './clock.js';
 import { SqliteDeadLetters } from './dead-letters.js';
 import type { GroupCommitStats } from './group-commit.js';
 import type { ClaimedRow, LeaseRef } from './queries.js';
@@ -41,6 +42,8 @@ export interface SqliteStoreOptions {
   commitWindowMs: number;
   /** Where the fsync behind each 202 runs; default `background`. */
   fsync?: FsyncMode;
+  /** The clocks (see clock.ts); the system's by default. */
+  time?: TimeSource;
 }
 
 /** Longest a claim waits for work; bounds how long a claim outlives interruptClaim's absence. */
@@ -66,6 +69,7 @@ export class SqliteStore implements Store {
     this.deadLetters = new SqliteDeadLetters(
       () => this.open().db,
       () => this.open().wakeClaimers(),
+      () => this.open().clock.now(),
     );
   }
 
@@ -85,6 +89,7 @@ export class SqliteStore implements Store {
       commitWindowMs: this.opts.commitWindowMs,
       fsync: this.opts.fsync ?? 'background',
       log: this.opts.log,
+      time: this.opts.time ?? systemTime,
     });
     if (this.qdb.orphanedAtOpen > 0) {
       this.opts.log.warn(
@@ -104,15 +109,17 @@ export class SqliteStore implements Store {
   }
 
   async claim(max: number, blockMs: number): Promise<Delivery[]> {
-    const deadline = Date.now() + Math.min(blockMs, MAX_BLOCK_MS);
+    if (this.closed || max <= 0 || !this.qdb) return [];
+    const deadline = this.qdb.clock.monotonic() + Math.min(blockMs, MAX_BLOCK_MS);
     for (;;) {
-      if (this.closed || max <= 0 || !this.qdb) return [];
-      const rows = this.qdb.queries.claim(this.opts.consumer, max, Date.now());
+      const qdb = this.qdb;
+      if (this.closed || !qdb) return [];
+      const rows = qdb.queries.claim(this.opts.consumer, max, qdb.clock.leaseNow());
       const deliveries = this.toDeliveries(rows);
       if (deliveries.length > 0) return deliveries;
       if (rows.length > 0) continue; // all malformed and dead-lettered: look again
-      const left = deadline - Date.now();
-      if (left <= 0 || !(await this.waitForWork(this.qdb, left))) return [];
+      const left = deadline - qdb.clock.monotonic();
+      if (left <= 0 || !(await this.waitForWork(qdb, left))) return [];
     }
   }
 
@@ -144,7 +151,8 @@ export class SqliteStore implements Store {
           { seq: row.seq },
           'malformed job row; moving it to the dead-letter queue',
         );
-        this.open().queries.deadLetter(row, row.attempts, 'malformed job row', Date.now());
+        const qdb = this.open();
+        qdb.queries.deadLetter(row, row.attempts, 'malformed job row', qdb.clock.now());
         continue;
       }
       out.push({
@@ -165,39 +173,40 @@ export class SqliteStore implements Store {
   async retryLater(d: Delivery, delayMs: number, error: string): Promise<boolean> {
     const ref = leaseRef(d.handle);
     if (!ref) return false;
-    const dueAt = Date.now() + Math.max(0, Math.round(delayMs));
-    return this.open().queries.retry(ref, dueAt, d.attempt, error);
+    const qdb = this.open();
+    const dueAt = qdb.clock.now() + Math.max(0, Math.round(delayMs));
+    return qdb.queries.retry(ref, dueAt, d.attempt, error);
   }
 
   async deadLetter(d: Delivery, attempts: number, error: string): Promise<boolean> {
     const ref = leaseRef(d.handle);
     if (!ref) return false;
-    return this.open().queries.deadLetter(ref, attempts, error, Date.now());
+    const qdb = this.open();
+    return qdb.queries.deadLetter(ref, attempts, error, qdb.clock.now());
   }
 
   async release(deliveries: readonly Delivery[]): Promise<number> {
     if (deliveries.length === 0) return 0;
     const qdb = this.open();
-    const n = qdb.queries.release(refsOf(deliveries), Date.now());
+    const n = qdb.queries.release(refsOf(deliveries), qdb.clock.now());
     if (n > 0) qdb.wakeClaimers();
     return n;
   }
 
   async promoteDue(max: number): Promise<number> {
     const qdb = this.open();
-    const n = qdb.queries.promoteDue(max, Date.now());
+    const n = qdb.queries.promoteDue(max, qdb.clock.now());
     if (n > 0) qdb.wakeClaimers();
     return n;
   }
 
   async reclaimStale(idleMs: number, maxAttempts: number): Promise<ReclaimResult> {
     const qdb = this.open();
-    const now = Date.now();
     const r = qdb.queries.reclaimStale(
-      now - idleMs,
+      qdb.clock.leaseNow() - idleMs,
       maxAttempts,
       `worker lost: no outcome within ${idleMs}ms (the process running it stopped or stalled)`,
-      now,
+      qdb.clock.now(),
     );
     if (r.requeued > 0) qdb.wakeClaimers();
     return { ...r, missing: [] };
