@@ -13,6 +13,7 @@ import type { Database } from 'better-sqlite3';
 import type { Logger } from 'pino';
 import { type EnqueueResult, StoreUnavailableError } from '../store.js';
 import { QueueClock, type TimeSource } from './clock.js';
+import { DiskGuard, isSqliteFull } from './disk-guard.js';
 import { GroupCommit } from './group-commit.js';
 import { closeDatabase, openDatabase } from './open.js';
 import { type EnqueueItem, QueueQueries } from './queries.js';
@@ -30,6 +31,10 @@ export interface QueueDatabaseOptions {
   fsync: FsyncMode;
   log: Logger;
   time: TimeSource;
+  /** The disk reserve's size; by default from the filesystem's (see disk-guard.ts). */
+  reserveBytes?: number;
+  /** How often free space is checked, and while the disk is full, a checkpoint tried. */
+  diskCheckIntervalMs: number;
 }
 
 /** Largest ingest transaction, in webhooks and in body bytes; a full batch commits at once. */
@@ -44,6 +49,9 @@ const open = new Map<string, QueueDatabase>();
 export class QueueDatabase {
   readonly queries: QueueQueries;
   readonly clock: QueueClock;
+  readonly disk: DiskGuard;
+  /** Resolves once the disk reserve is settled (written, or found missing room for). */
+  readonly ready: Promise<void>;
   readonly ingest: GroupCommit<EnqueueItem, EnqueueResult>;
   /** Jobs found running when the file was opened: left by a process that died. */
   readonly orphanedAtOpen: number;
@@ -51,14 +59,20 @@ export class QueueDatabase {
   private readonly wakers = new Set<() => void>();
   private readonly purgeTimer: NodeJS.Timeout;
   private readonly walSync: WalSync;
-  private diskFull = false;
   private syncFailureLogged = false;
 
   /** Opens `file`, or shares it if this process has it open already. */
   static acquire(file: string, opts: QueueDatabaseOptions): QueueDatabase {
     let qdb = open.get(canonical(file));
     if (!qdb) {
-      qdb = new QueueDatabase(file, openDatabase(file), opts);
+      const disk = new DiskGuard({
+        file,
+        log: opts.log,
+        checkIntervalMs: opts.diskCheckIntervalMs,
+        ...(opts.reserveBytes !== undefined ? { reserveBytes: opts.reserveBytes } : {}),
+      });
+      disk.beforeOpen();
+      qdb = new QueueDatabase(file, openDatabase(file), disk, opts);
       open.set(canonical(file), qdb);
     }
     qdb.refs++;
@@ -68,8 +82,11 @@ export class QueueDatabase {
   private constructor(
     readonly file: string,
     readonly db: Database,
+    disk: DiskGuard,
     private readonly opts: QueueDatabaseOptions,
   ) {
+    this.disk = disk;
+    disk.attach(db);
     this.queries = new QueueQueries(db);
     this.clock = new QueueClock(opts.time, (step) => this.wallClockStepped(step));
     // Nothing else can hold a lease on a file this process owns: every running
@@ -87,6 +104,26 @@ export class QueueDatabase {
     });
     this.purgeTimer = setInterval(() => this.purgeExpiredKeys(), KEY_PURGE_INTERVAL_MS);
     this.purgeTimer.unref();
+    this.ready = disk.start();
+  }
+
+  /**
+   * Runs one worker-side write. One that fails for want of space makes the
+   * disk guard free the reserve, and is tried once more at once: a full disk
+   * must not keep the workers from recording outcomes.
+   */
+  write<T>(what: string, run: () => T): T {
+    try {
+      return run();
+    } catch (err) {
+      if (!this.disk.writeFailed(err, what)) throw err;
+    }
+    try {
+      return run();
+    } catch (err) {
+      if (isSqliteFull(err)) throw new StoreUnavailableError('the disk is full', { cause: err });
+      throw err;
+    }
   }
 
   /**
@@ -104,6 +141,7 @@ export class QueueDatabase {
     clearInterval(this.purgeTimer);
     this.wakeClaimers();
     await this.ingest.drain();
+    await this.disk.stop();
     closeDatabase(this.db, this.file);
     await this.walSync.close();
   }
@@ -134,15 +172,14 @@ export class QueueDatabase {
 
   private commitIngest(items: EnqueueItem[]): EnqueueResult[] {
     if (this.walSync.failure) throw this.walSync.failure;
+    // What the workers need to drain is not for new webhooks.
+    if (this.disk.full) throw diskFullError();
     const results = this.queries.enqueueBatch(
       items,
       this.clock.now(),
       this.opts.fsync === 'inline' ? 'inline' : 'caller',
     );
-    if (this.diskFull) {
-      this.diskFull = false;
-      this.opts.log.info({ file: this.file }, 'queue database accepts writes again');
-    }
+    this.disk.afterIngestCommit();
     if (results.some((r) => !r.duplicate)) this.wakeClaimers();
     return results;
   }
@@ -161,17 +198,9 @@ export class QueueDatabase {
   }
 
   private ingestFailure(err: unknown): Error {
+    if (err instanceof StoreUnavailableError) return err;
     const code = String((err as { code?: unknown }).code ?? '');
-    if (code === 'SQLITE_FULL') {
-      if (!this.diskFull) {
-        this.diskFull = true;
-        this.opts.log.error(
-          { file: this.file },
-          'queue database is full (disk or size limit): refusing new webhooks with 503 until space is freed; accepted jobs are unaffected',
-        );
-      }
-      return new StoreUnavailableError('the disk is full', { cause: err });
-    }
+    if (this.disk.writeFailed(err, 'ingest')) return diskFullError(err);
     if (err === this.walSync.failure) {
       if (!this.syncFailureLogged) {
         this.syncFailureLogged = true;
@@ -187,6 +216,10 @@ export class QueueDatabase {
       cause: err,
     });
   }
+}
+
+function diskFullError(cause?: unknown): StoreUnavailableError {
+  return new StoreUnavailableError('the disk is full', { cause });
 }
 
 /** One key per file however it is named (symlinked directories), once its directory exists. */

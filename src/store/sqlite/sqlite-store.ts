@@ -18,6 +18,7 @@ import {
   type DeadLetterEntry,
   type Dedupe,
   type Delivery,
+  type DiskStatus,
   type EnqueueResult,
   type JobRecord,
   parseJobRecord,
@@ -44,10 +45,15 @@ export interface SqliteStoreOptions {
   fsync?: FsyncMode;
   /** The clocks (see clock.ts); the system's by default. */
   time?: TimeSource;
+  /** The disk reserve's size (disk-guard.ts); by default from the filesystem's size. */
+  reserveBytes?: number;
+  /** How often free space is checked; default 1 s. */
+  diskCheckIntervalMs?: number;
 }
 
 /** Longest a claim waits for work; bounds how long a claim outlives interruptClaim's absence. */
 const MAX_BLOCK_MS = 2_000;
+const DISK_CHECK_INTERVAL_MS = 1_000;
 
 /** The database file of a queue: one per QUEUE_NAME in DATA_DIR. */
 export function queueFile(dataDir: string, queueName: string): string {
@@ -70,6 +76,7 @@ export class SqliteStore implements Store {
       () => this.open().db,
       () => this.open().wakeClaimers(),
       () => this.open().clock.now(),
+      (what, run) => this.open().write(what, run),
     );
   }
 
@@ -90,7 +97,10 @@ export class SqliteStore implements Store {
       fsync: this.opts.fsync ?? 'background',
       log: this.opts.log,
       time: this.opts.time ?? systemTime,
+      diskCheckIntervalMs: this.opts.diskCheckIntervalMs ?? DISK_CHECK_INTERVAL_MS,
+      ...(this.opts.reserveBytes !== undefined ? { reserveBytes: this.opts.reserveBytes } : {}),
     });
+    await this.qdb.ready;
     if (this.qdb.orphanedAtOpen > 0) {
       this.opts.log.warn(
         { jobs: this.qdb.orphanedAtOpen },
@@ -105,7 +115,9 @@ export class SqliteStore implements Store {
   }
 
   async enqueue(job: JobRecord, dedupe: Dedupe | undefined): Promise<EnqueueResult> {
-    return this.open().ingest.submit({ job, dedupe });
+    const qdb = this.open();
+    if (qdb.disk.full) throw new StoreUnavailableError('the disk is full');
+    return qdb.ingest.submit({ job, dedupe });
   }
 
   async claim(max: number, blockMs: number): Promise<Delivery[]> {
@@ -114,7 +126,9 @@ export class SqliteStore implements Store {
     for (;;) {
       const qdb = this.qdb;
       if (this.closed || !qdb) return [];
-      const rows = qdb.queries.claim(this.opts.consumer, max, qdb.clock.leaseNow());
+      const rows = qdb.write('claim', () =>
+        qdb.queries.claim(this.opts.consumer, max, qdb.clock.leaseNow()),
+      );
       const deliveries = this.toDeliveries(rows);
       if (deliveries.length > 0) return deliveries;
       if (rows.length > 0) continue; // all malformed and dead-lettered: look again
@@ -152,7 +166,9 @@ export class SqliteStore implements Store {
           'malformed job row; moving it to the dead-letter queue',
         );
         const qdb = this.open();
-        qdb.queries.deadLetter(row, row.attempts, 'malformed job row', qdb.clock.now());
+        qdb.write('dead-letter', () =>
+          qdb.queries.deadLetter(row, row.attempts, 'malformed job row', qdb.clock.now()),
+        );
         continue;
       }
       out.push({
@@ -167,46 +183,53 @@ export class SqliteStore implements Store {
 
   async complete(deliveries: readonly Delivery[]): Promise<void> {
     if (deliveries.length === 0) return;
-    this.open().queries.complete(refsOf(deliveries));
+    const qdb = this.open();
+    qdb.write('complete', () => qdb.queries.complete(refsOf(deliveries)));
   }
 
   async retryLater(d: Delivery, delayMs: number, error: string): Promise<boolean> {
     const ref = leaseRef(d.handle);
     if (!ref) return false;
     const qdb = this.open();
-    const dueAt = qdb.clock.now() + Math.max(0, Math.round(delayMs));
-    return qdb.queries.retry(ref, dueAt, d.attempt, error);
+    return qdb.write('retry', () => {
+      const dueAt = qdb.clock.now() + Math.max(0, Math.round(delayMs));
+      return qdb.queries.retry(ref, dueAt, d.attempt, error);
+    });
   }
 
   async deadLetter(d: Delivery, attempts: number, error: string): Promise<boolean> {
     const ref = leaseRef(d.handle);
     if (!ref) return false;
     const qdb = this.open();
-    return qdb.queries.deadLetter(ref, attempts, error, qdb.clock.now());
+    return qdb.write('dead-letter', () =>
+      qdb.queries.deadLetter(ref, attempts, error, qdb.clock.now()),
+    );
   }
 
   async release(deliveries: readonly Delivery[]): Promise<number> {
     if (deliveries.length === 0) return 0;
     const qdb = this.open();
-    const n = qdb.queries.release(refsOf(deliveries), qdb.clock.now());
+    const n = qdb.write('release', () => qdb.queries.release(refsOf(deliveries), qdb.clock.now()));
     if (n > 0) qdb.wakeClaimers();
     return n;
   }
 
   async promoteDue(max: number): Promise<number> {
     const qdb = this.open();
-    const n = qdb.queries.promoteDue(max, qdb.clock.now());
+    const n = qdb.write('promote', () => qdb.queries.promoteDue(max, qdb.clock.now()));
     if (n > 0) qdb.wakeClaimers();
     return n;
   }
 
   async reclaimStale(idleMs: number, maxAttempts: number): Promise<ReclaimResult> {
     const qdb = this.open();
-    const r = qdb.queries.reclaimStale(
-      qdb.clock.leaseNow() - idleMs,
-      maxAttempts,
-      `worker lost: no outcome within ${idleMs}ms (the process running it stopped or stalled)`,
-      qdb.clock.now(),
+    const r = qdb.write('reclaim', () =>
+      qdb.queries.reclaimStale(
+        qdb.clock.leaseNow() - idleMs,
+        maxAttempts,
+        `worker lost: no outcome within ${idleMs}ms (the process running it stopped or stalled)`,
+        qdb.clock.now(),
+      ),
     );
     if (r.requeued > 0) qdb.wakeClaimers();
     return { ...r, missing: [] };
@@ -216,6 +239,10 @@ export class SqliteStore implements Store {
     const qdb = this.open();
     if (qdb.failure) throw new StoreUnavailableError(qdb.failure.message);
     return qdb.queries.stats();
+  }
+
+  disk(): DiskStatus {
+    return this.open().disk.status;
   }
 
   async peekDead(limit: number): Promise<DeadLetterEntry[]> {
