@@ -35,12 +35,14 @@ export interface QueueDatabaseOptions {
   reserveBytes?: number;
   /** How often free space is checked, and while the disk is full, a checkpoint tried. */
   diskCheckIntervalMs: number;
+  /** How often expired idempotency keys are deleted; default every minute. */
+  keyPurgeIntervalMs?: number;
 }
 
 /** Largest ingest transaction, in webhooks and in body bytes; a full batch commits at once. */
 const MAX_BATCH = 1_000;
 const MAX_BATCH_BYTES = 4 * 1024 * 1024;
-/** How often expired idempotency keys are deleted, and how many per step. */
+/** How often expired idempotency keys are deleted by default, and how many per step. */
 const KEY_PURGE_INTERVAL_MS = 60_000;
 const KEY_PURGE_STEP = 1_000;
 
@@ -60,6 +62,7 @@ export class QueueDatabase {
   private readonly purgeTimer: NodeJS.Timeout;
   private readonly walSync: WalSync;
   private syncFailureLogged = false;
+  private purgeFailing = false;
 
   /** Opens `file`, or shares it if this process has it open already. */
   static acquire(file: string, opts: QueueDatabaseOptions): QueueDatabase {
@@ -102,7 +105,10 @@ export class QueueDatabase {
       durable: opts.fsync === 'inline' ? () => Promise.resolve() : () => this.walSync.sync(),
       failure: (err) => this.ingestFailure(err),
     });
-    this.purgeTimer = setInterval(() => this.purgeExpiredKeys(), KEY_PURGE_INTERVAL_MS);
+    this.purgeTimer = setInterval(
+      () => this.purgeInBackground(),
+      opts.keyPurgeIntervalMs ?? KEY_PURGE_INTERVAL_MS,
+    );
     this.purgeTimer.unref();
     this.ready = disk.start();
   }
@@ -163,10 +169,29 @@ export class QueueDatabase {
     let total = 0;
     for (;;) {
       if (!this.db.open) return total;
-      const n = this.queries.purgeExpiredKeys(this.clock.now(), KEY_PURGE_STEP);
+      const n = this.write('purge keys', () =>
+        this.queries.purgeExpiredKeys(this.clock.now(), KEY_PURGE_STEP),
+      );
       total += n;
       if (n < KEY_PURGE_STEP) return total;
       await new Promise((r) => setImmediate(r));
+    }
+  }
+
+  /** The timer's purge: a failure (a full disk, an I/O error) is logged, and the next one tries again. */
+  private async purgeInBackground(): Promise<void> {
+    try {
+      await this.purgeExpiredKeys();
+      if (this.purgeFailing) this.opts.log.info('expired idempotency keys are deleted again');
+      this.purgeFailing = false;
+    } catch (err) {
+      if (!this.purgeFailing) {
+        this.opts.log.warn(
+          { err: (err as Error).message },
+          'could not delete expired idempotency keys; trying again later (they are ignored meanwhile)',
+        );
+      }
+      this.purgeFailing = true;
     }
   }
 

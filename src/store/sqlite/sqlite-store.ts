@@ -49,6 +49,8 @@ export interface SqliteStoreOptions {
   reserveBytes?: number;
   /** How often free space is checked; default 1 s. */
   diskCheckIntervalMs?: number;
+  /** How often expired idempotency keys are deleted; default every minute. */
+  keyPurgeIntervalMs?: number;
 }
 
 /** Longest a claim waits for work; bounds how long a claim outlives interruptClaim's absence. */
@@ -99,6 +101,9 @@ export class SqliteStore implements Store {
       time: this.opts.time ?? systemTime,
       diskCheckIntervalMs: this.opts.diskCheckIntervalMs ?? DISK_CHECK_INTERVAL_MS,
       ...(this.opts.reserveBytes !== undefined ? { reserveBytes: this.opts.reserveBytes } : {}),
+      ...(this.opts.keyPurgeIntervalMs !== undefined
+        ? { keyPurgeIntervalMs: this.opts.keyPurgeIntervalMs }
+        : {}),
     });
     await this.qdb.ready;
     if (this.qdb.orphanedAtOpen > 0) {
@@ -161,14 +166,7 @@ export class SqliteStore implements Store {
     for (const row of rows) {
       const job = parseJobRecord(row.job);
       if (!job) {
-        this.opts.log.error(
-          { seq: row.seq },
-          'malformed job row; moving it to the dead-letter queue',
-        );
-        const qdb = this.open();
-        qdb.write('dead-letter', () =>
-          qdb.queries.deadLetter(row, row.attempts, 'malformed job row', qdb.clock.now()),
-        );
+        this.deadLetterMalformed(row);
         continue;
       }
       out.push({
@@ -179,6 +177,26 @@ export class SqliteStore implements Store {
       });
     }
     return out;
+  }
+
+  /**
+   * A row that cannot run goes to the DLQ. If that write fails, the row stays
+   * claimed (reclaim takes it back later) and the claim still hands out the
+   * other rows it took: they are claimed already, and must not wait for a reclaim.
+   */
+  private deadLetterMalformed(row: ClaimedRow): void {
+    this.opts.log.error({ seq: row.seq }, 'malformed job row; moving it to the dead-letter queue');
+    const qdb = this.open();
+    try {
+      qdb.write('dead-letter', () =>
+        qdb.queries.deadLetter(row, row.attempts, 'malformed job row', qdb.clock.now()),
+      );
+    } catch (err) {
+      this.opts.log.error(
+        { seq: row.seq, err: (err as Error).message },
+        'could not dead-letter a malformed job row; it is taken back after RECLAIM_IDLE',
+      );
+    }
   }
 
   async complete(deliveries: readonly Delivery[]): Promise<void> {
