@@ -4,8 +4,9 @@
  * the file itself is owned by this process alone (see open.ts).
  *
  * Besides the connection it holds what the consumers share: the group commit of
- * ingest writes, the wake-up of claims blocked waiting for work, and the
- * background expiry of idempotency keys.
+ * ingest writes, the wake-up of claims blocked waiting for work, the background
+ * expiry of idempotency keys, the clocks (clock.ts) and the guard that keeps the
+ * workers writing on a full disk (disk-guard.ts).
  */
 import { realpathSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
