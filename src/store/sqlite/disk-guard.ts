@@ -123,11 +123,19 @@ export class DiskGuard {
     await this.checking;
   }
 
-  /** After an ingest commit: refuses once room runs short. Costs a statfs and a header read. */
+  /**
+   * After an ingest commit: refuses once room runs short. Costs a statfs and a
+   * header read. Never throws: the batch is committed, and its answers must say so.
+   */
   afterIngestCommit(): void {
     if (this.refusing) return;
-    const room = this.measure();
-    if (room !== undefined && room < this.reserveBytes) this.refuse('room fell under the reserve');
+    try {
+      const room = this.measure();
+      if (room !== undefined && room < this.reserveBytes)
+        this.refuse('room fell under the reserve');
+    } catch (err) {
+      this.o.log.warn({ err: (err as Error).message }, 'disk space check failed');
+    }
   }
 
   /**
@@ -153,7 +161,12 @@ export class DiskGuard {
   }
 
   private refuse(why: string): void {
-    const released = this.reserve?.release() ?? false;
+    let released = false;
+    try {
+      released = this.reserve?.release() ?? false;
+    } catch (err) {
+      this.o.log.error({ err: (err as Error).message }, 'could not delete the disk reserve');
+    }
     this.checkpoint();
     this.measure();
     const fields = {
