@@ -5,6 +5,8 @@
  * dedupe-and-enqueue answered only once fsynced (group commit), at-least-once
  * delivery with leases (a run whose outcome never came is taken back after
  * RECLAIM_IDLE and counts as an attempt), durable delayed retries, a DLQ.
+ * Leases run on the monotonic clock (clock.ts), and a full disk stops ingest
+ * but not the workers (disk-guard.ts).
  *
  * Each SqliteStore is one consumer; stores opened on the same file in one
  * process share the connection (queue-database.ts). A delivery handle is
@@ -55,6 +57,7 @@ export interface SqliteStoreOptions {
 
 /** Longest a claim waits for work; bounds how long a claim outlives interruptClaim's absence. */
 const MAX_BLOCK_MS = 2_000;
+/** How often free space is measured (and, on a full disk, a checkpoint tried) besides after each commit. */
 const DISK_CHECK_INTERVAL_MS = 1_000;
 
 /** The database file of a queue: one per QUEUE_NAME in DATA_DIR. */
