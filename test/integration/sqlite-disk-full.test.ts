@@ -61,7 +61,12 @@ class Handler {
   };
 }
 
-async function start(dir: string, handler: Handler, env: Record<string, string> = {}) {
+async function start(
+  dir: string,
+  handler: Handler,
+  env: Record<string, string> = {},
+  diskCheckIntervalMs = 50,
+) {
   const config = loadConfig({
     STORE: 'sqlite',
     DATA_DIR: dir,
@@ -77,7 +82,7 @@ async function start(dir: string, handler: Handler, env: Record<string, string> 
     consumer: `disk-${randomUUID().slice(0, 6)}`,
     log: silentLog,
     commitWindowMs: 0,
-    diskCheckIntervalMs: 50,
+    diskCheckIntervalMs,
   });
   const service = await startedService(config, {
     store,
@@ -249,5 +254,60 @@ describe('embedded store: starting on a full disk', () => {
       what: 'ingest to resume by itself',
       intervalMs: 20,
     });
+  });
+});
+
+describe('embedded store: DLQ operations on a disk with no room left at all', () => {
+  let dir: string;
+  before(() => {
+    dir = smallDisk('dlq');
+  });
+
+  it('answer 503 store_unavailable, never a 500; reads still answer', async () => {
+    const token = 'ADMINtokenVALUE-0123456789abcdef';
+    // No periodic check: nothing frees space behind the test's back.
+    const service = await start(
+      dir,
+      new Handler(),
+      { WORKER_COUNT: '0', ADMIN_TOKEN: token },
+      3_600_000,
+    );
+    const store = service.store;
+    for (let i = 0; i < 3; i++) assert.equal((await send(service)).statusCode, 202);
+    for (const d of await store.claim(3, 100)) assert.ok(await store.deadLetter(d, 1, 'Error: x'));
+    const [first] = (await store.deadLetters.list({ filter: {}, limit: 10 })).entries;
+    assert.ok(first);
+
+    const filler = join(dir, 'filler');
+    fillDisk(filler);
+    await sendUntilRefused(service, [], 100);
+    const writes: [method: 'POST' | 'DELETE', url: string, body?: unknown][] = [
+      ['POST', `/admin/dlq/${first.dlqId}/replay`],
+      ['POST', '/admin/dlq/replay', {}],
+      ['DELETE', `/admin/dlq/${first.dlqId}`],
+      ['DELETE', '/admin/dlq?confirm=true'],
+    ];
+    for (const [method, url, body] of writes) {
+      fillDisk(`${filler}-more`); // what the freed reserve and WAL gave back, taken too
+      const res = await service.app.inject({
+        method,
+        url,
+        headers: {
+          authorization: `Bearer ${token}`,
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        ...(body === undefined ? {} : { payload: JSON.stringify(body) }),
+      });
+      assert.equal(res.statusCode, 503, `${method} ${url}: ${res.body}`);
+      assert.equal(res.json().error.code, 'store_unavailable');
+    }
+    const list = await service.app.inject({
+      url: '/admin/dlq',
+      headers: { authorization: `Bearer ${token}` },
+    });
+    assert.equal(list.statusCode, 200);
+    assert.equal(list.json().items.length, 3, 'nothing was moved or deleted');
+    removeFiller(filler);
+    removeFiller(`${filler}-more`);
   });
 });
