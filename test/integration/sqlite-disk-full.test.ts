@@ -2,7 +2,8 @@
  * The embedded store on a real full disk (a 4 MiB tmpfs): ingest refuses with
  * 503 store_unavailable and says why on /health, /health/ready and /metrics,
  * the workers go on recording outcomes, and ingest resumes by itself once there
- * is room, whether another file or the queue's own data filled the disk.
+ * is room, whether another file or the queue's own data filled the disk. With no
+ * room left at all, a write answers 503, never 500.
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
