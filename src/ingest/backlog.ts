@@ -8,7 +8,8 @@
  * most what the others accept within one interval. When the backlog reaches
  * QUEUE_SIZE, ingest answers 503 until a sample shows room again.
  * A failed sample marks the store down, and ingest answers 503 at once instead
- * of queueing requests behind a dead connection.
+ * of queueing requests behind a dead connection; so does a store that reports
+ * its disk full (read at each call: it costs no I/O).
  *
  * For a store that keeps its data in memory (Redis), each interval also samples
  * its memory against the limit, for /metrics and for a warning in /health from
@@ -17,7 +18,7 @@
  */
 import type { Logger } from 'pino';
 import type { Metrics } from '../metrics.js';
-import type { QueueStats, Store, StoreMemory } from '../store/store.js';
+import type { DiskStatus, QueueStats, Store, StoreMemory } from '../store/store.js';
 
 /** The share of the store's memory limit from which /health warns. */
 export const MEMORY_WARN_RATIO = 0.9;
@@ -102,6 +103,7 @@ export class BacklogMonitor {
       this.metrics.queueJobs.set({ state: 'scheduled' }, stats.scheduled);
       this.metrics.dlqSize.set(stats.dead);
       this.metrics.storeUp.set(1);
+      this.metrics.noteDisk(this.disk());
     } catch (err) {
       if (this.up) this.log.error({ err: (err as Error).message }, 'queue store unreachable');
       this.up = false;
@@ -152,6 +154,19 @@ export class BacklogMonitor {
     return this.up;
   }
 
+  /** True while the store refuses new jobs because its disk is full. */
+  get diskFull(): boolean {
+    return this.disk()?.full ?? false;
+  }
+
+  private disk(): DiskStatus | undefined {
+    try {
+      return this.store.disk?.();
+    } catch {
+      return undefined; // closed
+    }
+  }
+
   get stats(): QueueStats | undefined {
     return this.last;
   }
@@ -166,6 +181,7 @@ export class BacklogMonitor {
   /** Brings the backlog gauge up to date with this instance's accepts since the sample. */
   publish(): void {
     if (this.last) this.metrics.backlog.set(this.backlog);
+    this.metrics.noteDisk(this.disk());
   }
 
   /** True when the backlog (as `backlog` counts it) is at or over QUEUE_SIZE. */

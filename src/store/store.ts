@@ -118,6 +118,14 @@ export interface ReclaimResult {
   missing: string[];
 }
 
+/** A store's own disk, for a store that has one (the embedded store). */
+export interface DiskStatus {
+  /** True while the store refuses new jobs for want of space; the workers still drain. */
+  full: boolean;
+  /** Free space of the filesystem, in bytes, as of the last check. */
+  freeBytes: number;
+}
+
 export interface Store {
   /** `redis` or `sqlite`. */
   readonly kind: string;
@@ -153,6 +161,8 @@ export interface Store {
    * absent for one on disk. Cheap, but not meant for every request.
    */
   memory?(): Promise<StoreMemory>;
+  /** The store's disk, if it has one of its own; cheap (no I/O). */
+  disk?(): DiskStatus;
   /** The oldest dead-letter entries, up to `limit`. */
   peekDead(limit: number): Promise<DeadLetterEntry[]>;
   /** Inspecting, replaying and removing dead letters, for operators. */

@@ -110,6 +110,7 @@ export class QueueQueries {
          WHERE seq = ?`,
       ),
       expireLeases: p(`UPDATE jobs SET leased_at = 0 WHERE state = 'running'`),
+      shiftRunAt: p('UPDATE jobs SET run_at = run_at + ?'),
       counts: p('SELECT name, n FROM counts'),
       peekDead: p(
         'SELECT dlq_id, job, attempts, last_error, failed_at FROM dead_letters ORDER BY dlq_id LIMIT ?',
@@ -233,6 +234,11 @@ export class QueueQueries {
   /** Marks every running job's lease as expired; for jobs left by a process that died. */
   expireLeases(): number {
     return this.stmt('expireLeases').run().changes;
+  }
+
+  /** Moves every job's `run_at` by `ms` (after a wall-clock step); returns how many. */
+  shiftRunAt(ms: number): number {
+    return this.stmt('shiftRunAt').run(ms).changes;
   }
 
   stats(): QueueStats {

@@ -6,7 +6,8 @@
  *   handle `seq:lease` names one claim of one job: a late outcome from a holder
  *   whose job was taken back matches nothing.
  *   `run_at` orders waiting jobs (when they became waiting) and is the due time
- *   of scheduled ones.
+ *   of scheduled ones, on the wall clock. `leased_at` is lease time (clock.ts):
+ *   monotonic, and meaningful only to the process that wrote it.
  * - `dead_letters`: the DLQ. The job envelope is kept whole; type, source and
  *   times are columns so that operators can page and filter (by event type,
  *   source, failure time, with `dlq_id` as the cursor) and replay a selection: a
