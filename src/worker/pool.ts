@@ -117,7 +117,7 @@ export class WorkerPool {
         this.running.delete(r.delivery.handle);
       }
       try {
-        released = await this.o.store.release(left.map((r) => r.delivery));
+        ({ released } = await this.o.store.release(left.map((r) => r.delivery)));
       } catch (err) {
         this.o.log.warn(
           { err: describeError(err), jobs: left.length },

@@ -23,6 +23,8 @@ import {
   type JobRecord,
   type QueueStats,
   type ReclaimResult,
+  type ReleaseResult,
+  type StartedRelease,
   type Store,
   StoreUnavailableError,
 } from '../store.js';
@@ -206,12 +208,20 @@ export class RedisStore implements Store {
     return ok === 1;
   }
 
-  async release(deliveries: readonly Delivery[]): Promise<number> {
-    if (deliveries.length === 0) return 0;
+  async release(deliveries: readonly Delivery[], started?: StartedRelease): Promise<ReleaseResult> {
+    if (deliveries.length === 0) return { released: 0, deadLettered: 0 };
     const ids = deliveries.map((d) => d.handle);
-    const released = await this.scripts.release(this.keys.stream, this.keys.group, ids);
+    const [released, deadLettered] = await this.scripts.release(
+      this.keys.stream,
+      this.keys.dlq,
+      this.keys.group,
+      started !== undefined,
+      started?.maxAttempts ?? 0,
+      started?.error ?? '',
+      ids,
+    );
     this.forget(ids);
-    return released;
+    return { released, deadLettered };
   }
 
   async promoteDue(max: number): Promise<number> {
@@ -231,7 +241,7 @@ export class RedisStore implements Store {
         RECLAIM_COUNT,
         cursor,
         maxAttempts,
-        `worker lost: no outcome within ${idleMs}ms (the consumer holding it stopped or stalled)`,
+        `worker lost: no outcome within ${idleMs}ms (the consumer holding it stopped or stalled, or its handler outlived TIMEOUT and did not settle)`,
       );
       result.requeued += requeued;
       result.deadLettered += dead;

@@ -23,6 +23,8 @@ import {
   parseJobRecord,
   type QueueStats,
   type ReclaimResult,
+  type ReleaseResult,
+  type StartedRelease,
   type Store,
   StoreUnavailableError,
 } from '../store.js';
@@ -175,12 +177,16 @@ export class SqliteStore implements Store {
     return this.open().queries.deadLetter(ref, attempts, error, Date.now());
   }
 
-  async release(deliveries: readonly Delivery[]): Promise<number> {
-    if (deliveries.length === 0) return 0;
+  async release(deliveries: readonly Delivery[], started?: StartedRelease): Promise<ReleaseResult> {
+    if (deliveries.length === 0) return { released: 0, deadLettered: 0 };
     const qdb = this.open();
-    const n = qdb.queries.release(refsOf(deliveries), Date.now());
-    if (n > 0) qdb.wakeClaimers();
-    return n;
+    const refs = refsOf(deliveries);
+    const now = Date.now();
+    const r = started
+      ? qdb.queries.handBack(refs, started.maxAttempts, started.error, now)
+      : { released: qdb.queries.release(refs, now), deadLettered: 0 };
+    if (r.released > 0) qdb.wakeClaimers();
+    return r;
   }
 
   async promoteDue(max: number): Promise<number> {
@@ -196,7 +202,7 @@ export class SqliteStore implements Store {
     const r = qdb.queries.reclaimStale(
       now - idleMs,
       maxAttempts,
-      `worker lost: no outcome within ${idleMs}ms (the process running it stopped or stalled)`,
+      `worker lost: no outcome within ${idleMs}ms (the process running it stopped or stalled, or its handler outlived TIMEOUT and did not settle)`,
       now,
     );
     if (r.requeued > 0) qdb.wakeClaimers();

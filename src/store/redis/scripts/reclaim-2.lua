@@ -41,10 +41,11 @@ for _, e in ipairs(entries) do
   local id, fields = e[1], e[2]
   redis.call("XACK", KEYS[1], ARGV[1], id)
   redis.call("XDEL", KEYS[1], id)
-  local job, attempt = nil, 0
+  local job, attempt, handbacks = nil, 0, "0"
   for i = 1, #fields, 2 do
     if fields[i] == "job" then job = fields[i + 1] end
     if fields[i] == "attempt" then attempt = tonumber(fields[i + 1]) or 0 end
+    if fields[i] == "handbacks" then handbacks = fields[i + 1] end
   end
   attempt = attempt + 1
   if not job then
@@ -54,7 +55,8 @@ for _, e in ipairs(entries) do
     addDeadLetter(KEYS[2], job, attempt, ARGV[7], now)
     dead = dead + 1
   else
-    redis.call("XADD", KEYS[1], "*", "job", job, "attempt", tostring(attempt), "err", ARGV[7])
+    redis.call("XADD", KEYS[1], "*", "job", job, "attempt", tostring(attempt), "err", ARGV[7],
+      "handbacks", handbacks)
     requeued = requeued + 1
   end
 end
