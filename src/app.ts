@@ -70,8 +70,13 @@ function rateLimiterFor(store: Store): RateLimiter {
     : new MemoryRateLimiter();
 }
 
-/** Time kept back from the shutdown budget for handing jobs back and closing connections. */
+/**
+ * Time kept back from the shutdown budget for what follows the grace period:
+ * aborting the handlers still running and waiting ABORT_SETTLE_MS for them to
+ * settle, handing their jobs back, closing connections.
+ */
 const SHUTDOWN_RESERVE_MS = 1_500;
+const ABORT_SETTLE_MS = 500;
 
 export function createService(opts: ServiceOptions): Service {
   const { config } = opts;
@@ -139,7 +144,13 @@ export function createService(opts: ServiceOptions): Service {
       // so load balancers and senders see the stop while running jobs finish.
       ingestor.stop();
       const grace = Math.max(0, deadline - Date.now() - SHUTDOWN_RESERVE_MS);
-      const { finished, released } = await pool.stop(grace);
+      const jobs = await pool.stop(grace, ABORT_SETTLE_MS);
+      if (jobs.leftRunning > 0) {
+        log.warn(
+          { handlers: jobs.leftRunning },
+          'handlers still running ignored their abort signal; their jobs stay pending and are reclaimed after RECLAIM_IDLE, once this process has exited',
+        );
+      }
       // Then close the listener; in-flight requests are short (the store call has its own timeout).
       await Promise.race([
         app
@@ -152,7 +163,15 @@ export function createService(opts: ServiceOptions): Service {
       await store
         .close()
         .catch((err: unknown) => log.warn({ err: describeError(err) }, 'store close failed'));
-      log.info({ jobs_finished: finished, jobs_handed_back: released }, 'stopped');
+      log.info(
+        {
+          jobs_finished: jobs.finished,
+          jobs_handed_back: jobs.released,
+          jobs_dead_lettered: jobs.deadLettered,
+          jobs_left_running: jobs.leftRunning,
+        },
+        'stopped',
+      );
     })();
     return stopping;
   }

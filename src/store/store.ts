@@ -7,7 +7,9 @@
  *   complete      done, gone;
  *   retryLater    waiting for retry, then promoteDue puts it back to waiting;
  *   deadLetter    in the DLQ for an operator;
- *   release       back to waiting, same attempt count (graceful shutdown);
+ *   release       back to waiting (graceful shutdown): unchanged when it never
+ *                 started; a started job's first hand-back is free, each later one
+ *                 counts as an attempt (to the DLQ when none are left);
  *   reclaimStale  (by another consumer, after the holder died) back to waiting with
  *                 the lost run counted as an attempt, or to the DLQ if none are left.
  * Every arrow is one atomic step in the store.
@@ -126,6 +128,21 @@ export interface DiskStatus {
   freeBytes: number;
 }
 
+/** How a hand-back of jobs that ran is counted (see Store.release). */
+export interface StartedRelease {
+  /** The most attempts a job may have (MAX_RETRIES + 1). */
+  maxAttempts: number;
+  /** The last error recorded when a hand-back counts as an attempt. */
+  error: string;
+}
+
+export interface ReleaseResult {
+  /** Back to waiting. */
+  released: number;
+  /** Handed back once too often with no attempts left: now in the DLQ. */
+  deadLettered: number;
+}
+
 export interface Store {
   /** `redis` or `sqlite`. */
   readonly kind: string;
@@ -147,8 +164,15 @@ export interface Store {
   retryLater(delivery: Delivery, delayMs: number, error: string): Promise<boolean>;
   /** `attempts` is the total number of attempts made. Returns false as for retryLater. */
   deadLetter(delivery: Delivery, attempts: number, error: string): Promise<boolean>;
-  /** Hands unfinished jobs back unchanged. Returns how many went back. */
-  release(deliveries: readonly Delivery[]): Promise<number>;
+  /**
+   * Hands jobs back to waiting, for any consumer to take at once. Without
+   * `started`, the jobs never ran and go back unchanged. With it, their handlers
+   * ran and settled without an outcome (a shutdown interrupted them): a job's
+   * first such hand-back is free, every later one counts as an attempt, and a job
+   * with no attempts left goes to the DLQ instead. A delivery no longer this
+   * consumer's is left alone.
+   */
+  release(deliveries: readonly Delivery[], started?: StartedRelease): Promise<ReleaseResult>;
 
   /** Moves retries that are due back to waiting. Returns how many moved. */
   promoteDue(max: number): Promise<number>;

@@ -22,8 +22,9 @@ const POISON: { type: string; every: number; offset: number; error: RegExp }[] =
   { type: 'poison.throw', every: 100, offset: 10, error: /^Error: poison: always throws$/ },
   { type: 'poison.null', every: 100, offset: 35, error: /^non-Error thrown: null$/ },
   { type: 'poison.string', every: 100, offset: 60, error: /^non-Error thrown: poison: a string$/ },
-  // Few hanging ones: each holds a worker for TIMEOUT on every attempt.
-  { type: 'poison.hang', every: 300, offset: 85, error: /^JobTimeoutError: / },
+  // Few hanging ones: each holds a worker for TIMEOUT on every attempt, and its job
+  // until the reclaim after RECLAIM_IDLE (it must not run twice at once).
+  { type: 'poison.hang', every: 300, offset: 85, error: /^worker lost: / },
 ];
 const HANG = POISON[3] as (typeof POISON)[number];
 const poisonOf = (n: number) => POISON.find((p) => n % p.every === p.offset);

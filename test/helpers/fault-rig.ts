@@ -142,6 +142,7 @@ export class FaultRig {
       this.recordKey,
       `${this.recordKey}:latency`,
       `${this.recordKey}:attempts`,
+      `${this.recordKey}:runs`,
     );
     this.record.disconnect();
     this.direct.disconnect();

@@ -120,3 +120,37 @@ describe('embedded store: a row that is not a job envelope', () => {
     }
   });
 });
+
+describe('embedded store: a file of schema version 1', () => {
+  it('gains the hand-back count at start-up and keeps its jobs', async () => {
+    const file = join(root, 'v1', 'queue.sqlite');
+    const open = () =>
+      new SqliteStore({ file, consumer: 'v1', log: pino({ level: 'silent' }), commitWindowMs: 2 });
+    const id = randomUUID();
+    let store = open();
+    await store.init();
+    await store.enqueue(
+      { id, type: 't', source: 'default', payload: '{}', receivedAt: Date.now() },
+      undefined,
+    );
+    store.database.exec('ALTER TABLE jobs DROP COLUMN handbacks; PRAGMA user_version = 1;');
+    await store.close();
+
+    store = open();
+    await store.init();
+    try {
+      assert.equal(store.database.pragma('user_version', { simple: true }), 2);
+      const [d] = await store.claim(1, 50);
+      assert.equal(d?.job.id, id, 'the job written before the upgrade is there');
+      assert.ok(d);
+      const interrupted = { maxAttempts: 5, error: 'interrupted' };
+      await store.release([d], interrupted);
+      const [again] = await store.claim(1, 50);
+      assert.ok(again);
+      await store.release([again], interrupted);
+      assert.equal((await store.claim(1, 50))[0]?.attempt, 2, 'hand-backs are counted');
+    } finally {
+      await store.close();
+    }
+  });
+});

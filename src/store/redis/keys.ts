@@ -17,7 +17,7 @@ export interface QueueKeys {
   dlq: string;
   /** Retry schedule: sorted set of job id -> due time (ms). */
   delayed: string;
-  /** Retry payloads: hash of job id -> {job, attempt, err}. */
+  /** Retry payloads: hash of job id -> {job, attempt, err, handbacks}. */
   delayedData: string;
   /** Prefix of idempotency keys; the hashed key follows. */
   idempotencyPrefix: string;

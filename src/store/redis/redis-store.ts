@@ -25,6 +25,8 @@ import {
   type JobRecord,
   type QueueStats,
   type ReclaimResult,
+  type ReleaseResult,
+  type StartedRelease,
   type Store,
   type StoreMemory,
   StoreUnavailableError,
@@ -64,7 +66,7 @@ const CONSUMER_PRUNE_EVERY_MS = 60_000;
 
 /** The error recorded for a run lost with its consumer. */
 function lostError(idleMs: number): string {
-  return `worker lost: no outcome within ${idleMs}ms (the consumer holding it stopped or stalled)`;
+  return `worker lost: no outcome within ${idleMs}ms (the consumer holding it stopped or stalled, or its handler outlived TIMEOUT and did not settle)`;
 }
 
 export class RedisStore implements Store {
@@ -281,12 +283,20 @@ export class RedisStore implements Store {
     return ok === 1;
   }
 
-  async release(deliveries: readonly Delivery[]): Promise<number> {
-    if (deliveries.length === 0) return 0;
+  async release(deliveries: readonly Delivery[], started?: StartedRelease): Promise<ReleaseResult> {
+    if (deliveries.length === 0) return { released: 0, deadLettered: 0 };
     const ids = deliveries.map((d) => d.handle);
-    const released = await this.scripts.release(this.keys.stream, this.keys.group, ids);
+    const [released, deadLettered] = await this.scripts.release(
+      this.keys.stream,
+      this.keys.dlq,
+      this.keys.group,
+      started !== undefined,
+      started?.maxAttempts ?? 0,
+      started?.error ?? '',
+      ids,
+    );
     this.forget(ids);
-    return released;
+    return { released, deadLettered };
   }
 
   async promoteDue(max: number): Promise<number> {

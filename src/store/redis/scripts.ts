@@ -33,7 +33,7 @@ const DEFINITIONS = {
   deadLetter: 'dead-letter-2.lua',
   reclaim: 'reclaim-2.lua',
   drainLegacyStream: 'drain-legacy-stream-3.lua',
-  release: 'release-1.lua',
+  release: 'release-2.lua',
   pruneConsumers: 'prune-consumers-1.lua',
   rateLimit: 'rate-limit-1.lua',
   dlqPage: 'dlq-page-1.lua',
@@ -203,8 +203,25 @@ export class QueueScripts {
     return this.calls.pruneConsumers(stream, group, idleMs, self) as Promise<number>;
   }
 
-  release(stream: string, group: string, ids: readonly string[]) {
-    return this.calls.release(stream, group, ...ids) as Promise<number>;
+  /** `maxAttempts` and `error` matter only when `started`; see release-2.lua. */
+  release(
+    stream: string,
+    dlq: string,
+    group: string,
+    started: boolean,
+    maxAttempts: number,
+    error: string,
+    ids: readonly string[],
+  ) {
+    return this.calls.release(
+      stream,
+      dlq,
+      group,
+      started ? '1' : '0',
+      maxAttempts,
+      error,
+      ...ids,
+    ) as Promise<[released: number, deadLettered: number]>;
   }
 
   rateLimit(counter: string, windowMs: number) {

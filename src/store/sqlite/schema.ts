@@ -7,7 +7,9 @@
  *   whose job was taken back matches nothing.
  *   `run_at` orders waiting jobs (when they became waiting) and is the due time
  *   of scheduled ones, on the wall clock. `leased_at` is lease time (clock.ts):
- *   monotonic, and meaningful only to the process that wrote it.
+ *   monotonic, and meaningful only to the process that wrote it. `handbacks`
+ *   counts the times a shutdown handed the job back after it ran: only the first
+ *   is free (see QueueQueries.release).
  * - `dead_letters`: the DLQ. The job envelope is kept whole; type, source and
  *   times are columns so that operators can page and filter (by event type,
  *   source, failure time, with `dlq_id` as the cursor) and replay a selection: a
@@ -24,7 +26,7 @@ import type { Database } from 'better-sqlite3';
 /** `PRAGMA application_id`: marks a file as ours ("WHKP"). */
 export const APPLICATION_ID = 0x57484b50;
 /** `PRAGMA user_version`: the schema below. Bump it with a migration step. */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 const DDL = `
 CREATE TABLE jobs (
@@ -37,7 +39,8 @@ CREATE TABLE jobs (
   run_at     INTEGER NOT NULL,
   owner      TEXT,
   lease      INTEGER NOT NULL DEFAULT 0,
-  leased_at  INTEGER
+  leased_at  INTEGER,
+  handbacks  INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX jobs_by_state ON jobs (state, run_at, seq);
 
@@ -87,6 +90,11 @@ CREATE TRIGGER dead_counted_out AFTER DELETE ON dead_letters BEGIN
 END;
 `;
 
+/** The steps from each older version to the next, applied in order at start-up. */
+const MIGRATIONS: Record<number, string> = {
+  1: 'ALTER TABLE jobs ADD COLUMN handbacks INTEGER NOT NULL DEFAULT 0;',
+};
+
 /** Why a file cannot be used as this queue's database. */
 export class SchemaMismatchError extends Error {
   override name = 'SchemaMismatchError';
@@ -121,6 +129,10 @@ export function prepareSchema(db: Database, file: string): void {
       throw new SchemaMismatchError(
         `${file} was written by a newer webhook-processor (schema ${version}; this one knows up to ${SCHEMA_VERSION}). Run the newer version, or restore a backup.`,
       );
+    }
+    for (let v = version; v < SCHEMA_VERSION; v++) {
+      db.exec(MIGRATIONS[v] as string);
+      db.pragma(`user_version = ${v + 1}`);
     }
     recount(db);
   });

@@ -26,6 +26,8 @@ import {
   parseJobRecord,
   type QueueStats,
   type ReclaimResult,
+  type ReleaseResult,
+  type StartedRelease,
   type Store,
   StoreUnavailableError,
 } from '../store.js';
@@ -227,12 +229,18 @@ export class SqliteStore implements Store {
     );
   }
 
-  async release(deliveries: readonly Delivery[]): Promise<number> {
-    if (deliveries.length === 0) return 0;
+  async release(deliveries: readonly Delivery[], started?: StartedRelease): Promise<ReleaseResult> {
+    if (deliveries.length === 0) return { released: 0, deadLettered: 0 };
     const qdb = this.open();
-    const n = qdb.write('release', () => qdb.queries.release(refsOf(deliveries), qdb.clock.now()));
-    if (n > 0) qdb.wakeClaimers();
-    return n;
+    const refs = refsOf(deliveries);
+    const r = qdb.write('release', () => {
+      const now = qdb.clock.now();
+      return started
+        ? qdb.queries.handBack(refs, started.maxAttempts, started.error, now)
+        : { released: qdb.queries.release(refs, now), deadLettered: 0 };
+    });
+    if (r.released > 0) qdb.wakeClaimers();
+    return r;
   }
 
   async promoteDue(max: number): Promise<number> {
@@ -248,7 +256,7 @@ export class SqliteStore implements Store {
       qdb.queries.reclaimStale(
         qdb.clock.leaseNow() - idleMs,
         maxAttempts,
-        `worker lost: no outcome within ${idleMs}ms (the process running it stopped or stalled)`,
+        `worker lost: no outcome within ${idleMs}ms (the process running it stopped or stalled, or its handler outlived TIMEOUT and did not settle)`,
         qdb.clock.now(),
       ),
     );

@@ -3,7 +3,7 @@
 
   KEYS[1]  the job stream
   KEYS[2]  the retry schedule (sorted set: job id -> due time in ms)
-  KEYS[3]  the retry payloads (hash: job id -> JSON {job, attempt, err})
+  KEYS[3]  the retry payloads (hash: job id -> JSON {job, attempt, err, handbacks})
 
   ARGV[1]  the most jobs to move in this call
 
@@ -29,7 +29,8 @@ for _, id in ipairs(due) do
   redis.call("ZREM", KEYS[2], id)
   redis.call("HDEL", KEYS[3], id)
   if r then
-    redis.call("XADD", KEYS[1], "*", "job", r.job, "attempt", tostring(r.attempt), "err", r.err or "")
+    redis.call("XADD", KEYS[1], "*", "job", r.job, "attempt", tostring(r.attempt), "err", r.err or "",
+      "handbacks", tostring(r.handbacks or "0"))
   end
 end
 return #due
