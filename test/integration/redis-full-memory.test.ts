@@ -123,7 +123,7 @@ describe('Redis at maxmemory', () => {
     assert.equal(await a.retryLater(retried, 0, 'failed once'), true);
     assert.equal(await a.promoteDue(10), 1, 'a due retry goes back to the stream');
     assert.equal(await a.deadLetter(dead, 3, 'failed for good'), true);
-    assert.equal(await a.release([released]), 1);
+    assert.deepEqual(await a.release([released]), { released: 1, deadLettered: 0 });
     const reclaimed = await b.reclaimStale(0, 5);
     assert.equal(reclaimed.requeued, 1, 'the entry a still holds is taken back');
     assert.equal(typeof (await b.pruneConsumers(0)), 'number');

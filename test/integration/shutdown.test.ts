@@ -124,7 +124,7 @@ describe('graceful shutdown', () => {
     const first = await startServiceProcess({ ...env, FIXTURE_HANDLER_MS: '30000' });
     const sent = await post(first.url, { ignore_signal: true });
     assert.ok('status' in sent && sent.status === 202, JSON.stringify(sent));
-    await waitFor(async () => (await redis.xpending(`{${q}}`, 'workers'))[0] === 1, {
+    await waitFor(async () => (await redis.xpending(q, 'workers'))[0] === 1, {
       what: 'the job running',
     });
     first.proc.kill('SIGTERM');
@@ -134,7 +134,7 @@ describe('graceful shutdown', () => {
     assert.equal(stopped?.jobs_handed_back, 0, 'not handed back while its handler ran');
     assert.equal(stopped?.jobs_left_running, 1);
     assert.equal(
-      (await redis.xpending(`{${q}}`, 'workers'))[0],
+      (await redis.xpending(q, 'workers'))[0],
       1,
       'still pending on the stopped consumer',
     );

@@ -171,9 +171,9 @@ export class RedisStore implements Store {
    * drain, and only draining frees memory.
    */
   private async ensureGroup(): Promise<void> {
-    if (await this.groupExists()) return;
     const { stream, legacyStream, group } = this.keys;
     try {
+      if (await this.groupExists()) return;
       await this.cmd.xgroup('CREATE', stream, group, '0', 'MKSTREAM');
     } catch (err) {
       const message = String((err as Error).message);
