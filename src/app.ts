@@ -89,8 +89,13 @@ function routeWith(router: Router) {
   };
 }
 
-/** Time kept back from the shutdown budget for handing jobs back and closing connections. */
+/**
+ * Time kept back from the shutdown budget for what follows the grace period:
+ * aborting the handlers still running and waiting ABORT_SETTLE_MS for them to
+ * settle, handing their jobs back, closing connections.
+ */
 const SHUTDOWN_RESERVE_MS = 1_500;
+const ABORT_SETTLE_MS = 500;
 
 export function createService(opts: ServiceOptions): Service {
   const { config } = opts;
@@ -177,13 +182,17 @@ export function createService(opts: ServiceOptions): Service {
       // so load balancers and senders see the stop while running jobs finish.
       ingestor.stop();
       const grace = Math.max(0, deadline - Date.now() - SHUTDOWN_RESERVE_MS);
-      const [handled, delivered] = await Promise.all([
-        pool.stop(grace),
+      const [jobs, delivered] = await Promise.all([
+        pool.stop(grace, ABORT_SETTLE_MS),
         dispatcher?.stop(grace) ?? { finished: 0, released: 0 },
       ]);
       await sender?.close();
-      const finished = handled.finished + delivered.finished;
-      const released = handled.released + delivered.released;
+      if (jobs.leftRunning > 0) {
+        log.warn(
+          { handlers: jobs.leftRunning },
+          'handlers still running ignored their abort signal; their jobs stay pending and are reclaimed after RECLAIM_IDLE, once this process has exited',
+        );
+      }
       // Then close the listener; in-flight requests are short (the store call has its own timeout).
       await Promise.race([
         app
@@ -196,7 +205,17 @@ export function createService(opts: ServiceOptions): Service {
       await store
         .close()
         .catch((err: unknown) => log.warn({ err: describeError(err) }, 'store close failed'));
-      log.info({ jobs_finished: finished, jobs_handed_back: released }, 'stopped');
+      log.info(
+        {
+          jobs_finished: jobs.finished,
+          jobs_handed_back: jobs.released,
+          jobs_dead_lettered: jobs.deadLettered,
+          jobs_left_running: jobs.leftRunning,
+          deliveries_finished: delivered.finished,
+          deliveries_handed_back: delivered.released,
+        },
+        'stopped',
+      );
     })();
     return stopping;
   }

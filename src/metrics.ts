@@ -89,6 +89,27 @@ export class Metrics {
     help: '1 when the last store sample succeeded, else 0.',
     registers: [this.registry],
   });
+  readonly storeMemoryUsed = new Gauge({
+    name: 'webhook_redis_used_memory_bytes',
+    help: 'Redis used_memory (last sample; Redis store only). At maxmemory, ingest answers 503 store_unavailable.',
+    registers: [this.registry],
+  });
+  readonly storeMemoryMax = new Gauge({
+    name: 'webhook_redis_maxmemory_bytes',
+    help: 'Redis maxmemory (last sample; Redis store only); 0 = no limit.',
+    registers: [this.registry],
+  });
+  readonly diskFull = new Gauge({
+    name: 'webhook_store_disk_full',
+    help: '1 while the embedded store refuses new webhooks because its disk is full (its workers go on draining), else 0.',
+    registers: [this.registry],
+  });
+  /** Registered once a store reports a disk of its own (the embedded store). */
+  readonly diskFreeBytes = new Gauge({
+    name: 'webhook_store_disk_free_bytes',
+    help: "Free space of the filesystem that holds the embedded store's database, in bytes (last check).",
+    registers: [],
+  });
   readonly workers = new Gauge({
     name: 'webhook_workers',
     help: 'Configured concurrent jobs for this instance (WORKER_COUNT).',
@@ -137,6 +158,16 @@ export class Metrics {
   /** The `event_type` label value for a type: itself if known, else `other`. */
   typeLabel(type: string): string {
     return this.knownTypes.has(type) ? type : 'other';
+  }
+
+  /** Publishes a store's disk figures; does nothing for a store without a disk of its own. */
+  noteDisk(disk: { full: boolean; freeBytes: number } | undefined): void {
+    if (!disk) return;
+    if (!this.registry.getSingleMetric('webhook_store_disk_free_bytes')) {
+      this.registry.registerMetric(this.diskFreeBytes);
+    }
+    this.diskFull.set(disk.full ? 1 : 0);
+    this.diskFreeBytes.set(disk.freeBytes);
   }
 
   countRejected(code: ErrorCode): void {

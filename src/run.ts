@@ -1,11 +1,15 @@
 /**
  * The process around a service: configuration from the environment, signals,
- * exit codes. `main.ts` calls this; so can a program that brings its own handlers.
+ * crashes, exit codes. `main.ts` calls this; so can a program that brings its own
+ * handlers.
  *
  * Shutdown is two-phase. The first SIGTERM or SIGINT stops gracefully within
  * SHUTDOWN_TIMEOUT and exits 0; a second signal, or the budget running out,
- * exits at once with 1. Jobs that did not finish are handed back (or stay pending
- * for another instance to reclaim), so a forced exit loses nothing.
+ * exits at once with 1. An uncaught exception, or a promise rejection nothing
+ * handled, leaves the process in an unknown state: it is logged at `fatal`, and
+ * the service stops the same graceful way and exits 1 within SHUTDOWN_TIMEOUT,
+ * for a supervisor to restart it. Jobs that did not finish are handed back, or
+ * stay pending for a reclaim, so no exit loses an accepted job.
  */
 import type { Logger } from 'pino';
 import { createService, type ServiceOptions } from './app.js';
@@ -31,7 +35,6 @@ export async function runService(opts: RunOptions = {}): Promise<void> {
     throw err;
   }
   const log = createLogger(config.logLevel);
-  installCrashGuards(log);
   log.info({ config: redactedConfig(config) }, 'configuration');
   for (const warning of config.warnings) log.warn(warning);
   const service = createService({
@@ -40,29 +43,45 @@ export async function runService(opts: RunOptions = {}): Promise<void> {
     ...(opts.handlers ? { handlers: opts.handlers } : {}),
   });
 
-  let signalled = false;
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (signalled) {
-      log.warn({ signal }, 'second signal: exiting now');
-      process.exit(1);
-    }
-    signalled = true;
-    log.info({ signal, timeout_ms: config.shutdownTimeoutMs }, 'shutting down');
+  let stopping = false;
+  let exitCode = 0;
+  const stop = (budgetMs: number) => {
     const hardStop = setTimeout(() => {
       log.error('shutdown timed out: exiting now');
       process.exit(1);
-    }, config.shutdownTimeoutMs + 1_000);
+    }, budgetMs);
     hardStop.unref();
     service.stop().then(
-      () => exitWhenDrained(log, 0),
+      () => exitWhenDrained(log, exitCode, service.pool.handlersRunning),
       (err: unknown) => {
         log.error({ err: describeError(err) }, 'shutdown failed');
         process.exit(1);
       },
     );
   };
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      log.warn({ signal }, 'second signal: exiting now');
+      process.exit(1);
+    }
+    stopping = true;
+    log.info({ signal, timeout_ms: config.shutdownTimeoutMs }, 'shutting down');
+    stop(config.shutdownTimeoutMs + 1_000);
+  };
+  const onCrash = (what: string, thrown: unknown) => {
+    log.fatal(
+      { err: describeError(thrown), stack: stackOf(thrown), timeout_ms: config.shutdownTimeoutMs },
+      `${what}: the process is in an unknown state; stopping, to exit 1`,
+    );
+    exitCode = 1;
+    if (stopping) return; // already stopping: it exits 1 when done
+    stopping = true;
+    stop(config.shutdownTimeoutMs);
+  };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+  process.on('uncaughtException', (err) => onCrash('uncaught exception', err));
+  process.on('unhandledRejection', (reason) => onCrash('unhandled promise rejection', reason));
 
   try {
     await service.start();
@@ -75,9 +94,12 @@ export async function runService(opts: RunOptions = {}): Promise<void> {
 
 /**
  * Lets the process end by itself once nothing holds it open; if something still
- * does shortly after (a handler that ignored its AbortSignal), exits anyway.
+ * does shortly after, exits anyway. Handlers still running (they ignored their
+ * AbortSignal) must not carry on: their jobs are left for a reclaim, which is
+ * safe only once this process is gone, so then it exits at once.
  */
-function exitWhenDrained(log: Logger, code: number): void {
+function exitWhenDrained(log: Logger, code: number, handlersRunning: number): void {
+  if (code !== 0 || handlersRunning > 0) process.exit(code);
   process.exitCode = code;
   const t = setTimeout(() => {
     log.warn('handles still open after shutdown; exiting');
@@ -86,12 +108,11 @@ function exitWhenDrained(log: Logger, code: number): void {
   t.unref();
 }
 
-/** Nothing a handler does may stop the process: log, count, carry on. */
-function installCrashGuards(log: Logger): void {
-  process.on('unhandledRejection', (reason) => {
-    log.error({ err: describeError(reason) }, 'unhandled promise rejection (ignored)');
-  });
-  process.on('uncaughtException', (err) => {
-    log.error({ err: describeError(err), stack: err.stack }, 'uncaught exception (ignored)');
-  });
+/** The stack of a thrown Error, if it can be read. */
+function stackOf(thrown: unknown): string | undefined {
+  try {
+    return thrown instanceof Error && typeof thrown.stack === 'string' ? thrown.stack : undefined;
+  } catch {
+    return undefined;
+  }
 }

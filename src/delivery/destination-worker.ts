@@ -217,8 +217,9 @@ export class DestinationWorker {
       signal,
     );
     if (signal.aborted && outcome.kind !== 'delivered') {
-      // Cut short by shutdown: not the destination's failure.
-      await this.handBack(delivery);
+      // Cut short by shutdown: not the destination's failure. The request may have
+      // arrived, so this counts as a started hand-back (only the first is free).
+      await this.handBack(delivery, true);
       return;
     }
     await this.settle(delivery, outcome);
@@ -250,8 +251,20 @@ export class DestinationWorker {
     await this.persist(() => this.o.queue.retryLater(unspent, ms, delivery.previousError ?? ''));
   }
 
-  private async handBack(delivery: Delivery): Promise<void> {
-    this.released += await this.persist(() => this.o.queue.release([delivery]));
+  /** Back to waiting for any instance; `started` when its request was under way. */
+  private async handBack(delivery: Delivery, started = false): Promise<void> {
+    const r = await this.persist(() =>
+      this.o.queue.release(
+        [delivery],
+        started
+          ? {
+              maxAttempts: this.d.maxRetries + 1,
+              error: 'interrupted by a shutdown again while delivering',
+            }
+          : undefined,
+      ),
+    );
+    this.released += r.released;
   }
 
   private async settle(delivery: Delivery, outcome: AttemptOutcome): Promise<void> {

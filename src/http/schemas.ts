@@ -70,6 +70,11 @@ export const healthResponseSchema = {
         },
       },
     },
+    warning: {
+      type: 'string',
+      description:
+        'Present while Redis memory is past 90% of maxmemory (sampled every BACKLOG_SAMPLE_INTERVAL); at the limit ingest answers 503 store_unavailable.',
+    },
   },
 } as const;
 

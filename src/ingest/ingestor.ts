@@ -79,7 +79,7 @@ export class Ingestor {
   /** Why this instance cannot take a webhook right now, if it cannot. Costs no store call. */
   refusal(): 'shutting_down' | 'store_unavailable' | 'queue_full' | 'overloaded' | undefined {
     if (this.stopping) return 'shutting_down';
-    if (!this.backlog.storeUp) return 'store_unavailable';
+    if (!this.backlog.storeUp || this.backlog.diskFull) return 'store_unavailable';
     if (this.backlog.full) return 'queue_full';
     if (this.inflight >= this.opts.maxInflight) return 'overloaded';
     return undefined;

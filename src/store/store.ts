@@ -7,7 +7,9 @@
  *   complete      done, gone;
  *   retryLater    waiting for retry, then promoteDue puts it back to waiting;
  *   deadLetter    in the DLQ for an operator;
- *   release       back to waiting, same attempt count (graceful shutdown);
+ *   release       back to waiting (graceful shutdown): unchanged when it never
+ *                 started; a started job's first hand-back is free, each later one
+ *                 counts as an attempt (to the DLQ when none are left);
  *   reclaimStale  (by another consumer, after the holder died) back to waiting with
  *                 the lost run counted as an attempt, or to the DLQ if none are left.
  * Every arrow is one atomic step in the store.
@@ -127,11 +129,42 @@ export interface DeadLetterEntry {
   failedAt: number;
 }
 
+/** The memory of a store that holds its data in memory (Redis). */
+export interface StoreMemory {
+  /** Bytes in use (Redis `used_memory`). */
+  usedBytes: number;
+  /** The limit (Redis `maxmemory`); 0 when there is none. */
+  maxBytes: number;
+}
+
 export interface ReclaimResult {
   requeued: number;
   deadLettered: number;
   /** Pending references whose data was gone (deleted under us); logged by the caller. */
   missing: string[];
+}
+
+/** A store's own disk, for a store that has one (the embedded store). */
+export interface DiskStatus {
+  /** True while the store refuses new jobs for want of space; the workers still drain. */
+  full: boolean;
+  /** Free space of the filesystem, in bytes, as of the last check. */
+  freeBytes: number;
+}
+
+/** How a hand-back of jobs that ran is counted (see Store.release). */
+export interface StartedRelease {
+  /** The most attempts a job may have (MAX_RETRIES + 1). */
+  maxAttempts: number;
+  /** The last error recorded when a hand-back counts as an attempt. */
+  error: string;
+}
+
+export interface ReleaseResult {
+  /** Back to waiting. */
+  released: number;
+  /** Handed back once too often with no attempts left: now in the DLQ. */
+  deadLettered: number;
 }
 
 /** The life of the jobs of one queue, as one consumer sees it (see the top of this file). */
@@ -145,8 +178,15 @@ export interface JobQueue {
   retryLater(delivery: Delivery, delayMs: number, error: string): Promise<boolean>;
   /** `attempts` is the total number of attempts made. Returns false as for retryLater. */
   deadLetter(delivery: Delivery, attempts: number, error: string): Promise<boolean>;
-  /** Hands unfinished jobs back unchanged. Returns how many went back. */
-  release(deliveries: readonly Delivery[]): Promise<number>;
+  /**
+   * Hands jobs back to waiting, for any consumer to take at once. Without
+   * `started`, the jobs never ran and go back unchanged. With it, their handlers
+   * ran and settled without an outcome (a shutdown interrupted them): a job's
+   * first such hand-back is free, every later one counts as an attempt, and a job
+   * with no attempts left goes to the DLQ instead. A delivery no longer this
+   * consumer's is left alone.
+   */
+  release(deliveries: readonly Delivery[], started?: StartedRelease): Promise<ReleaseResult>;
 
   /** Moves retries that are due back to waiting. Returns how many moved. */
   promoteDue(max: number): Promise<number>;
@@ -193,6 +233,13 @@ export interface Store extends JobQueue {
 
   /** Every queue's backlog summed (handlers and destinations), and the DLQ. */
   stats(): Promise<QueueStats>;
+  /**
+   * Memory in use against its limit, for a store that keeps its data in memory;
+   * absent for one on disk. Cheap, but not meant for every request.
+   */
+  memory?(): Promise<StoreMemory>;
+  /** The store's disk, if it has one of its own; cheap (no I/O). */
+  disk?(): DiskStatus;
   /** The oldest dead-letter entries, up to `limit`. */
   peekDead(limit: number): Promise<DeadLetterEntry[]>;
   /** Inspecting, replaying and removing dead letters, for operators. */

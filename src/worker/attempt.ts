@@ -2,9 +2,10 @@
  * One attempt at one job: the handler's context, its AbortSignal and its timeout.
  *
  * Whatever the handler does (throw, reject with a non-Error, hang and ignore its
- * signal), the attempt settles by TIMEOUT at the latest; a handler still running
- * then is "abandoned": its late outcome is ignored, and the caller is told when
- * it finally returns, so the number still running can be watched.
+ * signal), the attempt ends by TIMEOUT at the latest, and never rejects. A
+ * handler still running at its timeout is "abandoned": the result says so and
+ * carries a promise of the handler's settling, because the job must not run
+ * anywhere else while it still runs here.
  */
 import type { Logger } from 'pino';
 import {
@@ -49,19 +50,28 @@ export interface AttemptOptions {
   timeoutMs: number;
   /** The pool's logger; the handler gets a child bound to the job. */
   log: Logger;
-  /** Called when an attempt times out with its handler still running, and when that handler returns. */
-  onAbandoned: (delta: 1 | -1) => void;
 }
 
-/** Runs the handler under the attempt's timeout. Rejects with whatever the attempt failed with. */
-export function runAttempt(o: AttemptOptions): Promise<void> {
+/** How an attempt ended. */
+export type AttemptResult =
+  | { kind: 'completed' }
+  /** The handler threw or rejected (with anything at all), or the job cannot be run. */
+  | { kind: 'failed'; error: unknown }
+  /** TIMEOUT passed with the handler still running; `settled` resolves when it stops. */
+  | { kind: 'timedOut'; error: JobTimeoutError; settled: Promise<void> };
+
+/** Runs the handler under the attempt's timeout. Never rejects. */
+export function runAttempt(o: AttemptOptions): Promise<AttemptResult> {
   const { delivery, abort } = o;
   const { job } = delivery;
   let payload: Record<string, unknown>;
   try {
     payload = JSON.parse(job.payload) as Record<string, unknown>;
   } catch {
-    return Promise.reject(new PermanentError('stored payload is not valid JSON'));
+    return Promise.resolve({
+      kind: 'failed',
+      error: new PermanentError('stored payload is not valid JSON'),
+    });
   }
   let log: Logger | undefined;
   const started = performance.now();
@@ -83,34 +93,24 @@ export function runAttempt(o: AttemptOptions): Promise<void> {
       return log;
     },
   };
-  return new Promise<void>((resolve, reject) => {
+  const handlerDone = new Promise<AttemptResult>((settle) => {
+    const failed = (error: unknown) => settle({ kind: 'failed', error });
+    try {
+      Promise.resolve(o.handler(ctx)).then(() => settle({ kind: 'completed' }), failed);
+    } catch (err) {
+      failed(err);
+    }
+  });
+  return new Promise<AttemptResult>((resolve) => {
     const timer = setTimeout(() => {
-      const err = new JobTimeoutError(o.timeoutMs);
-      abort.abort(err);
-      o.onAbandoned(1);
-      outcome.then(
-        () => o.onAbandoned(-1),
-        () => o.onAbandoned(-1),
-      );
-      reject(err);
+      const error = new JobTimeoutError(o.timeoutMs);
+      abort.abort(error);
+      resolve({ kind: 'timedOut', error, settled: handlerDone.then(() => undefined) });
     }, o.timeoutMs);
-    const outcome = new Promise<void>((res, rej) => {
-      try {
-        Promise.resolve(o.handler(ctx)).then(() => res(), rej);
-      } catch (err) {
-        rej(err);
-      }
+    // After a timeout this resolve does nothing: the attempt already ended.
+    void handlerDone.then((result) => {
+      clearTimeout(timer);
+      resolve(result);
     });
-    // A late settle after the timeout is swallowed here: the attempt already failed.
-    outcome.then(
-      () => {
-        clearTimeout(timer);
-        resolve();
-      },
-      (err: unknown) => {
-        clearTimeout(timer);
-        reject(err);
-      },
-    );
   });
 }

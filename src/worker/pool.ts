@@ -3,22 +3,29 @@
  *
  * One read loop claims only as many jobs as there are free slots, so the jobs held
  * in memory never exceed `concurrency`. Each attempt gets an AbortSignal and a
- * timer; whatever the handler does (throw, reject with a non-Error, hang), the
- * attempt ends, its outcome is written to the store atomically, and the slot is
- * freed. Completed jobs are acknowledged in batches.
+ * timer; whatever the handler does (throw, reject with anything, hang), the
+ * attempt ends, its outcome is written to the store, and the slot is freed.
  *
- * Timers run beside the loop: one returns due retries to the queue, one takes back
- * jobs from consumers that died.
+ * A job is never made available again while its handler still runs here: a
+ * handler that outlives TIMEOUT frees its slot, but the job's retry is written
+ * only once the handler settles. Until then the job stays pending, and a handler
+ * still running after RECLAIM_IDLE is treated as lost: the job is reclaimed as a
+ * dead consumer's would be. Shutdown likewise hands back only jobs whose
+ * handlers settled; the others stay pending until they are reclaimed.
+ *
+ * Beside the loop, QueueMaintenance returns due retries to the queue and takes
+ * back jobs from consumers that died.
  */
 import type { Logger } from 'pino';
-import { PermanentError } from '../handlers/handler.js';
 import type { HandlerRegistry } from '../handlers/registry.js';
 import type { Metrics } from '../metrics.js';
 import type { Delivery, Store } from '../store/store.js';
-import { AttemptAbort, runAttempt } from './attempt.js';
+import { AttemptAbort, type AttemptResult, runAttempt } from './attempt.js';
 import type { Backoff } from './backoff.js';
 import { describeError } from './errors.js';
 import { LoopPressure } from './loop-pressure.js';
+import { QueueMaintenance } from './maintenance.js';
+import { type AttemptFields, Outcomes } from './outcomes.js';
 
 export interface WorkerPoolOptions {
   store: Store;
@@ -42,15 +49,24 @@ export interface WorkerPoolOptions {
 }
 
 const CLAIM_BLOCK_MS = 1_000;
-const PROMOTE_BATCH = 500;
-/** How often a store write that failed is tried again before the job is left for reclaim. */
-const SETTLE_RETRY_DELAYS_MS = [100, 500, 2_000];
 
 interface Running {
   delivery: Delivery;
   controller: AttemptAbort;
-  /** Set once shutdown handed the job back; its late outcome is then ignored. */
-  released: boolean;
+  /** Set when shutdown aborted the handler: its settling then decides a hand-back. */
+  interrupted: boolean;
+}
+
+/** What stop() did with the jobs that were running. */
+export interface StopResult {
+  /** Finished during the grace period (completed, or their failure recorded). */
+  finished: number;
+  /** Handed back after their handlers settled on the abort. */
+  released: number;
+  /** Handed back once too often, with no attempts left: dead-lettered. */
+  deadLettered: number;
+  /** Handlers still running: their jobs stay pending until reclaimed after RECLAIM_IDLE. */
+  leftRunning: number;
 }
 
 export class WorkerPool {
@@ -60,20 +76,34 @@ export class WorkerPool {
   private loop: Promise<void> | undefined;
   private slotWaiter: (() => void) | undefined;
   private readonly timers = new Set<NodeJS.Timeout>();
-  private ackBatch: Delivery[] = [];
-  private ackScheduled = false;
-  private readonly pendingWrites = new Set<Promise<unknown>>();
+  private readonly outcomes: Outcomes;
+  private readonly maintenance: QueueMaintenance;
+  /** Handlers past their timeout and still running (their slots are free). */
   private abandoned = 0;
+  /** Interrupted by shutdown and settled without an outcome: to be handed back. */
+  private readonly toHandBack: Delivery[] = [];
+  /** Set at the end of stop(): outcomes that arrive later are not written. */
+  private closed = false;
   private readonly pressure: LoopPressure | undefined;
   private wakeOnStop: (() => void) | undefined;
 
   constructor(private readonly o: WorkerPoolOptions) {
     o.metrics.workers.set(o.concurrency);
     this.pressure = o.yieldToIngest ? new LoopPressure() : undefined;
+    this.outcomes = new Outcomes(o);
+    this.maintenance = new QueueMaintenance({
+      ...o,
+      promoteIntervalMs: o.promoteIntervalMs ?? 250,
+    });
   }
 
   get busy(): number {
     return this.running.size;
+  }
+
+  /** Handlers still running, in a slot or abandoned past their timeout. */
+  get handlersRunning(): number {
+    return this.running.size + this.abandoned;
   }
 
   get size(): number {
@@ -89,18 +119,20 @@ export class WorkerPool {
     if (this.started || this.o.concurrency === 0) return;
     this.started = true;
     this.loop = this.readLoop();
-    const promoteEvery = this.o.promoteIntervalMs ?? 250;
-    this.every(promoteEvery, () => this.promote());
-    this.every(Math.max(1_000, Math.floor(this.o.reclaimIdleMs / 4)), () => this.reclaim());
+    this.maintenance.start();
   }
 
   /**
-   * Stops taking jobs, waits up to `graceMs` for running ones, then hands back
-   * whatever is still running so another consumer can take it at once.
+   * Stops taking jobs and waits up to `graceMs` for running ones. Then aborts
+   * the rest and waits up to `settleMs` for their handlers to settle: those that
+   * do are handed back (or completed, if they resolved). A handler that ignores
+   * its signal keeps its job pending, for a reclaim after RECLAIM_IDLE, once this
+   * process can no longer run it.
    */
-  async stop(graceMs: number): Promise<{ finished: number; released: number }> {
+  async stop(graceMs: number, settleMs = 500): Promise<StopResult> {
     const before = this.running.size;
     this.stopping = true;
+    this.maintenance.stop();
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
     this.slotWaiter?.();
@@ -108,27 +140,24 @@ export class WorkerPool {
     await this.o.store.interruptClaim();
     await this.loop;
     await this.waitIdle(graceMs);
-    const left = [...this.running.values()];
-    let released = 0;
-    if (left.length > 0) {
-      for (const r of left) {
-        r.released = true;
-        r.controller.abort(new Error('service shutting down'));
-        this.running.delete(r.delivery.handle);
-      }
-      try {
-        released = await this.o.store.release(left.map((r) => r.delivery));
-      } catch (err) {
-        this.o.log.warn(
-          { err: describeError(err), jobs: left.length },
-          'could not hand jobs back; they stay pending and are reclaimed after RECLAIM_IDLE',
-        );
-      }
+    const interrupted = [...this.running.values()];
+    for (const r of interrupted) {
+      r.interrupted = true;
+      r.controller.abort(new Error('service shutting down'));
     }
-    this.flushAcks();
-    await Promise.allSettled([...this.pendingWrites]);
+    if (interrupted.length > 0) await this.waitIdle(settleMs);
+    const leftRunning = this.handlersRunning;
+    this.closed = true;
+    this.running.clear();
+    const handedBack = await this.outcomes.handBack(this.toHandBack.splice(0));
+    await this.outcomes.drain();
     this.o.metrics.workersBusy.set(0);
-    return { finished: before - left.length, released };
+    return {
+      finished: before - interrupted.length,
+      released: handedBack.released,
+      deadLettered: handedBack.deadLettered,
+      leftRunning,
+    };
   }
 
   private async waitIdle(graceMs: number): Promise<void> {
@@ -139,54 +168,6 @@ export class WorkerPool {
         const t = setTimeout(resolve, Math.min(100, Math.max(1, deadline - Date.now())));
         t.unref();
       });
-    }
-  }
-
-  private every(ms: number, task: () => Promise<void>): void {
-    const tick = async () => {
-      if (this.stopping) return;
-      try {
-        await task();
-      } catch (err) {
-        this.o.log.warn({ err: describeError(err) }, 'queue maintenance failed; will retry');
-      }
-      if (this.stopping) return;
-      const t = setTimeout(() => {
-        this.timers.delete(t);
-        void tick();
-      }, ms);
-      t.unref();
-      this.timers.add(t);
-    };
-    const t = setTimeout(() => {
-      this.timers.delete(t);
-      void tick();
-    }, 0);
-    t.unref();
-    this.timers.add(t);
-  }
-
-  private async promote(): Promise<void> {
-    let moved: number;
-    do {
-      moved = await this.o.store.promoteDue(PROMOTE_BATCH);
-    } while (moved === PROMOTE_BATCH && !this.stopping);
-  }
-
-  private async reclaim(): Promise<void> {
-    const r = await this.o.store.reclaimStale(this.o.reclaimIdleMs, this.o.maxRetries + 1);
-    if (r.requeued + r.deadLettered > 0) {
-      this.o.metrics.reclaimed.inc(r.requeued + r.deadLettered);
-      this.o.log.warn(
-        { requeued: r.requeued, dead_lettered: r.deadLettered },
-        'took back jobs from a consumer that stopped',
-      );
-    }
-    if (r.missing.length > 0) {
-      this.o.log.error(
-        { entries: r.missing },
-        'pending jobs whose data was deleted; they cannot be run',
-      );
     }
   }
 
@@ -209,7 +190,7 @@ export class WorkerPool {
       try {
         // Acknowledge what finished now, so that the acknowledgements and the next
         // read can share one round trip (see RedisStore.claim).
-        this.flushAcks();
+        this.outcomes.flushAcks();
         deliveries = await this.o.store.claim(free, CLAIM_BLOCK_MS);
         failures = 0;
       } catch (err) {
@@ -252,137 +233,110 @@ export class WorkerPool {
 
   private launch(delivery: Delivery): void {
     if (this.stopping) {
-      // Claimed during shutdown: hand it straight back.
-      this.track(this.o.store.release([delivery]));
+      // Claimed during shutdown: it never started, so it goes back unchanged.
+      this.outcomes.releaseUnstarted(delivery);
       return;
     }
-    const entry: Running = { delivery, controller: new AttemptAbort(), released: false };
+    const entry: Running = {
+      delivery,
+      controller: new AttemptAbort(),
+      interrupted: false,
+    };
     this.running.set(delivery.handle, entry);
     this.o.metrics.workersBusy.set(this.running.size);
-    void this.attempt(entry);
+    // attempt() catches everything itself; this guard only keeps a rejection from
+    // ever becoming an unhandled one, which stops the process.
+    void this.attempt(entry).catch(() => undefined);
   }
 
   private freeSlot(handle: string): void {
-    this.running.delete(handle);
+    if (!this.running.delete(handle)) return;
     this.o.metrics.workersBusy.set(this.running.size);
     const wake = this.slotWaiter;
     this.slotWaiter = undefined;
     wake?.();
   }
 
+  /** Runs one attempt and records its outcome; the slot is freed whatever happens. */
   private async attempt(entry: Running): Promise<void> {
     const { delivery, controller } = entry;
     const { job } = delivery;
-    const typeLabel = this.o.metrics.typeLabel(job.type);
     const started = performance.now();
-    let error: unknown;
-    let failed = false;
     try {
-      await runAttempt({
+      const typeLabel = this.o.metrics.typeLabel(job.type);
+      const result = await runAttempt({
         delivery,
         handler: this.o.handlers.resolve(job.source, job.type),
         abort: controller,
         timeoutMs: this.o.jobTimeoutMs,
         log: this.o.log,
-        onAbandoned: (delta) => {
-          this.abandoned += delta;
-          this.o.metrics.abandoned.set(this.abandoned);
-        },
       });
-    } catch (err) {
-      failed = true;
-      error = err;
-    }
-    const durationMs = performance.now() - started;
-    this.o.metrics.duration.observe({ event_type: typeLabel }, durationMs / 1000);
-    if (entry.released) return;
-    const fields = {
-      job_id: job.id,
-      event_type: job.type,
-      source: job.source,
-      attempt: delivery.attempt,
-      duration_ms: Math.round(durationMs * 100) / 100,
-    };
-    if (!failed) {
-      this.o.metrics.completed.inc({ event_type: typeLabel });
-      this.o.log.debug(fields, 'job completed');
-      this.ackLater(delivery);
-      this.freeSlot(delivery.handle);
-      return;
-    }
-    controller.abort(error);
-    this.o.metrics.failed.inc({ event_type: typeLabel });
-    const message = describeError(error);
-    const permanent = error instanceof PermanentError;
-    try {
-      if (permanent || delivery.attempt > this.o.maxRetries) {
-        this.o.log.error(
-          { ...fields, err: message, permanent },
-          permanent
-            ? 'job failed permanently; dead-lettered'
-            : 'job failed on its last attempt; dead-lettered',
-        );
-        await this.persist(() => this.o.store.deadLetter(delivery, delivery.attempt, message));
-        this.o.metrics.deadLettered.inc({ event_type: typeLabel });
-      } else {
-        const delayMs = this.o.backoff(delivery.attempt);
-        this.o.log.warn(
-          { ...fields, err: message, retry_in_ms: delayMs },
-          'job failed; retry scheduled',
-        );
-        await this.persist(() => this.o.store.retryLater(delivery, delayMs, message));
-        this.o.metrics.retried.inc({ event_type: typeLabel });
+      const durationMs = performance.now() - started;
+      this.o.metrics.duration.observe({ event_type: typeLabel }, durationMs / 1000);
+      if (result.kind === 'timedOut') this.watchAbandoned(result.settled);
+      if (this.closed) return; // after stop: the job stays pending for the reclaim
+      if (entry.interrupted) {
+        this.settleInterrupted(delivery, result);
+        return;
       }
+      const fields: AttemptFields = {
+        job_id: job.id,
+        event_type: job.type,
+        source: job.source,
+        attempt: delivery.attempt,
+        duration_ms: Math.round(durationMs * 100) / 100,
+      };
+      if (result.kind === 'completed') {
+        this.o.metrics.completed.inc({ event_type: typeLabel });
+        this.o.log.debug(fields, 'job completed');
+        this.outcomes.completed(delivery);
+        return;
+      }
+      controller.abort(result.error);
+      this.o.metrics.failed.inc({ event_type: typeLabel });
+      if (result.kind === 'failed') {
+        await this.outcomes.failed(delivery, result.error, fields, typeLabel);
+        return;
+      }
+      // Timed out, handler still running: the slot is freed now; the retry waits
+      // for the handler, and the job stays pending (reclaimed after RECLAIM_IDLE
+      // if the handler never settles).
+      void this.recordWhenSettled(delivery, result.settled, result.error, fields, typeLabel);
     } catch (err) {
       this.o.log.error(
-        { ...fields, err: describeError(err) },
-        'could not record the failed attempt; the job stays pending and is reclaimed after RECLAIM_IDLE',
+        { job_id: job.id, err: describeError(err) },
+        'could not run or record an attempt; the job stays pending and is reclaimed after RECLAIM_IDLE',
       );
     } finally {
       this.freeSlot(delivery.handle);
     }
   }
 
-  private ackLater(delivery: Delivery): void {
-    this.ackBatch.push(delivery);
-    if (this.ackScheduled) return;
-    this.ackScheduled = true;
-    setImmediate(() => this.flushAcks());
+  /** Shutdown aborted it and it settled: a success is completed, anything else handed back. */
+  private settleInterrupted(delivery: Delivery, result: AttemptResult): void {
+    if (result.kind === 'completed') this.outcomes.completed(delivery);
+    else if (result.kind === 'failed') this.toHandBack.push(delivery);
+    // Timed out during the shutdown, still running: left pending for the reclaim.
   }
 
-  private flushAcks(): void {
-    this.ackScheduled = false;
-    if (this.ackBatch.length === 0) return;
-    const batch = this.ackBatch;
-    this.ackBatch = [];
-    this.track(
-      this.persist(() => this.o.store.complete(batch)).catch((err: unknown) => {
-        this.o.log.error(
-          { err: describeError(err), jobs: batch.length },
-          'could not acknowledge completed jobs; they will run again after RECLAIM_IDLE',
-        );
-      }),
-    );
-  }
-
-  private track(p: Promise<unknown>): void {
-    const guarded = p.catch((err: unknown) => {
-      this.o.log.warn({ err: describeError(err) }, 'store write failed');
+  private watchAbandoned(settled: Promise<void>): void {
+    this.abandoned++;
+    this.o.metrics.abandoned.set(this.abandoned);
+    void settled.then(() => {
+      this.abandoned--;
+      this.o.metrics.abandoned.set(this.abandoned);
     });
-    this.pendingWrites.add(guarded);
-    void guarded.finally(() => this.pendingWrites.delete(guarded));
   }
 
-  /** A store write, tried again a few times: a blip must not cost a re-run. */
-  private async persist<T>(write: () => Promise<T>): Promise<T> {
-    for (let i = 0; ; i++) {
-      try {
-        return await write();
-      } catch (err) {
-        const delay = SETTLE_RETRY_DELAYS_MS[i];
-        if (delay === undefined) throw err;
-        await new Promise((r) => setTimeout(r, delay));
-      }
-    }
+  /** Writes a timed-out attempt's failure once its handler settles, unless stop() came first. */
+  private async recordWhenSettled(
+    delivery: Delivery,
+    settled: Promise<void>,
+    error: unknown,
+    fields: AttemptFields,
+    typeLabel: string,
+  ): Promise<void> {
+    await settled;
+    if (!this.closed) await this.outcomes.failed(delivery, error, fields, typeLabel);
   }
 }

@@ -53,7 +53,11 @@ for (const factory of STORES) {
       await store.complete([d]);
       assert.equal(await store.retryLater(d, 0, 'late'), false);
       assert.equal(await store.deadLetter(d, 1, 'late'), false);
-      assert.equal(await store.release([d]), 0);
+      assert.deepEqual(await store.release([d]), { released: 0, deadLettered: 0 });
+      assert.deepEqual(await store.release([d], { maxAttempts: 1, error: 'late' }), {
+        released: 0,
+        deadLettered: 0,
+      });
       const s = await store.stats();
       assert.deepEqual(s, { waiting: 0, inProgress: 0, scheduled: 0, dead: 0 });
     });

@@ -138,12 +138,97 @@ for (const factory of STORES) {
       await store.enqueue(j, undefined);
       const [d] = await claimN(store, 1);
       assert.ok(d);
-      assert.equal(await store.release([d]), 1);
+      assert.deepEqual(await store.release([d]), { released: 1, deadLettered: 0 });
       const [again] = await claimN(other, 1);
       assert.ok(again);
       assert.equal(again.job.id, j.id);
       assert.equal(again.attempt, 1, 'a hand-back is not an attempt');
       await other.complete([again]);
+    });
+
+    const INTERRUPTED = { maxAttempts: 2, error: 'interrupted by a shutdown' };
+
+    it('counts every hand-back of a started job after its first as an attempt, then dead-letters', async () => {
+      const j = job();
+      await store.enqueue(j, undefined);
+      let [d] = await claimN(store, 1);
+      assert.ok(d);
+      assert.deepEqual(await store.release([d], INTERRUPTED), { released: 1, deadLettered: 0 });
+      [d] = await claimN(store, 1);
+      assert.equal(d?.job.id, j.id);
+      assert.equal(d?.attempt, 1, 'the first hand-back is free');
+      assert.equal(d?.previousError, undefined);
+      assert.deepEqual(await store.release([d], INTERRUPTED), { released: 1, deadLettered: 0 });
+      [d] = await claimN(store, 1);
+      assert.equal(d?.attempt, 2, 'the second counts');
+      assert.equal(d?.previousError, 'interrupted by a shutdown');
+      assert.deepEqual(await store.release([d], INTERRUPTED), { released: 0, deadLettered: 1 });
+      assert.deepEqual(await store.claim(10, 10), [], 'no attempts left: not queued');
+      const dead = (await store.peekDead(1000)).find((e) => e.job.id === j.id);
+      assert.ok(dead, 'in the DLQ');
+      assert.deepEqual(dead.job, j);
+      assert.equal(dead.attempts, 2);
+      assert.equal(dead.lastError, 'interrupted by a shutdown');
+    });
+
+    it('hands back a job that never started unchanged, even after a counted hand-back', async () => {
+      await store.enqueue(job(), undefined);
+      let [d] = await claimN(store, 1);
+      assert.ok(d);
+      await store.release([d], INTERRUPTED);
+      for (let i = 0; i < 3; i++) {
+        [d] = await claimN(store, 1);
+        assert.ok(d);
+        assert.deepEqual(await store.release([d]), { released: 1, deadLettered: 0 });
+      }
+      [d] = await claimN(store, 1);
+      assert.equal(d?.attempt, 1, 'never-started hand-backs count nothing');
+      assert.ok(d);
+      await store.release([d], INTERRUPTED);
+      [d] = await claimN(store, 1);
+      assert.equal(d?.attempt, 2, 'the next started one counts: the free one was used');
+      await store.complete([d as Delivery]);
+    });
+
+    it('remembers a free hand-back across a retry and a reclaim', async () => {
+      const dying = await h.open('dying-handback');
+      await store.enqueue(job(), undefined);
+      let [d] = await claimN(store, 1);
+      assert.ok(d);
+      await store.release([d], INTERRUPTED);
+      [d] = await claimN(store, 1);
+      assert.ok(d);
+      assert.equal(await store.retryLater(d, 0, 'Error: failed'), true);
+      await waitFor(async () => (await store.promoteDue(10)) > 0, { what: 'promotion' });
+      [d] = await claimN(dying, 1);
+      assert.equal(d?.attempt, 2);
+      await waitFor(async () => (await store.reclaimStale(100, 10)).requeued > 0, {
+        what: 'reclaim',
+      });
+      [d] = await claimN(store, 1);
+      assert.equal(d?.attempt, 3);
+      assert.ok(d);
+      await store.release([d], { maxAttempts: 10, error: 'interrupted again' });
+      [d] = await claimN(store, 1);
+      assert.equal(d?.attempt, 4, 'the free hand-back was used before the retry and the reclaim');
+      assert.equal(d?.previousError, 'interrupted again');
+      await store.complete([d as Delivery]);
+    });
+
+    it('leaves a hand-back of a delivery no longer ours alone', async () => {
+      const dying = await h.open('dying-late-release');
+      await store.enqueue(job(), undefined);
+      const [held] = await claimN(dying, 1);
+      assert.ok(held);
+      await waitFor(async () => (await store.reclaimStale(100, 10)).requeued > 0, {
+        what: 'reclaim',
+      });
+      assert.deepEqual(await dying.release([held], INTERRUPTED), { released: 0, deadLettered: 0 });
+      assert.deepEqual(await dying.release([held]), { released: 0, deadLettered: 0 });
+      const got = await claimN(store, 1);
+      assert.equal(got[0]?.attempt, 2);
+      assert.deepEqual(await store.claim(10, 10), [], 'the late hand-back queued nothing');
+      await store.complete(got);
     });
 
     it('reclaims the jobs of a dead consumer, counting the lost run', async () => {

@@ -59,6 +59,6 @@ describe('fault 1: kill -9 mid-flight', () => {
     const outside = t.duplicateIds.filter((id) => !inFlight.has(id));
     assert.deepEqual(outside, [], 'only jobs in flight at the kill may run twice');
     assert.deepEqual(load.dedupeMismatches, [], 'a resent event gets its original job id');
-    assert.equal(await r.direct.xlen(`${r.stream}:dlq`), 0, 'no healthy job was dead-lettered');
+    assert.equal(await r.direct.xlen(r.dlq), 0, 'no healthy job was dead-lettered');
   });
 });

@@ -111,6 +111,6 @@ describe('fault 2: Redis dies and returns', () => {
     );
     assert.equal(healthAfter, 200, '/health is healthy again');
     assert.deepEqual(load.dedupeMismatches, [], 'a resent event gets its original job id');
-    assert.equal(await r.direct.xlen(`${r.stream}:dlq`), 0, 'no healthy job was dead-lettered');
+    assert.equal(await r.direct.xlen(r.dlq), 0, 'no healthy job was dead-lettered');
   });
 });

@@ -96,6 +96,6 @@ describe('fault 4: dead consumer among three instances', () => {
       0,
       'nothing is left pending on the dead consumer',
     );
-    assert.equal(await r.direct.xlen(`${r.stream}:dlq`), 0, 'no healthy job was dead-lettered');
+    assert.equal(await r.direct.xlen(r.dlq), 0, 'no healthy job was dead-lettered');
   });
 });

@@ -54,7 +54,7 @@ describe('fault 7: a retry survives a restart', () => {
     first.proc.kill('SIGKILL');
     await first.exited;
     // What was waiting for a retry at the kill, and when each retry is due (Redis clock, ms).
-    const scheduled = await r.direct.zrange(`${r.stream}:delayed`, 0, -1, 'WITHSCORES');
+    const scheduled = await r.direct.zrange(r.delayed, 0, -1, 'WITHSCORES');
     const due = new Map<string, number>();
     for (let i = 0; i + 1 < scheduled.length; i += 2) {
       due.set(scheduled[i] as string, Number(scheduled[i + 1]));
@@ -92,6 +92,6 @@ describe('fault 7: a retry survives a restart', () => {
       const tries = log.filter((a) => a.id === id).map((a) => a.attempt);
       assert.deepEqual(tries, [1, 2], `${id}: failed once, retried once`);
     }
-    assert.equal(await r.direct.xlen(`${r.stream}:dlq`), 0, 'nothing was dead-lettered');
+    assert.equal(await r.direct.xlen(r.dlq), 0, 'nothing was dead-lettered');
   });
 });

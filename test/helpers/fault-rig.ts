@@ -46,14 +46,25 @@ export class FaultRig {
     this.record = redisClient(REDIS_ADDR);
   }
 
-  static async start(label: string): Promise<FaultRig> {
-    const server = await RedisServer.start(DURABLE_REDIS);
+  /** `args`: more redis-server options (e.g. a `--maxmemory`). */
+  static async start(label: string, args: string[] = []): Promise<FaultRig> {
+    const server = await RedisServer.start([...DURABLE_REDIS, ...args]);
     return new FaultRig(server, uniqueQueue(label));
   }
 
-  /** The stream key of the queue on the Redis under test. */
+  /** The job stream of the queue on the Redis under test: named as the queue. */
   get stream(): string {
-    return `{${this.queue}}`;
+    return this.queue;
+  }
+
+  /** The dead-letter stream of the queue. */
+  get dlq(): string {
+    return `{${this.queue}}:dlq`;
+  }
+
+  /** The retry schedule of the queue. */
+  get delayed(): string {
+    return `{${this.queue}}:delayed`;
   }
 
   /** Environment for a service process on this rig. */
@@ -83,7 +94,7 @@ export class FaultRig {
         async () =>
           (await this.tally(accepted)).lost === 0 &&
           (await this.direct.xlen(this.stream)) === 0 &&
-          (await this.direct.zcard(`${this.stream}:delayed`)) === 0,
+          (await this.direct.zcard(this.delayed)) === 0,
         { what: 'every accepted job to be processed', timeoutMs, intervalMs: 200 },
       );
     } catch {
@@ -123,10 +134,7 @@ export class FaultRig {
 
   /** The dead-letter queue: job id -> the entry's fields (attempts, err, failed_at, job). */
   async deadLetters(): Promise<Map<string, Record<string, string>>> {
-    const entries = (await this.direct.xrange(`${this.stream}:dlq`, '-', '+')) as [
-      string,
-      string[],
-    ][];
+    const entries = (await this.direct.xrange(this.dlq, '-', '+')) as [string, string[]][];
     const out = new Map<string, Record<string, string>>();
     for (const [, fields] of entries) {
       const f: Record<string, string> = {};
@@ -142,6 +150,7 @@ export class FaultRig {
       this.recordKey,
       `${this.recordKey}:latency`,
       `${this.recordKey}:attempts`,
+      `${this.recordKey}:runs`,
     );
     this.record.disconnect();
     this.direct.disconnect();
@@ -150,18 +159,18 @@ export class FaultRig {
 }
 
 /**
- * For a scenario's `describe` block: returns a function that starts a rig, and
- * registers the teardown of every rig it started, after killing every service
- * process the file still runs.
+ * For a scenario's `describe` block: returns a function that starts a rig (its
+ * redis-server also given `args`), and registers the teardown of every rig it
+ * started, after killing every service process the file still runs.
  */
-export function rigs(label: string): () => Promise<FaultRig> {
+export function rigs(label: string, args: string[] = []): () => Promise<FaultRig> {
   const started: FaultRig[] = [];
   after(async () => {
     await killServiceProcesses();
     for (const rig of started) await rig.close();
   });
   return async () => {
-    const rig = await FaultRig.start(label);
+    const rig = await FaultRig.start(label, args);
     started.push(rig);
     return rig;
   };

@@ -18,8 +18,9 @@ export function redisClient(addr = REDIS_ADDR): Redis {
   });
 }
 
-/** Deletes every key of a queue (they all share its hash tag). */
+/** Deletes every key of a queue: its job stream (named as the queue) and the keys under its hash tag. */
 export async function dropQueue(redis: Redis, queueName: string): Promise<void> {
+  await redis.del(queueName);
   let cursor = '0';
   do {
     const [next, keys] = await redis.scan(cursor, 'MATCH', `{${queueName}}*`, 'COUNT', 1000);

@@ -7,6 +7,8 @@
  *   `heal()` forwards again, in order, as a healed partition delivers.
  * - `latencyMs` delays every chunk in both directions (order kept), as a slow
  *   or distant Redis does.
+ * - `retarget()` sends new connections to another server while open ones stay
+ *   where they are, as a DNS name moved to a new primary does.
  */
 import { createServer, type Server, Socket } from 'node:net';
 
@@ -20,20 +22,26 @@ export class TcpProxy {
   private constructor(
     private readonly server: Server,
     readonly port: number,
+    private target: { port: number; host: string },
   ) {}
 
   static start(targetPort: number, targetHost = '127.0.0.1'): Promise<TcpProxy> {
     return new Promise((resolve, reject) => {
       let proxy: TcpProxy | undefined;
-      const server = createServer((client) => proxy?.pair(client, targetPort, targetHost));
+      const server = createServer((client) => proxy?.pair(client));
       server.on('error', reject);
       server.listen(0, '127.0.0.1', () => {
         const addr = server.address();
         if (!addr || typeof addr !== 'object') return reject(new Error('no address'));
-        proxy = new TcpProxy(server, addr.port);
+        proxy = new TcpProxy(server, addr.port, { port: targetPort, host: targetHost });
         resolve(proxy);
       });
     });
+  }
+
+  /** New connections go to `port` from now on; open ones keep their server. */
+  retarget(port: number, host = '127.0.0.1'): void {
+    this.target = { port, host };
   }
 
   get addr(): string {
@@ -55,10 +63,10 @@ export class TcpProxy {
     await new Promise((r) => this.server.close(r));
   }
 
-  private pair(client: Socket, port: number, host: string): void {
+  private pair(client: Socket): void {
     if (this.blackholed) this.acceptedWhileBlackholed++;
     const upstream = new Socket();
-    upstream.connect(port, host);
+    upstream.connect(this.target.port, this.target.host);
     for (const [from, to] of [
       [client, upstream],
       [upstream, client],

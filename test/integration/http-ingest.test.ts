@@ -14,7 +14,7 @@ describe('POST /webhooks', () => {
   const config = testConfig({ WORKER_COUNT: '0', BODY_LIMIT: '1KiB' });
   const redis = redisClient();
   let service: Service;
-  const streamLength = () => redis.xlen(`{${config.queueName}}`);
+  const streamLength = () => redis.xlen(config.queueName);
 
   before(async () => {
     service = await startedService(config);
@@ -40,7 +40,7 @@ describe('POST /webhooks', () => {
     assert.equal(body.status, 'queued');
     assert.match(body.id, /^[0-9a-f-]{36}$/);
     assert.equal(await streamLength(), before + 1);
-    const [newest] = (await redis.xrevrange(`{${config.queueName}}`, '+', '-', 'COUNT', 1)) as [
+    const [newest] = (await redis.xrevrange(config.queueName, '+', '-', 'COUNT', 1)) as [
       string,
       string[],
     ][];

@@ -146,7 +146,7 @@ function notRedis(inner: RedisStore): Store {
     complete: (d) => inner.complete(d),
     retryLater: (d, ms, e) => inner.retryLater(d, ms, e),
     deadLetter: (d, n, e) => inner.deadLetter(d, n, e),
-    release: (d) => inner.release(d),
+    release: (d, started) => inner.release(d, started),
     promoteDue: (max) => inner.promoteDue(max),
     reclaimStale: (idle, max) => inner.reclaimStale(idle, max),
     stats: () => inner.stats(),

@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
+import { Redis } from 'ioredis';
 import { createService, type Service } from '../../src/app.js';
 import { HandlerRegistry } from '../../src/handlers/registry.js';
 import { captureLogs } from '../helpers/logs.js';
@@ -99,8 +100,9 @@ describe('Redis with requirepass', () => {
 
 describe('Redis with an ACL user', () => {
   let server: RedisServer;
-  // The user may touch only keys under the queue's hash tag: that proves every key
-  // the service writes (jobs, retries, DLQ, dedupe, rate limits) carries it.
+  // The user may touch only the job stream (named as the queue) and the keys under
+  // the queue's hash tag: that proves every other key the service writes (retries,
+  // DLQ, dedupe, rate limits) carries the tag.
   const queue = `acl_${Math.random().toString(36).slice(2, 8)}`;
   before(async () => {
     server = await RedisServer.start(
@@ -112,6 +114,7 @@ describe('Redis with an ACL user', () => {
         'webhooks',
         'on',
         `>${ACL_PASSWORD}`,
+        `~${queue}`,
         `~{${queue}}*`,
         '+@all',
       ],
@@ -120,11 +123,32 @@ describe('Redis with an ACL user', () => {
   });
   after(() => server.stop());
 
-  it('works as that user, with every key under the queue hash tag', async () => {
+  it('works as that user, with the job stream and the keys under the queue hash tag', async () => {
     await runsAJob({
       REDIS_URL: `redis://webhooks:${ACL_PASSWORD}@127.0.0.1:${server.port}/0`,
       QUEUE_NAME: queue,
     });
+  });
+
+  it('names the keys to allow when the user has only the hash-tagged ones', async () => {
+    const tagOnly = `tagonly_${Math.random().toString(36).slice(2, 8)}`;
+    const admin = new Redis({
+      port: server.port,
+      username: 'webhooks',
+      password: ACL_PASSWORD,
+      maxRetriesPerRequest: 1,
+    });
+    try {
+      await admin.acl('SETUSER', tagOnly, 'on', `>${ACL_PASSWORD}`, `~{${queue}}*`, '+@all');
+    } finally {
+      admin.disconnect();
+    }
+    const r = await startFails({
+      REDIS_URL: `redis://${tagOnly}:${ACL_PASSWORD}@127.0.0.1:${server.port}/0`,
+      QUEUE_NAME: queue,
+    });
+    assert.match(r.message, /NOPERM/);
+    assert.ok(r.message.includes(`~${queue} ~{${queue}}*`), r.message);
   });
 
   it('refuses to start as an unknown user or with the default user off', async () => {

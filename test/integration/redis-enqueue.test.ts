@@ -75,6 +75,21 @@ describe('redis group enqueue', () => {
     assert.equal(await redis.xlen(store.keys.stream), start + 250);
   });
 
+  it('splits a turn by bytes too: large webhooks go in several bounded calls', async () => {
+    const start = await redis.xlen(store.keys.stream);
+    const before = await scriptCalls();
+    // 10 webhooks of 300 KB: three fit in the 1 MiB a call may carry, a fourth does not.
+    const big = () => ({ ...job(), payload: JSON.stringify({ pad: 'b'.repeat(300_000) }) });
+    const jobs = Array.from({ length: 10 }, big);
+    const results = await Promise.all(jobs.map((j) => store.enqueue(j, undefined)));
+    assert.deepEqual(
+      results.map((r) => r.id),
+      jobs.map((j) => j.id),
+    );
+    assert.equal((await scriptCalls()) - before, 4, '3 + 3 + 3 + 1');
+    assert.equal(await redis.xlen(store.keys.stream), start + 10);
+  });
+
   it('within one batch, the second webhook with a key is the duplicate of the first', async () => {
     const start = await redis.xlen(store.keys.stream);
     const [a, b] = [job(), job()];

@@ -18,7 +18,7 @@ describe('consumer pruning', () => {
   });
 
   const consumers = async () =>
-    ((await redis.xinfo('CONSUMERS', `{${config.queueName}}`, 'workers')) as string[][])
+    ((await redis.xinfo('CONSUMERS', config.queueName, 'workers')) as string[][])
       .map((c) => c[c.indexOf('name') + 1])
       .sort();
 

@@ -50,7 +50,7 @@ describe('separate ingest and worker roles', () => {
     // Only the worker-only instance ever read from the group.
     const consumers = (await redis.xinfo(
       'CONSUMERS',
-      `{${ingestConfig.queueName}}`,
+      ingestConfig.queueName,
       'workers',
     )) as unknown[][];
     const names = consumers.map((c) => String(c[c.indexOf('name') + 1]));

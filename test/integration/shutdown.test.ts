@@ -1,6 +1,7 @@
 /**
  * Graceful shutdown of the real process: SIGTERM with jobs running, hand-back of
- * unfinished jobs, the second-signal escape, and start-up refusal on bad config.
+ * unfinished jobs (only once their handlers settled), the second-signal escape,
+ * start-up refusal on bad config, and the stop after a crash.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -88,7 +89,7 @@ describe('graceful shutdown', () => {
     };
     const first = await startServiceProcess(env);
     const ids = await sendMany(first.url, 3);
-    await waitFor(async () => (await redis.xpending(`{${q}}`, 'workers'))[0] === 3, {
+    await waitFor(async () => (await redis.xpending(q, 'workers'))[0] === 3, {
       what: 'jobs running',
     });
     first.proc.kill('SIGTERM');
@@ -96,7 +97,7 @@ describe('graceful shutdown', () => {
     assert.equal(exit.code, 0, first.stderr.join(''));
     assert.equal(first.lines.find((l) => l.msg === 'stopped')?.jobs_handed_back, 3);
     assert.equal(
-      (await redis.xpending(`{${q}}`, 'workers'))[0],
+      (await redis.xpending(q, 'workers'))[0],
       0,
       'nothing left pending on the stopped consumer',
     );
@@ -107,6 +108,42 @@ describe('graceful shutdown', () => {
       timeoutMs: 15_000,
     });
     assert.deepEqual((await processed(q)).sort(), ids.sort());
+  });
+
+  it('leaves the job of a handler that ignores its signal pending, for a reclaim once it exited', async () => {
+    const q = queue();
+    const env = {
+      REDIS_ADDR,
+      QUEUE_NAME: q,
+      WORKER_COUNT: '2',
+      SHUTDOWN_TIMEOUT: '2s',
+      TIMEOUT: '2s',
+      RECLAIM_IDLE: '3s',
+      FIXTURE_RECORD_KEY: `record:${q}`,
+    };
+    const first = await startServiceProcess({ ...env, FIXTURE_HANDLER_MS: '30000' });
+    const sent = await post(first.url, { ignore_signal: true });
+    assert.ok('status' in sent && sent.status === 202, JSON.stringify(sent));
+    await waitFor(async () => (await redis.xpending(q, 'workers'))[0] === 1, {
+      what: 'the job running',
+    });
+    first.proc.kill('SIGTERM');
+    const exit = await first.exited;
+    assert.equal(exit.code, 0, first.stderr.join(''));
+    const stopped = first.lines.find((l) => l.msg === 'stopped');
+    assert.equal(stopped?.jobs_handed_back, 0, 'not handed back while its handler ran');
+    assert.equal(stopped?.jobs_left_running, 1);
+    assert.equal(
+      (await redis.xpending(q, 'workers'))[0],
+      1,
+      'still pending on the stopped consumer',
+    );
+    await startServiceProcess({ ...env, FIXTURE_HANDLER_MS: '0' });
+    await waitFor(async () => (await processed(q)).length === 1, {
+      what: 'the reclaimed job',
+      timeoutMs: 20_000,
+    });
+    assert.deepEqual(await processed(q), [String(sent.body.id)]);
   });
 
   it('exits at once on a second signal', async () => {
@@ -120,7 +157,7 @@ describe('graceful shutdown', () => {
       FIXTURE_HANG: '1',
     });
     await sendMany(child.url, 1);
-    await waitFor(async () => (await redis.xpending(`{${q}}`, 'workers'))[0] === 1, {
+    await waitFor(async () => (await redis.xpending(q, 'workers'))[0] === 1, {
       what: 'hung job running',
     });
     child.proc.kill('SIGTERM');
@@ -158,30 +195,53 @@ describe('graceful shutdown', () => {
   });
 });
 
-describe('crash guards', () => {
-  it('survives errors a handler throws outside its promise chain', async () => {
-    const q = queue();
-    const child = await startServiceProcess({
-      REDIS_ADDR,
-      QUEUE_NAME: q,
-      FIXTURE_STRAY_ERRORS: '1',
-      FIXTURE_RECORD_KEY: `record:${q}`,
+describe('crashes', () => {
+  const SHUTDOWN_TIMEOUT_MS = 3_000;
+
+  for (const [type, what] of [
+    ['crash.timer', 'uncaught exception'],
+    ['crash.rejection', 'unhandled promise rejection'],
+  ] as const) {
+    it(`an ${what} outside any job: logs fatal, stops gracefully, exits 1 in time, loses nothing`, async () => {
+      const q = queue();
+      const env = {
+        REDIS_ADDR,
+        QUEUE_NAME: q,
+        WORKER_COUNT: '2',
+        SHUTDOWN_TIMEOUT: `${SHUTDOWN_TIMEOUT_MS}ms`,
+        FIXTURE_RECORD_KEY: `record:${q}`,
+      };
+      // The job throws from a timer, then runs on (it honours its signal).
+      const child = await startServiceProcess({
+        ...env,
+        FIXTURE_CRASH: '1',
+        FIXTURE_HANDLER_MS: '60000',
+      });
+      const sent = await post(child.url, { n: 1 }, { 'x-event-type': type });
+      assert.ok('status' in sent && sent.status === 202, JSON.stringify(sent));
+      const exit = await Promise.race([
+        child.exited,
+        new Promise((r) => setTimeout(() => r('still running'), SHUTDOWN_TIMEOUT_MS + 10_000)),
+      ]);
+      assert.deepEqual(exit, { code: 1, signal: null });
+      const fatal = child.lines.find((l) => l.level === 60);
+      assert.ok(fatal, `logged at fatal: ${child.stderr.join('')}`);
+      assert.ok(String(fatal.msg).startsWith(`${what}: `), String(fatal.msg));
+      assert.match(String(fatal.err), /thrown from a timer|nothing handles it/);
+      const stopped = child.lines.find((l) => l.msg === 'stopped');
+      assert.ok(stopped, 'stopped gracefully');
+      const stopMs = Date.parse(String(stopped.time)) - Date.parse(String(fatal.time));
+      assert.ok(stopMs <= SHUTDOWN_TIMEOUT_MS, `stopped within SHUTDOWN_TIMEOUT (${stopMs}ms)`);
+      assert.equal(stopped.jobs_handed_back, 1, 'the running job was handed back');
+      assert.deepEqual(await processed(q), [], 'it had not finished');
+
+      const restarted = await startServiceProcess(env);
+      await waitFor(async () => (await processed(q)).length === 1, {
+        what: 'the job, run again after the restart',
+      });
+      assert.deepEqual(await processed(q), [String(sent.body.id)]);
+      restarted.proc.kill('SIGTERM');
+      assert.equal((await restarted.exited).code, 0);
     });
-    const ids = await sendMany(child.url, 5);
-    await waitFor(async () => (await processed(q)).length === 5, {
-      what: 'jobs despite stray errors',
-    });
-    await child.waitForLog(
-      (l) => l.msg === 'uncaught exception (ignored)',
-      'uncaught exception logged',
-    );
-    await child.waitForLog(
-      (l) => l.msg === 'unhandled promise rejection (ignored)',
-      'rejection logged',
-    );
-    assert.equal(child.proc.exitCode, null, 'still running');
-    assert.deepEqual((await processed(q)).sort(), ids.sort());
-    child.proc.kill('SIGTERM');
-    assert.equal((await child.exited).code, 0);
-  });
+  }
 });

@@ -41,9 +41,9 @@ describe('POST /webhooks/:source', () => {
     { log: logs.log },
   );
   const { config, redis } = suite;
-  const streamLength = () => redis.xlen(`{${config.queueName}}`);
+  const streamLength = () => redis.xlen(config.queueName);
   const newestJob = async (): Promise<JobRecord> => {
-    const [entry] = (await redis.xrevrange(`{${config.queueName}}`, '+', '-', 'COUNT', 1)) as [
+    const [entry] = (await redis.xrevrange(config.queueName, '+', '-', 'COUNT', 1)) as [
       string,
       string[],
     ][];

@@ -1,6 +1,7 @@
 /**
- * Embedded store specifics the conformance suite cannot express: a full disk
- * while accepting, and the clean-up of expired idempotency keys.
+ * Embedded store specifics the conformance suite cannot express: the clean-up
+ * of expired idempotency keys, and rows that are not job envelopes. The full
+ * disk has its own file (sqlite-disk-full.test.ts).
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -55,46 +56,6 @@ const send = (service: Service, padding: number) =>
       'x-event-type': 'disk.test',
     },
   );
-
-describe('embedded store: disk full while accepting', () => {
-  it('answers 503 store_unavailable, keeps running, and loses nothing it accepted', async () => {
-    const dir = join(root, 'full');
-    const ingest = await start(dir, { WORKER_COUNT: '0' });
-    const db = (ingest.store as SqliteStore).database;
-    const accepted: string[] = [];
-    for (let i = 0; i < 5; i++) {
-      const res = await send(ingest, 100);
-      assert.equal(res.statusCode, 202);
-      accepted.push(res.json().id);
-    }
-    // The file may not grow past its current size: the next pages cannot be had.
-    db.pragma(`max_page_count = ${db.pragma('page_count', { simple: true })}`);
-    const refused = await waitFor(
-      async () => {
-        const res = await send(ingest, 20_000);
-        if (res.statusCode === 202) accepted.push(res.json().id);
-        return res.statusCode === 503 ? res : undefined;
-      },
-      { what: 'a 503 once the file is full' },
-    );
-    assert.equal(refused.json().error.code, 'store_unavailable');
-    assert.equal(refused.headers['retry-after'], '5');
-    assert.equal((await send(ingest, 20_000)).statusCode, 503, 'still full, still refused');
-    assert.equal((await ingest.store.stats()).waiting, accepted.length, 'accepted jobs are intact');
-
-    db.pragma('max_page_count = 4294967294'); // space freed
-    const again = await send(ingest, 100);
-    assert.equal(again.statusCode, 202, 'accepts again once there is room, without a restart');
-    accepted.push(again.json().id);
-    await ingest.stop(2_000);
-
-    const processed = new Set<string>();
-    await start(dir, { WORKER_COUNT: '2' }, processed);
-    await waitFor(() => accepted.every((id) => processed.has(id)), {
-      what: 'every accepted job processed',
-    });
-  });
-});
 
 describe('embedded store: idempotency keys', () => {
   it('deletes expired keys, and keeps live ones', async () => {
@@ -154,6 +115,40 @@ describe('embedded store: a row that is not a job envelope', () => {
       const [dead] = await store.peekDead(10);
       assert.equal(dead?.lastError, 'malformed job row');
       assert.equal((await store.stats()).waiting, 0);
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+describe('embedded store: a file of schema version 1', () => {
+  it('gains the hand-back count at start-up and keeps its jobs', async () => {
+    const file = join(root, 'v1', 'queue.sqlite');
+    const open = () =>
+      new SqliteStore({ file, consumer: 'v1', log: pino({ level: 'silent' }), commitWindowMs: 2 });
+    const id = randomUUID();
+    let store = open();
+    await store.init();
+    await store.enqueue(
+      { id, type: 't', source: 'default', payload: '{}', receivedAt: Date.now() },
+      undefined,
+    );
+    store.database.exec('ALTER TABLE jobs DROP COLUMN handbacks; PRAGMA user_version = 1;');
+    await store.close();
+
+    store = open();
+    await store.init();
+    try {
+      assert.equal(store.database.pragma('user_version', { simple: true }), 2);
+      const [d] = await store.claim(1, 50);
+      assert.equal(d?.job.id, id, 'the job written before the upgrade is there');
+      assert.ok(d);
+      const interrupted = { maxAttempts: 5, error: 'interrupted' };
+      await store.release([d], interrupted);
+      const [again] = await store.claim(1, 50);
+      assert.ok(again);
+      await store.release([again], interrupted);
+      assert.equal((await store.claim(1, 50))[0]?.attempt, 2, 'hand-backs are counted');
     } finally {
       await store.close();
     }

@@ -34,7 +34,10 @@ export function healthRoutes(app: FastifyInstance, deps: HealthDeps): void {
       const stopping = deps.isStopping();
       if (!stopping) await deps.backlog.sample();
       const stats = deps.backlog.stats;
-      const healthy = !stopping && deps.backlog.storeUp;
+      const diskFull = deps.backlog.diskFull;
+      const healthy = !stopping && deps.backlog.storeUp && !diskFull;
+      // A warning does not make the instance unhealthy: it still drains, and may ingest.
+      const warning = deps.backlog.memoryWarning;
       reply.code(healthy ? 200 : 503);
       return {
         status: healthy ? 'healthy' : 'unhealthy',
@@ -53,7 +56,16 @@ export function healthRoutes(app: FastifyInstance, deps: HealthDeps): void {
         backlog_limit: deps.backlog.limit,
         ingest_inflight: deps.ingestor.inflightWrites,
         ingest_inflight_limit: deps.ingestor.maxInflightWrites,
-        ...(healthy ? {} : { reason: stopping ? 'shutting down' : 'queue store unreachable' }),
+        ...(healthy
+          ? {}
+          : {
+              reason: stopping
+                ? 'shutting down'
+                : !deps.backlog.storeUp
+                  ? 'queue store unreachable'
+                  : 'disk_full',
+            }),
+        ...(warning === undefined ? {} : { warning }),
         ...(deps.destinations ? { destinations: deps.destinations() } : {}),
       };
     },

@@ -1,8 +1,8 @@
 /**
  * Probes for orchestrators: GET /health/live (the process answers) and
- * GET /health/ready (this instance should get traffic: the store is reachable,
- * it is not shutting down, and its workers are running). GET /health keeps the
- * spec's shape beside them.
+ * GET /health/ready (this instance should get traffic: the store is reachable
+ * and its disk not full, it is not shutting down, and its workers are running).
+ * GET /health keeps the spec's shape beside them.
  */
 import type { FastifyInstance } from 'fastify';
 import type { BacklogMonitor } from '../../ingest/backlog.js';
@@ -53,7 +53,8 @@ export function probeRoutes(app: FastifyInstance, deps: ProbeDeps): void {
     '/health/ready',
     {
       schema: {
-        summary: 'Readiness: store reachable, not shutting down, workers running',
+        summary:
+          'Readiness: store reachable and its disk not full, not shutting down, workers running',
         tags: ['health'],
         response: { 200: readySchema, 503: readySchema },
       },
@@ -67,9 +68,11 @@ export function probeRoutes(app: FastifyInstance, deps: ProbeDeps): void {
         ? 'shutting down'
         : !storeUp
           ? 'queue store unreachable'
-          : workers === 'stopped'
-            ? 'workers not running'
-            : undefined;
+          : deps.backlog.diskFull
+            ? 'disk_full'
+            : workers === 'stopped'
+              ? 'workers not running'
+              : undefined;
       reply.code(reason === undefined ? 200 : 503);
       return {
         status: reason === undefined ? 'ready' : 'not_ready',

@@ -49,7 +49,20 @@ export function baseOptions(cfg: RedisConfig, name: string): RedisOptions {
     socketTimeout: Math.max(cfg.commandTimeoutMs * 2, 5_000),
     keepAlive: 10_000,
     retryStrategy: (times) => Math.min(100 * 2 ** Math.min(times, 5), 2_000),
+    reconnectOnError,
   };
+}
+
+/**
+ * After a failover the address may lead to a replica over connections opened
+ * before it (a managed Redis that demoted the primary, DNS that moved while old
+ * sockets stayed open): every write then answers READONLY, for as long as the
+ * connection lives. Reconnecting finds the primary the address names now. The
+ * failed command is not re-sent (1, not 2): as with a dropped connection, the
+ * caller decides.
+ */
+export function reconnectOnError(err: Error): 1 | false {
+  return /^READONLY\b/.test(err.message) ? 1 : false;
 }
 
 /**

@@ -17,6 +17,7 @@ import { blockingConnection, connect } from './connection.js';
 import { fieldMap } from './dead-letters.js';
 import type { QueueKeys } from './keys.js';
 import type { QueueScripts } from './scripts.js';
+import { isOutOfMemory } from './unavailable.js';
 
 /** Longest a blocking read may wait; bounds how long shutdown or a reconnect waits for it. */
 const MAX_BLOCK_MS = 2_000;
@@ -170,9 +171,7 @@ export class StreamConsumer {
     const asOf = Date.now();
     // First: it answers NOGROUP when the stream or group is gone (see claim).
     const mine = await this.ownPendingIds(conn);
-    // Joins the group at once (a read that finds nothing does not), so that an
-    // idle instance shows in XINFO CONSUMERS; a no-op when it is a member.
-    await conn.xgroup('CREATECONSUMER', this.keys.stream, this.keys.group, this.opts.consumer);
+    await this.joinGroup(conn);
     this.pruneHeld(asOf, new Set(mine));
     const unheld = mine.filter((id) => !this.held.has(id)).slice(0, max);
     if (unheld.length === 0) return [];
@@ -189,6 +188,21 @@ export class StreamConsumer {
     );
     // Redis 7 drops entries deleted while pending from the PEL and from this reply.
     return this.toDeliveries([[this.keys.stream, claimed]]);
+  }
+
+  /**
+   * Joins the group at once (a read that finds nothing does not), so that an
+   * idle instance shows in XINFO CONSUMERS; a no-op when it is a member. At
+   * maxmemory Redis refuses it even then. It is skipped there: the first entry
+   * read or claimed joins the consumer anyway, and recovery must not wait for
+   * memory that only draining frees.
+   */
+  private async joinGroup(conn: Redis): Promise<void> {
+    try {
+      await conn.xgroup('CREATECONSUMER', this.keys.stream, this.keys.group, this.opts.consumer);
+    } catch (err) {
+      if (!isOutOfMemory(err)) throw err;
+    }
   }
 
   /** Every entry id in this consumer's PEL, in pages. */

@@ -8,6 +8,12 @@
  * handled (setImmediate), or at once when it is full, and each webhook's promise
  * settles with its own result once Redis has run the whole batch. Nothing waits
  * for a timer: at low load a batch is one webhook, sent in the same turn.
+ *
+ * A batch is bounded in count and in bytes: Redis runs nothing else while a
+ * script runs, so one call carrying a hundred large bodies would stall every
+ * other client for as long as it takes to append them (and, with appendfsync
+ * always, to write them to the AOF). A webhook that would take its batch past the
+ * byte bound starts the next one; one larger than the bound goes alone.
  */
 import type { EnqueueItem } from './scripts.js';
 
@@ -25,20 +31,33 @@ interface Waiting {
 /** Sends a batch; resolves with the script's flat reply (id, flag per item). */
 export type SendBatch = (items: EnqueueItem[]) => Promise<(string | number)[]>;
 
+export interface BatchBounds {
+  /** Most webhooks in one script call. */
+  maxItems: number;
+  /** Most bytes of job envelopes and keys in one script call (a larger webhook goes alone). */
+  maxBytes: number;
+}
+
 export class EnqueueBatcher {
   private waiting: Waiting[] = [];
+  private bytes = 0;
 
   constructor(
     private readonly send: SendBatch,
-    /** Bounds one script's run time (Redis runs nothing else meanwhile). */
-    private readonly maxBatch: number,
+    private readonly bounds: BatchBounds,
   ) {}
 
   add(item: EnqueueItem): Promise<EnqueueOutcome> {
     return new Promise((resolve, reject) => {
+      let size = Buffer.byteLength(item.idemKey);
+      for (const t of item.targets) size += Buffer.byteLength(t.job) + Buffer.byteLength(t.stream);
+      if (this.waiting.length > 0 && this.bytes + size > this.bounds.maxBytes) this.flush();
       this.waiting.push({ item, resolve, reject });
+      this.bytes += size;
       if (this.waiting.length === 1) setImmediate(() => this.flush());
-      else if (this.waiting.length >= this.maxBatch) this.flush();
+      if (this.waiting.length >= this.bounds.maxItems || this.bytes >= this.bounds.maxBytes) {
+        this.flush();
+      }
     });
   }
 
@@ -46,6 +65,7 @@ export class EnqueueBatcher {
     const batch = this.waiting;
     if (batch.length === 0) return;
     this.waiting = [];
+    this.bytes = 0;
     let sent: Promise<(string | number)[]>;
     try {
       sent = this.send(batch.map((w) => w.item));

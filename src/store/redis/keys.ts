@@ -1,15 +1,23 @@
 /**
- * Key names for one queue. Every key carries the hash tag `{QUEUE_NAME}`, so a
- * queue's keys share one Redis Cluster slot and every script can touch them all.
+ * Key names for one queue. The job stream is named exactly `QUEUE_NAME`, the
+ * name operators look for (`XLEN webhook_jobs`); every other key carries the hash
+ * tag `{QUEUE_NAME}`. A key without braces hashes on its whole name, so the
+ * stream and the tagged keys share one Redis Cluster slot and every script can
+ * touch them all. (QUEUE_NAME may not contain braces: config.ts refuses them.)
  */
 export interface QueueKeys {
   /** The job stream. */
   stream: string;
+  /**
+   * The job stream as older versions named it, `{QUEUE_NAME}`: drained into
+   * `stream` for as long as it exists (see legacy-stream.ts).
+   */
+  legacyStream: string;
   /** The dead-letter stream. */
   dlq: string;
   /** Retry schedule: sorted set of job id -> due time (ms). */
   delayed: string;
-  /** Retry payloads: hash of job id -> {job, attempt, err}. */
+  /** Retry payloads: hash of job id -> {job, attempt, err, handbacks}. */
   delayedData: string;
   /** Prefix of idempotency keys; the hashed key follows. */
   idempotencyPrefix: string;
@@ -26,7 +34,8 @@ export interface QueueKeys {
 export function queueKeys(queueName: string): QueueKeys {
   const tag = `{${queueName}}`;
   return {
-    stream: tag,
+    stream: queueName,
+    legacyStream: tag,
     dlq: `${tag}:dlq`,
     delayed: `${tag}:delayed`,
     delayedData: `${tag}:delayed:data`,

@@ -1,7 +1,8 @@
 /**
  * Rate-limit counters in Redis, so that a limit holds across every instance
  * sharing the queue. One script call per check (INCR and expiry in one step);
- * the counters carry the queue's hash tag, like every other key of the queue.
+ * the counters carry the queue's hash tag, like every other key of the queue but
+ * its job stream (which shares their slot, see keys.ts).
  *
  * It fits ingest's `RateLimiter` by shape, so the store does not depend on ingest.
  */

@@ -1,8 +1,10 @@
 /**
  * The Redis Streams store.
  *
- * Layout (all keys share the `{QUEUE_NAME}` hash tag, see keys.ts):
- * - the job stream, read by one consumer group; each instance is one consumer;
+ * Layout (all keys share one Cluster slot, see keys.ts):
+ * - the job stream `QUEUE_NAME`, read by one consumer group; each instance is one
+ *   consumer (the older layout's `{QUEUE_NAME}` stream is drained into it, see
+ *   legacy-stream.ts);
  * - a sorted set + hash of jobs waiting for a retry;
  * - a dead-letter stream;
  * - one string key per idempotency key, with a TTL.
@@ -27,18 +29,22 @@ import {
   type JobRecord,
   type QueueStats,
   type ReclaimResult,
+  type ReleaseResult,
+  type StartedRelease,
   type Store,
+  type StoreMemory,
   StoreUnavailableError,
 } from '../store.js';
 import { commandConnection, connect, withConnectionCause } from './connection.js';
 import { quit, StreamConsumer, type StreamEntry } from './consumer.js';
-import { parseDeadLetter, RedisDeadLetters } from './dead-letters.js';
+import { fieldMap, parseDeadLetter, RedisDeadLetters } from './dead-letters.js';
 import { RedisDestinationStates } from './destination-states.js';
 import { EnqueueBatcher } from './enqueue-batcher.js';
 import { laneKeys, type QueueKeys, queueKeys } from './keys.js';
+import { drainLegacyStream } from './legacy-stream.js';
 import { type EnqueueTarget, QueueScripts, UNPIPELINED_SCRIPTS } from './scripts.js';
 import { checkServer, factsFromInfo, parseInfo } from './server-checks.js';
-import { deadLettersReportingOutages } from './unavailable.js';
+import { deadLettersReportingOutages, isOutOfMemory } from './unavailable.js';
 
 export interface RedisStoreOptions {
   redis: RedisConfig;
@@ -54,14 +60,25 @@ export interface RedisStoreOptions {
   lane?: { destination: string; cmd: Redis; scripts: QueueScripts };
 }
 
-/** Most webhooks in one enqueue script run (about 2 ms of Redis time). */
+/** Most webhooks in one enqueue script run (about 2 ms of Redis time)… */
 const MAX_ENQUEUE_BATCH = 100;
+/** …and most bytes: BODY_LIMIT allows 1 MiB per webhook, so a count alone bounds nothing. */
+const MAX_ENQUEUE_BATCH_BYTES = 1024 * 1024;
 /** Pending entries scanned per XAUTOCLAIM call, and calls per reclaim pass. */
 const RECLAIM_COUNT = 100;
 const RECLAIM_MAX_CALLS = 50;
-/** Consumers idle this long with nothing pending are removed from the group, checked this often. */
+/**
+ * Consumers idle this long with nothing pending are removed from the group, checked
+ * this often. The older layout's drained stream goes once all its consumers are
+ * this idle (see legacy-stream.ts).
+ */
 const CONSUMER_PRUNE_IDLE_MS = 3_600_000;
 const CONSUMER_PRUNE_EVERY_MS = 60_000;
+
+/** The error recorded for a run lost with its consumer. */
+function lostError(idleMs: number): string {
+  return `worker lost: no outcome within ${idleMs}ms (the consumer holding it stopped or stalled, or its handler outlived TIMEOUT and did not settle)`;
+}
 
 export class RedisStore implements Store, DeliveryQueue {
   readonly kind = 'redis';
@@ -104,7 +121,10 @@ export class RedisStore implements Store, DeliveryQueue {
       log: opts.log,
       ensureGroup: () => this.ensureGroup(),
     });
-    this.enqueues = new EnqueueBatcher((items) => this.scripts.enqueue(items), MAX_ENQUEUE_BATCH);
+    this.enqueues = new EnqueueBatcher((items) => this.scripts.enqueue(items), {
+      maxItems: MAX_ENQUEUE_BATCH,
+      maxBytes: MAX_ENQUEUE_BATCH_BYTES,
+    });
     this.destinations = new RedisDestinationStates(
       this.cmd,
       this.scripts,
@@ -155,17 +175,77 @@ export class RedisStore implements Store, DeliveryQueue {
       save = undefined; // CONFIG is often disabled on managed Redis; judge by INFO alone.
     }
     for (const w of checkServer(factsFromInfo(info, save))) this.opts.log.warn(w);
-    await this.ensureGroup();
-    for (const lane of this.lanes.values()) await lane.ensureGroup();
+    try {
+      await this.ensureGroup();
+      for (const lane of this.lanes.values()) await lane.ensureGroup();
+    } catch (err) {
+      if (!isOutOfMemory(err)) throw err;
+      // Nothing is queued without the group, so there is nothing to drain either;
+      // the claim loop creates it once memory frees.
+      this.opts.log.warn(
+        { err: (err as Error).message },
+        'Redis is at maxmemory and the consumer group does not exist yet: it is created once memory frees; until then no webhook can be queued',
+      );
+    }
+    // Before serving, so that the backlog counts (and XLEN shows) what an older version
+    // left waiting. At maxmemory the move waits: the reclaim passes carry it on.
+    try {
+      await drainLegacyStream(
+        this.scripts,
+        this.keys,
+        {
+          idleMs: 0,
+          consumersGoneMs: CONSUMER_PRUNE_IDLE_MS,
+          maxAttempts: 1,
+          maxCalls: Number.POSITIVE_INFINITY,
+          error: '',
+        },
+        this.opts.log,
+      );
+    } catch (err) {
+      if (!isOutOfMemory(err)) throw err;
+      this.opts.log.warn(
+        { err: (err as Error).message },
+        'Redis is at maxmemory: the stream of an older version is moved once memory frees',
+      );
+    }
     this.prepared = true;
   }
 
+  /**
+   * Creates the consumer group (with the stream) unless it exists. Redis refuses
+   * XGROUP CREATE at maxmemory even when the group exists, so it is sent only for
+   * a missing group: an instance that starts while Redis is full must come up and
+   * drain, and only draining frees memory.
+   */
   private async ensureGroup(): Promise<void> {
+    const { stream, legacyStream, group } = this.keys;
     try {
-      await this.cmd.xgroup('CREATE', this.keys.stream, this.keys.group, '0', 'MKSTREAM');
+      if (await this.groupExists()) return;
+      await this.cmd.xgroup('CREATE', stream, group, '0', 'MKSTREAM');
     } catch (err) {
-      if (!String((err as Error).message).includes('BUSYGROUP')) throw err;
+      const message = String((err as Error).message);
+      if (message.includes('BUSYGROUP')) return;
+      if (/^NOPERM.*\bkeys?\b/.test(message)) {
+        // An ACL written for older versions, which kept every key under the hash tag.
+        throw new Error(
+          `${message}: the Redis user needs the key ${stream} (the job stream) as well as ${legacyStream}*, e.g. ~${stream} ~${legacyStream}*`,
+          { cause: err },
+        );
+      }
+      throw err;
     }
+  }
+
+  private async groupExists(): Promise<boolean> {
+    let groups: string[][];
+    try {
+      groups = (await this.cmd.xinfo('GROUPS', this.keys.stream)) as string[][];
+    } catch (err) {
+      if (/no such key/i.test(String((err as Error).message))) return false;
+      throw err;
+    }
+    return groups.some((g) => fieldMap(g).get('name') === this.keys.group);
   }
 
   async enqueue(
@@ -263,12 +343,20 @@ export class RedisStore implements Store, DeliveryQueue {
     return ok === 1;
   }
 
-  async release(deliveries: readonly Delivery[]): Promise<number> {
-    if (deliveries.length === 0) return 0;
+  async release(deliveries: readonly Delivery[], started?: StartedRelease): Promise<ReleaseResult> {
+    if (deliveries.length === 0) return { released: 0, deadLettered: 0 };
     const ids = deliveries.map((d) => d.handle);
-    const released = await this.scripts.release(this.keys.stream, this.keys.group, ids);
+    const [released, deadLettered] = await this.scripts.release(
+      this.keys.stream,
+      this.keys.dlq,
+      this.keys.group,
+      started !== undefined,
+      started?.maxAttempts ?? 0,
+      started?.error ?? '',
+      ids,
+    );
     this.forget(ids);
-    return released;
+    return { released, deadLettered };
   }
 
   async promoteDue(max: number): Promise<number> {
@@ -288,13 +376,31 @@ export class RedisStore implements Store, DeliveryQueue {
         RECLAIM_COUNT,
         cursor,
         maxAttempts,
-        `worker lost: no outcome within ${idleMs}ms (the consumer holding it stopped or stalled)`,
+        lostError(idleMs),
       );
       result.requeued += requeued;
       result.deadLettered += dead;
       result.missing.push(...deleted);
       cursor = next;
       if (cursor === '0-0') break;
+    }
+    // The handlers' stream of an older version (a destination's queue has none).
+    if (!this.opts.lane) {
+      const legacy = await drainLegacyStream(
+        this.scripts,
+        this.keys,
+        {
+          idleMs,
+          consumersGoneMs: CONSUMER_PRUNE_IDLE_MS,
+          maxAttempts,
+          maxCalls: RECLAIM_MAX_CALLS,
+          error: lostError(idleMs),
+        },
+        this.opts.log,
+      );
+      result.requeued += legacy.requeued;
+      result.deadLettered += legacy.deadLettered;
+      result.missing.push(...legacy.missing);
     }
     if (Date.now() - this.lastPrune > CONSUMER_PRUNE_EVERY_MS) {
       this.lastPrune = Date.now();
@@ -332,12 +438,31 @@ export class RedisStore implements Store, DeliveryQueue {
   private async queueStats(): Promise<QueueStats> {
     const [length, pending, scheduled] = await Promise.all([
       this.cmd.xlen(this.keys.stream),
-      this.cmd.xpending(this.keys.stream, this.keys.group) as Promise<[number, ...unknown[]]>,
+      this.pendingCount(),
       this.cmd.zcard(this.keys.delayed),
     ]);
-    const inProgress = Number(pending[0]) || 0;
     // Completed entries are deleted with their ack, so the stream is waiting + in progress.
-    return { waiting: Math.max(0, length - inProgress), inProgress, scheduled, dead: 0 };
+    return { waiting: Math.max(0, length - pending), inProgress: pending, scheduled, dead: 0 };
+  }
+
+  /** Entries delivered and not yet finished, over every consumer. */
+  private async pendingCount(): Promise<number> {
+    try {
+      const summary = (await this.cmd.xpending(this.keys.stream, this.keys.group)) as [number];
+      return Number(summary[0]) || 0;
+    } catch (err) {
+      // No group yet (Redis had no memory to create it for a fresh queue): nothing pending.
+      if (String((err as Error).message).startsWith('NOGROUP')) return 0;
+      throw err;
+    }
+  }
+
+  async memory(): Promise<StoreMemory> {
+    const info = parseInfo((await this.cmd.info('memory')) as string);
+    return {
+      usedBytes: Number(info.get('used_memory')) || 0,
+      maxBytes: Number(info.get('maxmemory')) || 0,
+    };
   }
 
   async peekDead(limit: number): Promise<DeadLetterEntry[]> {

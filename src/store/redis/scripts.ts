@@ -8,6 +8,16 @@
  * Pieces several scripts share (the Redis clock, taking a pending entry, adding a
  * dead letter) live in `scripts/includes/`; a line `--@include "includes/x.lua"`
  * is replaced by that file when the script is loaded.
+ *
+ * At maxmemory (noeviction) Redis refuses a script whose first write needs memory
+ * (a command flagged `denyoom`: XADD, HSET, INCR…), and lets one that has written
+ * run to its end. Only finishing jobs frees memory, so every script that drains
+ * writes first with a command that needs none (ack, retry, dead-letter, release:
+ * XACK; reclaim: XAUTOCLAIM; promote: ZREM; prune-consumers: XGROUP DELCONSUMER;
+ * dlq-trim: XTRIM) and runs at the limit. Enqueue, replay and rate-limit write
+ * first with XADD or INCR and are refused whole. The scripts carry no `#!lua`
+ * flags line: with one, Redis would refuse any script not flagged `allow-oom`
+ * before it starts.
  */
 import { readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
@@ -22,7 +32,8 @@ const DEFINITIONS = {
   promote: 'promote-3.lua',
   deadLetter: 'dead-letter-2.lua',
   reclaim: 'reclaim-2.lua',
-  release: 'release-1.lua',
+  drainLegacyStream: 'drain-legacy-stream-3.lua',
+  release: 'release-2.lua',
   pruneConsumers: 'prune-consumers-1.lua',
   rateLimit: 'rate-limit-1.lua',
   dlqPage: 'dlq-page-1.lua',
@@ -178,12 +189,52 @@ export class QueueScripts {
     ) as Promise<[string, number, number, string[]]>;
   }
 
+  /** See drain-legacy-stream-3.lua for the reply. */
+  drainLegacyStream(
+    keys: { legacyStream: string; stream: string; dlq: string },
+    group: string,
+    count: number,
+    idleMs: number,
+    maxAttempts: number,
+    error: string,
+    consumersGoneMs: number,
+  ) {
+    return this.calls.drainLegacyStream(
+      keys.legacyStream,
+      keys.stream,
+      keys.dlq,
+      group,
+      count,
+      idleMs,
+      maxAttempts,
+      error,
+      consumersGoneMs,
+    ) as Promise<[number, number, number, string[], 0 | 1 | 2]>;
+  }
+
   pruneConsumers(stream: string, group: string, idleMs: number, self: string) {
     return this.calls.pruneConsumers(stream, group, idleMs, self) as Promise<number>;
   }
 
-  release(stream: string, group: string, ids: readonly string[]) {
-    return this.calls.release(stream, group, ...ids) as Promise<number>;
+  /** `maxAttempts` and `error` matter only when `started`; see release-2.lua. */
+  release(
+    stream: string,
+    dlq: string,
+    group: string,
+    started: boolean,
+    maxAttempts: number,
+    error: string,
+    ids: readonly string[],
+  ) {
+    return this.calls.release(
+      stream,
+      dlq,
+      group,
+      started ? '1' : '0',
+      maxAttempts,
+      error,
+      ...ids,
+    ) as Promise<[released: number, deadLettered: number]>;
   }
 
   rateLimit(counter: string, windowMs: number) {

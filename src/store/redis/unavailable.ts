@@ -27,6 +27,15 @@ export function isUnavailable(err: unknown): boolean {
   return !PROGRAMMING_ERRORS.some((type) => err instanceof type);
 }
 
+/**
+ * True when Redis refused a command for want of memory: at `maxmemory` under
+ * `noeviction`, every command flagged `denyoom` is refused, even one that would
+ * create nothing.
+ */
+export function isOutOfMemory(err: unknown): boolean {
+  return err instanceof ReplyError && /^OOM\b/.test((err as Error).message);
+}
+
 /** `err` as the store reports it: a StoreUnavailableError when Redis is out of reach. */
 export function storeError(err: unknown, what: string): unknown {
   if (err instanceof StoreUnavailableError || !isUnavailable(err)) return err;

@@ -54,11 +54,14 @@ export class SqliteDeadLetters implements DeadLetters {
 
   /**
    * `db` is resolved at each call (the store opens its database in `init`);
-   * `onReplayed` wakes the claims waiting for work.
+   * `onReplayed` wakes the claims waiting for work; `now` is the store's wall
+   * clock (see clock.ts); every change runs through `write` (QueueDatabase.write).
    */
   constructor(
     private readonly db: () => Database,
     private readonly onReplayed: () => void,
+    private readonly now: () => number,
+    private readonly write: <T>(what: string, run: () => T) => T,
   ) {}
 
   /** A prepared statement, cached per text for the database it was prepared on. */
@@ -132,20 +135,22 @@ export class SqliteDeadLetters implements DeadLetters {
     if (ids.length === 0) return 0;
     const take = this.stmt(SQL.take);
     const insert = this.stmt(SQL.insertJob);
-    const moved = this.db().transaction(() => {
-      let n = 0;
-      const now = Date.now();
-      for (const id of ids) {
-        const row = take.get(id) as
-          | { job_id: string; job: string; destination: string }
-          | undefined;
-        if (!row) continue;
-        // A dead delivery goes back to its destination's queue, and only there.
-        insert.run(row.job_id, row.job, row.destination, now);
-        n++;
-      }
-      return n;
-    })();
+    const now = this.now();
+    const moved = this.write('replay', () =>
+      this.db().transaction(() => {
+        let n = 0;
+        for (const id of ids) {
+          const row = take.get(id) as
+            | { job_id: string; job: string; destination: string }
+            | undefined;
+          if (!row) continue;
+          // A dead delivery goes back to its destination's queue, and only there.
+          insert.run(row.job_id, row.job, row.destination, now);
+          n++;
+        }
+        return n;
+      })(),
+    );
     if (moved > 0) this.onReplayed();
     return moved;
   }
@@ -154,24 +159,30 @@ export class SqliteDeadLetters implements DeadLetters {
     const ids = this.rowIds(dlqIds);
     if (ids.length === 0) return 0;
     const remove = this.stmt(SQL.remove);
-    return this.db().transaction(() => {
-      let n = 0;
-      for (const id of ids) n += remove.run(id).changes;
-      return n;
-    })();
+    return this.write('remove dead letters', () =>
+      this.db().transaction(() => {
+        let n = 0;
+        for (const id of ids) n += remove.run(id).changes;
+        return n;
+      })(),
+    );
   }
 
   async trim(caps: DeadLetterCaps): Promise<DeadLetterTrim> {
     const out = { byAge: 0, byLength: 0 };
     if (caps.maxAgeMs > 0) {
-      const floor = Date.now() - caps.maxAgeMs;
-      out.byAge = await inSteps(() => this.stmt(SQL.dropOld).run(floor, TRIM_STEP).changes);
+      const floor = this.now() - caps.maxAgeMs;
+      out.byAge = await inSteps(() =>
+        this.write('trim', () => this.stmt(SQL.dropOld).run(floor, TRIM_STEP).changes),
+      );
     }
     if (caps.maxLength > 0) {
       out.byLength = await inSteps(() => {
         const dead = (this.stmt(SQL.count).get() as { n: number } | undefined)?.n ?? 0;
         const excess = dead - caps.maxLength;
-        return excess > 0 ? this.stmt(SQL.dropFirst).run(Math.min(excess, TRIM_STEP)).changes : 0;
+        if (excess <= 0) return 0;
+        const drop = this.stmt(SQL.dropFirst);
+        return this.write('trim', () => drop.run(Math.min(excess, TRIM_STEP)).changes);
       });
     }
     return out;

@@ -38,10 +38,11 @@ export class DatabaseUnusableError extends Error {
  */
 const LOCK_WAIT_MS = 2_000;
 /**
- * WAL pages between automatic checkpoints. A checkpoint runs inside a commit
- * and blocks the event loop, mostly for its two fsyncs, whatever its size; a
- * webhook costs about 1.5 WAL pages, so SQLite's default (1,000) would
- * checkpoint every ~650 webhooks. 10,000 (~40 MB of WAL) makes that ten times rarer.
+ * Most WAL pages between automatic checkpoints. A checkpoint runs inside a
+ * commit and blocks the event loop, mostly for its two fsyncs, whatever its
+ * size; a webhook costs about 1.5 WAL pages, so SQLite's default (1,000) would
+ * checkpoint every ~650 webhooks. 10,000 (~40 MB of WAL) makes that ten times
+ * rarer. The disk guard lowers both limits to fit its reserve (disk-guard.ts).
  */
 const WAL_AUTOCHECKPOINT_PAGES = 10_000;
 /** Once the WAL has been checkpointed, truncate it back to this size. */

@@ -98,6 +98,15 @@ export class QueueQueries {
         `UPDATE jobs SET state = 'waiting', run_at = ?, owner = NULL, leased_at = NULL
          WHERE seq = ? AND lease = ? AND state = 'running'`,
       ),
+      runningRow: p(
+        `SELECT seq, job_id, job, attempts, last_error, handbacks FROM jobs
+         WHERE seq = ? AND lease = ? AND state = 'running'`,
+      ),
+      handBack: p(
+        `UPDATE jobs SET state = 'waiting', run_at = ?, attempts = ?, last_error = ?,
+           handbacks = ?, owner = NULL, leased_at = NULL
+         WHERE seq = ?`,
+      ),
       promote: p(
         `UPDATE jobs SET state = 'waiting'
          WHERE seq IN (SELECT seq FROM jobs WHERE lane = ? AND state = 'scheduled' AND run_at <= ?
@@ -115,6 +124,7 @@ export class QueueQueries {
          WHERE seq = ?`,
       ),
       expireLeases: p(`UPDATE jobs SET leased_at = 0 WHERE state = 'running'`),
+      shiftRunAt: p('UPDATE jobs SET run_at = run_at + ?'),
       counts: p('SELECT name, n FROM counts'),
       peekDead: p(
         'SELECT dlq_id, job, attempts, last_error, failed_at FROM dead_letters ORDER BY dlq_id LIMIT ?',
@@ -195,11 +205,47 @@ export class QueueQueries {
     })();
   }
 
+  /** Jobs that never started: back to waiting unchanged. Returns how many. */
   release(refs: readonly LeaseRef[], now: number): number {
     return this.db.transaction(() => {
       let n = 0;
       for (const r of refs) n += this.stmt('release').run(now, r.seq, r.lease).changes;
       return n;
+    })();
+  }
+
+  /**
+   * Jobs that ran and settled without an outcome: back to waiting, the first
+   * hand-back of a job free, every later one counted as an attempt; with none
+   * left, to the DLQ.
+   */
+  handBack(
+    refs: readonly LeaseRef[],
+    maxAttempts: number,
+    error: string,
+    now: number,
+  ): { released: number; deadLettered: number } {
+    return this.db.transaction(() => {
+      const out = { released: 0, deadLettered: 0 };
+      for (const r of refs) {
+        const row = this.stmt('runningRow').get(r.seq, r.lease) as
+          | (JobRow & { last_error: string | null; handbacks: number })
+          | undefined;
+        if (!row) continue;
+        const handbacks = row.handbacks + 1;
+        const counted = handbacks > 1;
+        const attempts = counted ? row.attempts + 1 : row.attempts;
+        const lastError = counted ? error : row.last_error;
+        if (attempts >= maxAttempts) {
+          this.stmt('deleteJob').run(row.seq);
+          this.insertDead(row, attempts, lastError ?? error, now);
+          out.deadLettered++;
+        } else {
+          this.stmt('handBack').run(now, attempts, lastError, handbacks, row.seq);
+          out.released++;
+        }
+      }
+      return out;
     })();
   }
 
@@ -243,6 +289,11 @@ export class QueueQueries {
   /** Marks every running job's lease as expired; for jobs left by a process that died. */
   expireLeases(): number {
     return this.stmt('expireLeases').run().changes;
+  }
+
+  /** Moves every job's `run_at` by `ms` (after a wall-clock step); returns how many. */
+  shiftRunAt(ms: number): number {
+    return this.stmt('shiftRunAt').run(ms).changes;
   }
 
   stats(): QueueStats {

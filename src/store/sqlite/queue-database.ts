@@ -4,14 +4,17 @@
  * the file itself is owned by this process alone (see open.ts).
  *
  * Besides the connection it holds what the consumers share: the group commit of
- * ingest writes, the wake-up of claims blocked waiting for work, and the
- * background expiry of idempotency keys.
+ * ingest writes, the wake-up of claims blocked waiting for work, the background
+ * expiry of idempotency keys, the clocks (clock.ts) and the guard that keeps the
+ * workers writing on a full disk (disk-guard.ts).
  */
 import { realpathSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { Database } from 'better-sqlite3';
 import type { Logger } from 'pino';
 import { type EnqueueResult, StoreUnavailableError } from '../store.js';
+import { QueueClock, type TimeSource } from './clock.js';
+import { DiskGuard, isSqliteFull } from './disk-guard.js';
 import { GroupCommit } from './group-commit.js';
 import { closeDatabase, openDatabase } from './open.js';
 import { type EnqueueItem, QueueQueries } from './queries.js';
@@ -28,12 +31,19 @@ export interface QueueDatabaseOptions {
   commitWindowMs: number;
   fsync: FsyncMode;
   log: Logger;
+  time: TimeSource;
+  /** The disk reserve's size; by default from the filesystem's (see disk-guard.ts). */
+  reserveBytes?: number;
+  /** How often free space is checked, and while the disk is full, a checkpoint tried. */
+  diskCheckIntervalMs: number;
+  /** How often expired idempotency keys are deleted; default every minute. */
+  keyPurgeIntervalMs?: number;
 }
 
 /** Largest ingest transaction, in webhooks and in body bytes; a full batch commits at once. */
 const MAX_BATCH = 1_000;
 const MAX_BATCH_BYTES = 4 * 1024 * 1024;
-/** How often expired idempotency keys are deleted, and how many per step. */
+/** How often expired idempotency keys are deleted by default, and how many per step. */
 const KEY_PURGE_INTERVAL_MS = 60_000;
 const KEY_PURGE_STEP = 1_000;
 
@@ -41,6 +51,10 @@ const open = new Map<string, QueueDatabase>();
 
 export class QueueDatabase {
   readonly queries: QueueQueries;
+  readonly clock: QueueClock;
+  readonly disk: DiskGuard;
+  /** Resolves once the disk reserve is settled (written, or found missing room for). */
+  readonly ready: Promise<void>;
   readonly ingest: GroupCommit<EnqueueItem, EnqueueResult>;
   /** Jobs found running when the file was opened: left by a process that died. */
   readonly orphanedAtOpen: number;
@@ -48,14 +62,21 @@ export class QueueDatabase {
   private readonly wakers = new Set<() => void>();
   private readonly purgeTimer: NodeJS.Timeout;
   private readonly walSync: WalSync;
-  private diskFull = false;
   private syncFailureLogged = false;
+  private purgeFailing = false;
 
   /** Opens `file`, or shares it if this process has it open already. */
   static acquire(file: string, opts: QueueDatabaseOptions): QueueDatabase {
     let qdb = open.get(canonical(file));
     if (!qdb) {
-      qdb = new QueueDatabase(file, openDatabase(file), opts);
+      const disk = new DiskGuard({
+        file,
+        log: opts.log,
+        checkIntervalMs: opts.diskCheckIntervalMs,
+        ...(opts.reserveBytes !== undefined ? { reserveBytes: opts.reserveBytes } : {}),
+      });
+      disk.beforeOpen();
+      qdb = new QueueDatabase(file, openDatabase(file), disk, opts);
       open.set(canonical(file), qdb);
     }
     qdb.refs++;
@@ -65,9 +86,13 @@ export class QueueDatabase {
   private constructor(
     readonly file: string,
     readonly db: Database,
+    disk: DiskGuard,
     private readonly opts: QueueDatabaseOptions,
   ) {
+    this.disk = disk;
+    disk.attach(db);
     this.queries = new QueueQueries(db);
+    this.clock = new QueueClock(opts.time, (step) => this.wallClockStepped(step));
     // Nothing else can hold a lease on a file this process owns: every running
     // job belongs to a process that died. Expire the leases so that the first
     // reclaim pass takes the jobs back (counting the lost run) at once.
@@ -83,8 +108,31 @@ export class QueueDatabase {
       durable: opts.fsync === 'inline' ? () => Promise.resolve() : () => this.walSync.sync(),
       failure: (err) => this.ingestFailure(err),
     });
-    this.purgeTimer = setInterval(() => this.purgeExpiredKeys(), KEY_PURGE_INTERVAL_MS);
+    this.purgeTimer = setInterval(
+      () => this.purgeInBackground(),
+      opts.keyPurgeIntervalMs ?? KEY_PURGE_INTERVAL_MS,
+    );
     this.purgeTimer.unref();
+    this.ready = disk.start();
+  }
+
+  /**
+   * Runs one worker-side write. One that fails for want of space makes the
+   * disk guard free the reserve, and is tried once more at once: a full disk
+   * must not keep the workers from recording outcomes.
+   */
+  write<T>(what: string, run: () => T): T {
+    try {
+      return run();
+    } catch (err) {
+      if (!this.disk.writeFailed(err, what)) throw err;
+    }
+    try {
+      return run();
+    } catch (err) {
+      if (isSqliteFull(err)) throw new StoreUnavailableError('the disk is full', { cause: err });
+      throw err;
+    }
   }
 
   /**
@@ -102,6 +150,7 @@ export class QueueDatabase {
     clearInterval(this.purgeTimer);
     this.wakeClaimers();
     await this.ingest.drain();
+    await this.disk.stop();
     closeDatabase(this.db, this.file);
     await this.walSync.close();
   }
@@ -123,40 +172,63 @@ export class QueueDatabase {
     let total = 0;
     for (;;) {
       if (!this.db.open) return total;
-      const n = this.queries.purgeExpiredKeys(Date.now(), KEY_PURGE_STEP);
+      const n = this.write('purge keys', () =>
+        this.queries.purgeExpiredKeys(this.clock.now(), KEY_PURGE_STEP),
+      );
       total += n;
       if (n < KEY_PURGE_STEP) return total;
       await new Promise((r) => setImmediate(r));
     }
   }
 
+  /** The timer's purge: a failure (a full disk, an I/O error) is logged, and the next one tries again. */
+  private async purgeInBackground(): Promise<void> {
+    try {
+      await this.purgeExpiredKeys();
+      if (this.purgeFailing) this.opts.log.info('expired idempotency keys are deleted again');
+      this.purgeFailing = false;
+    } catch (err) {
+      if (!this.purgeFailing) {
+        this.opts.log.warn(
+          { err: (err as Error).message },
+          'could not delete expired idempotency keys; trying again later (they are ignored meanwhile)',
+        );
+      }
+      this.purgeFailing = true;
+    }
+  }
+
   private commitIngest(items: EnqueueItem[]): EnqueueResult[] {
     if (this.walSync.failure) throw this.walSync.failure;
+    // What the workers need to drain is not for new webhooks.
+    if (this.disk.full) throw diskFullError();
     const results = this.queries.enqueueBatch(
       items,
-      Date.now(),
+      this.clock.now(),
       this.opts.fsync === 'inline' ? 'inline' : 'caller',
     );
-    if (this.diskFull) {
-      this.diskFull = false;
-      this.opts.log.info({ file: this.file }, 'queue database accepts writes again');
-    }
+    this.disk.afterIngestCommit();
     if (results.some((r) => !r.duplicate)) this.wakeClaimers();
     return results;
   }
 
+  /**
+   * Due times and queue order are wall-clock times in the file: move them with
+   * a step, so that a retry keeps its delay in elapsed time and jobs keep their
+   * order. Idempotency windows and DLQ ages are not moved (see docs/sqlite-store.md).
+   */
+  private wallClockStepped(stepMs: number): void {
+    const moved = this.queries.shiftRunAt(stepMs);
+    this.opts.log.warn(
+      { step_ms: stepMs, jobs: moved },
+      'the wall clock stepped; moved the due times of queued jobs with it',
+    );
+  }
+
   private ingestFailure(err: unknown): Error {
+    if (err instanceof StoreUnavailableError) return err;
     const code = String((err as { code?: unknown }).code ?? '');
-    if (code === 'SQLITE_FULL') {
-      if (!this.diskFull) {
-        this.diskFull = true;
-        this.opts.log.error(
-          { file: this.file },
-          'queue database is full (disk or size limit): refusing new webhooks with 503 until space is freed; accepted jobs are unaffected',
-        );
-      }
-      return new StoreUnavailableError('the disk is full', { cause: err });
-    }
+    if (this.disk.writeFailed(err, 'ingest')) return diskFullError(err);
     if (err === this.walSync.failure) {
       if (!this.syncFailureLogged) {
         this.syncFailureLogged = true;
@@ -172,6 +244,10 @@ export class QueueDatabase {
       cause: err,
     });
   }
+}
+
+function diskFullError(cause?: unknown): StoreUnavailableError {
+  return new StoreUnavailableError('the disk is full', { cause });
 }
 
 /** One key per file however it is named (symlinked directories), once its directory exists. */

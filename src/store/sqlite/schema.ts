@@ -7,7 +7,10 @@
  *   handle `seq:lease` names one claim of one job: a late outcome from a holder
  *   whose job was taken back matches nothing.
  *   `run_at` orders waiting jobs (when they became waiting) and is the due time
- *   of scheduled ones.
+ *   of scheduled ones, on the wall clock. `leased_at` is lease time (clock.ts):
+ *   monotonic, and meaningful only to the process that wrote it. `handbacks`
+ *   counts the times a shutdown handed the job back after it ran: only the first
+ *   is free (see QueueQueries.release).
  * - `dead_letters`: the DLQ. The job envelope is kept whole; type, source and
  *   times are columns so that operators can page and filter (by event type,
  *   source, failure time, with `dlq_id` as the cursor) and replay a selection: a
@@ -26,7 +29,7 @@ import type { Database } from 'better-sqlite3';
 /** `PRAGMA application_id`: marks a file as ours ("WHKP"). */
 export const APPLICATION_ID = 0x57484b50;
 /** `PRAGMA user_version`: the schema below. Bump it with a migration step. */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 const DESTINATION_TABLES = `
 CREATE TABLE destinations (
@@ -60,7 +63,8 @@ CREATE TABLE jobs (
   run_at     INTEGER NOT NULL,
   owner      TEXT,
   lease      INTEGER NOT NULL DEFAULT 0,
-  leased_at  INTEGER
+  leased_at  INTEGER,
+  handbacks  INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX jobs_by_state ON jobs (state, run_at, seq);
 CREATE INDEX jobs_by_lane ON jobs (lane, state, run_at, seq);
@@ -113,6 +117,18 @@ CREATE TRIGGER dead_counted_out AFTER DELETE ON dead_letters BEGIN
 END;
 `;
 
+/** The steps from each older version to the next, applied in order at start-up. */
+const MIGRATIONS: Record<number, string> = {
+  1: 'ALTER TABLE jobs ADD COLUMN handbacks INTEGER NOT NULL DEFAULT 0;',
+  // Each destination's deliveries are a lane of their own; dead letters name it.
+  2: `
+    ALTER TABLE jobs ADD COLUMN lane TEXT NOT NULL DEFAULT '';
+    CREATE INDEX jobs_by_lane ON jobs (lane, state, run_at, seq);
+    ALTER TABLE dead_letters ADD COLUMN destination TEXT NOT NULL DEFAULT '';
+    CREATE INDEX dead_letters_by_destination ON dead_letters (destination, dlq_id);
+    ${DESTINATION_TABLES}`,
+};
+
 /** Why a file cannot be used as this queue's database. */
 export class SchemaMismatchError extends Error {
   override name = 'SchemaMismatchError';
@@ -149,22 +165,13 @@ export function prepareSchema(db: Database, file: string): void {
         `${file} was written by a newer webhook-processor (schema ${version}; this one knows up to ${SCHEMA_VERSION}). Run the newer version, or restore a backup.`,
       );
     }
-    if (version < 2) migrateToLanes(db);
+    for (let v = version; v < SCHEMA_VERSION; v++) {
+      db.exec(MIGRATIONS[v] as string);
+      db.pragma(`user_version = ${v + 1}`);
+    }
     recount(db);
   });
   apply.immediate();
-}
-
-/** Schema 2: each destination's deliveries are a lane of their own; dead letters name it. */
-function migrateToLanes(db: Database): void {
-  db.exec(`
-    ALTER TABLE jobs ADD COLUMN lane TEXT NOT NULL DEFAULT '';
-    CREATE INDEX jobs_by_lane ON jobs (lane, state, run_at, seq);
-    ALTER TABLE dead_letters ADD COLUMN destination TEXT NOT NULL DEFAULT '';
-    CREATE INDEX dead_letters_by_destination ON dead_letters (destination, dlq_id);
-  `);
-  db.exec(DESTINATION_TABLES);
-  db.pragma(`user_version = ${SCHEMA_VERSION}`);
 }
 
 function recount(db: Database): void {

@@ -5,6 +5,8 @@
  * dedupe-and-enqueue answered only once fsynced (group commit), at-least-once
  * delivery with leases (a run whose outcome never came is taken back after
  * RECLAIM_IDLE and counts as an attempt), durable delayed retries, a DLQ.
+ * Leases run on the monotonic clock (clock.ts), and a full disk stops ingest
+ * but not the workers (disk-guard.ts).
  *
  * Each SqliteStore is one consumer; stores opened on the same file in one
  * process share the connection (queue-database.ts). A delivery handle is
@@ -20,6 +22,7 @@ import {
   type Dedupe,
   type Delivery,
   type DeliveryQueue,
+  type DiskStatus,
   type EnqueueResult,
   type EnqueueTargets,
   HANDLERS_ONLY,
@@ -27,9 +30,12 @@ import {
   parseJobRecord,
   type QueueStats,
   type ReclaimResult,
+  type ReleaseResult,
+  type StartedRelease,
   type Store,
   StoreUnavailableError,
 } from '../store.js';
+import { systemTime, type TimeSource } from './clock.js';
 import { SqliteDeadLetters } from './dead-letters.js';
 import { SqliteDestinationStates } from './destination-states.js';
 import type { GroupCommitStats } from './group-commit.js';
@@ -48,10 +54,20 @@ export interface SqliteStoreOptions {
   fsync?: FsyncMode;
   /** Set for one destination's delivery queue (see SqliteStore.lane): its name. */
   lane?: string;
+  /** The clocks (see clock.ts); the system's by default. */
+  time?: TimeSource;
+  /** The disk reserve's size (disk-guard.ts); by default from the filesystem's size. */
+  reserveBytes?: number;
+  /** How often free space is checked; default 1 s. */
+  diskCheckIntervalMs?: number;
+  /** How often expired idempotency keys are deleted; default every minute. */
+  keyPurgeIntervalMs?: number;
 }
 
 /** Longest a claim waits for work; bounds how long a claim outlives interruptClaim's absence. */
 const MAX_BLOCK_MS = 2_000;
+/** How often free space is measured (and, on a full disk, a checkpoint tried) besides after each commit. */
+const DISK_CHECK_INTERVAL_MS = 1_000;
 
 /** The database file of a queue: one per QUEUE_NAME in DATA_DIR. */
 export function queueFile(dataDir: string, queueName: string): string {
@@ -77,6 +93,8 @@ export class SqliteStore implements Store, DeliveryQueue {
     this.deadLetters = new SqliteDeadLetters(
       () => this.open().db,
       () => this.open().wakeClaimers(),
+      () => this.open().clock.now(),
+      (what, run) => this.open().write(what, run),
     );
   }
 
@@ -117,7 +135,14 @@ export class SqliteStore implements Store, DeliveryQueue {
       commitWindowMs: this.opts.commitWindowMs,
       fsync: this.opts.fsync ?? 'background',
       log: this.opts.log,
+      time: this.opts.time ?? systemTime,
+      diskCheckIntervalMs: this.opts.diskCheckIntervalMs ?? DISK_CHECK_INTERVAL_MS,
+      ...(this.opts.reserveBytes !== undefined ? { reserveBytes: this.opts.reserveBytes } : {}),
+      ...(this.opts.keyPurgeIntervalMs !== undefined
+        ? { keyPurgeIntervalMs: this.opts.keyPurgeIntervalMs }
+        : {}),
     });
+    await this.qdb.ready;
     if (this.qdb.orphanedAtOpen > 0) {
       this.opts.log.warn(
         { jobs: this.qdb.orphanedAtOpen },
@@ -144,19 +169,25 @@ export class SqliteStore implements Store, DeliveryQueue {
     if (!targets.handlers && targets.destinations.length === 0) {
       throw new Error('an event needs at least one target');
     }
-    return this.open().ingest.submit({ job, dedupe, targets });
+    const qdb = this.open();
+    if (qdb.disk.full) throw new StoreUnavailableError('the disk is full');
+    return qdb.ingest.submit({ job, dedupe, targets });
   }
 
   async claim(max: number, blockMs: number): Promise<Delivery[]> {
-    const deadline = Date.now() + Math.min(blockMs, MAX_BLOCK_MS);
+    if (this.closed || max <= 0 || !this.qdb) return [];
+    const deadline = this.qdb.clock.monotonic() + Math.min(blockMs, MAX_BLOCK_MS);
     for (;;) {
-      if (this.closed || max <= 0 || !this.qdb) return [];
-      const rows = this.qdb.queries.claim(this.destination, this.opts.consumer, max, Date.now());
+      const qdb = this.qdb;
+      if (this.closed || !qdb) return [];
+      const rows = qdb.write('claim', () =>
+        qdb.queries.claim(this.destination, this.opts.consumer, max, qdb.clock.leaseNow()),
+      );
       const deliveries = this.toDeliveries(rows);
       if (deliveries.length > 0) return deliveries;
       if (rows.length > 0) continue; // all malformed and dead-lettered: look again
-      const left = deadline - Date.now();
-      if (left <= 0 || !(await this.waitForWork(this.qdb, left))) return [];
+      const left = deadline - qdb.clock.monotonic();
+      if (left <= 0 || !(await this.waitForWork(qdb, left))) return [];
     }
   }
 
@@ -184,11 +215,7 @@ export class SqliteStore implements Store, DeliveryQueue {
     for (const row of rows) {
       const job = parseJobRecord(row.job);
       if (!job) {
-        this.opts.log.error(
-          { seq: row.seq },
-          'malformed job row; moving it to the dead-letter queue',
-        );
-        this.open().queries.deadLetter(row, row.attempts, 'malformed job row', Date.now());
+        this.deadLetterMalformed(row);
         continue;
       }
       out.push({
@@ -201,48 +228,84 @@ export class SqliteStore implements Store, DeliveryQueue {
     return out;
   }
 
+  /**
+   * A row that cannot run goes to the DLQ. If that write fails, the row stays
+   * claimed (reclaim takes it back later) and the claim still hands out the
+   * other rows it took: they are claimed already, and must not wait for a reclaim.
+   */
+  private deadLetterMalformed(row: ClaimedRow): void {
+    this.opts.log.error({ seq: row.seq }, 'malformed job row; moving it to the dead-letter queue');
+    const qdb = this.open();
+    try {
+      qdb.write('dead-letter', () =>
+        qdb.queries.deadLetter(row, row.attempts, 'malformed job row', qdb.clock.now()),
+      );
+    } catch (err) {
+      this.opts.log.error(
+        { seq: row.seq, err: (err as Error).message },
+        'could not dead-letter a malformed job row; it is taken back after RECLAIM_IDLE',
+      );
+    }
+  }
+
   async complete(deliveries: readonly Delivery[]): Promise<void> {
     if (deliveries.length === 0) return;
-    this.open().queries.complete(refsOf(deliveries));
+    const qdb = this.open();
+    qdb.write('complete', () => qdb.queries.complete(refsOf(deliveries)));
   }
 
   async retryLater(d: Delivery, delayMs: number, error: string): Promise<boolean> {
     const ref = leaseRef(d.handle);
     if (!ref) return false;
-    const dueAt = Date.now() + Math.max(0, Math.round(delayMs));
-    return this.open().queries.retry(ref, dueAt, d.attempt, error);
+    const qdb = this.open();
+    return qdb.write('retry', () => {
+      const dueAt = qdb.clock.now() + Math.max(0, Math.round(delayMs));
+      return qdb.queries.retry(ref, dueAt, d.attempt, error);
+    });
   }
 
   async deadLetter(d: Delivery, attempts: number, error: string): Promise<boolean> {
     const ref = leaseRef(d.handle);
     if (!ref) return false;
-    return this.open().queries.deadLetter(ref, attempts, error, Date.now());
+    const qdb = this.open();
+    return qdb.write('dead-letter', () =>
+      qdb.queries.deadLetter(ref, attempts, error, qdb.clock.now()),
+    );
   }
 
-  async release(deliveries: readonly Delivery[]): Promise<number> {
-    if (deliveries.length === 0) return 0;
+  async release(deliveries: readonly Delivery[], started?: StartedRelease): Promise<ReleaseResult> {
+    if (deliveries.length === 0) return { released: 0, deadLettered: 0 };
     const qdb = this.open();
-    const n = qdb.queries.release(refsOf(deliveries), Date.now());
-    if (n > 0) qdb.wakeClaimers();
-    return n;
+    const refs = refsOf(deliveries);
+    const r = qdb.write('release', () => {
+      const now = qdb.clock.now();
+      return started
+        ? qdb.queries.handBack(refs, started.maxAttempts, started.error, now)
+        : { released: qdb.queries.release(refs, now), deadLettered: 0 };
+    });
+    if (r.released > 0) qdb.wakeClaimers();
+    return r;
   }
 
   async promoteDue(max: number): Promise<number> {
     const qdb = this.open();
-    const n = qdb.queries.promoteDue(this.destination, max, Date.now());
+    const n = qdb.write('promote', () =>
+      qdb.queries.promoteDue(this.destination, max, qdb.clock.now()),
+    );
     if (n > 0) qdb.wakeClaimers();
     return n;
   }
 
   async reclaimStale(idleMs: number, maxAttempts: number): Promise<ReclaimResult> {
     const qdb = this.open();
-    const now = Date.now();
-    const r = qdb.queries.reclaimStale(
-      this.destination,
-      now - idleMs,
-      maxAttempts,
-      `worker lost: no outcome within ${idleMs}ms (the process running it stopped or stalled)`,
-      now,
+    const r = qdb.write('reclaim', () =>
+      qdb.queries.reclaimStale(
+        this.destination,
+        qdb.clock.leaseNow() - idleMs,
+        maxAttempts,
+        `worker lost: no outcome within ${idleMs}ms (the process running it stopped or stalled, or its handler outlived TIMEOUT and did not settle)`,
+        qdb.clock.now(),
+      ),
     );
     if (r.requeued > 0) qdb.wakeClaimers();
     return { ...r, missing: [] };
@@ -254,6 +317,10 @@ export class SqliteStore implements Store, DeliveryQueue {
     return this.opts.lane === undefined
       ? qdb.queries.stats()
       : qdb.queries.laneStats(this.destination);
+  }
+
+  disk(): DiskStatus {
+    return this.open().disk.status;
   }
 
   async peekDead(limit: number): Promise<DeadLetterEntry[]> {

@@ -29,6 +29,7 @@
 ]]
 --@include "includes/now-ms.lua"
 --@include "includes/add-dead-letter.lua"
+--@include "includes/requeue-lost.lua"
 
 local reply = redis.call("XAUTOCLAIM", KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[5], "COUNT", ARGV[4])
 local cursor = reply[1]
@@ -41,20 +42,9 @@ for _, e in ipairs(entries) do
   local id, fields = e[1], e[2]
   redis.call("XACK", KEYS[1], ARGV[1], id)
   redis.call("XDEL", KEYS[1], id)
-  local job, attempt = nil, 0
-  for i = 1, #fields, 2 do
-    if fields[i] == "job" then job = fields[i + 1] end
-    if fields[i] == "attempt" then attempt = tonumber(fields[i + 1]) or 0 end
-  end
-  attempt = attempt + 1
-  if not job then
-    addDeadLetter(KEYS[2], cjson.encode(fields), attempt, "malformed stream entry: no job field", now)
-    dead = dead + 1
-  elseif attempt >= maxAttempts then
-    addDeadLetter(KEYS[2], job, attempt, ARGV[7], now)
+  if requeueLost(KEYS[1], KEYS[2], fields, maxAttempts, ARGV[7], now) == "dead" then
     dead = dead + 1
   else
-    redis.call("XADD", KEYS[1], "*", "job", job, "attempt", tostring(attempt), "err", ARGV[7])
     requeued = requeued + 1
   end
 end

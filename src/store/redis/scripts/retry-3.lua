@@ -4,7 +4,7 @@
 
   KEYS[1]  the job stream
   KEYS[2]  the retry schedule (sorted set: job id -> due time in ms)
-  KEYS[3]  the retry payloads (hash: job id -> JSON {job, attempt, err})
+  KEYS[3]  the retry payloads (hash: job id -> JSON {job, attempt, err, handbacks})
 
   ARGV[1]  the consumer group
   ARGV[2]  the stream entry id being retried
@@ -26,6 +26,9 @@ local job = fields and fieldOf(fields, "job")
 if not job then
   return 0
 end
-redis.call("HSET", KEYS[3], ARGV[3], cjson.encode({ job = job, attempt = ARGV[5], err = ARGV[6] }))
+-- Hand-backs are counted over the job's life (see release-2.lua), so they travel with it.
+local handbacks = fieldOf(fields, "handbacks") or "0"
+redis.call("HSET", KEYS[3], ARGV[3],
+  cjson.encode({ job = job, attempt = ARGV[5], err = ARGV[6], handbacks = handbacks }))
 redis.call("ZADD", KEYS[2], nowMs() + tonumber(ARGV[4]), ARGV[3])
 return 1

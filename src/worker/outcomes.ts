@@ -1,0 +1,187 @@
+/**
+ * Writing what became of each attempt to the store: completions in batches,
+ * failures as a retry or a dead letter, hand-backs at shutdown.
+ *
+ * The counters and log lines of a failure follow the write: a delivery that was
+ * no longer ours (taken back by a reclaim meanwhile) changed nothing, so it is
+ * neither retried nor dead-lettered by us, and is not counted as such.
+ */
+import type { Logger } from 'pino';
+import { PermanentError } from '../handlers/handler.js';
+import type { Metrics } from '../metrics.js';
+import type { Delivery, ReleaseResult, Store } from '../store/store.js';
+import type { Backoff } from './backoff.js';
+import { describeError } from './errors.js';
+
+/** How often a store write that failed is tried again before the job is left for reclaim. */
+const SETTLE_RETRY_DELAYS_MS = [100, 500, 2_000];
+
+/** The last error of a job whose hand-back counted as an attempt. */
+export const HANDED_BACK_ERROR =
+  'interrupted by a shutdown again after an earlier hand-back; counted as an attempt';
+
+/** The fields of every log line about one attempt. */
+export interface AttemptFields {
+  job_id: string;
+  event_type: string;
+  source: string;
+  attempt: number;
+  duration_ms: number;
+}
+
+export interface OutcomesOptions {
+  store: Store;
+  metrics: Metrics;
+  log: Logger;
+  maxRetries: number;
+  backoff: Backoff;
+}
+
+export class Outcomes {
+  private ackBatch: Delivery[] = [];
+  private ackScheduled = false;
+  private readonly pendingWrites = new Set<Promise<unknown>>();
+
+  constructor(private readonly o: OutcomesOptions) {}
+
+  /** Acknowledges a completed job with the next batch. */
+  completed(delivery: Delivery): void {
+    this.ackBatch.push(delivery);
+    if (this.ackScheduled) return;
+    this.ackScheduled = true;
+    setImmediate(() => this.flushAcks());
+  }
+
+  /** Sends the acknowledgements gathered so far. */
+  flushAcks(): void {
+    this.ackScheduled = false;
+    if (this.ackBatch.length === 0) return;
+    const batch = this.ackBatch;
+    this.ackBatch = [];
+    this.track(
+      this.persist(() => this.o.store.complete(batch)).catch((err: unknown) => {
+        this.o.log.error(
+          { err: describeError(err), jobs: batch.length },
+          'could not acknowledge completed jobs; they will run again after RECLAIM_IDLE',
+        );
+      }),
+    );
+  }
+
+  /**
+   * Records a failed attempt: a retry, or the DLQ when it was permanent or the
+   * last. Never rejects; drain() waits for it.
+   */
+  failed(
+    delivery: Delivery,
+    error: unknown,
+    fields: AttemptFields,
+    typeLabel: string,
+  ): Promise<void> {
+    const write = this.recordFailure(delivery, error, fields, typeLabel);
+    this.track(write);
+    return write;
+  }
+
+  private async recordFailure(
+    delivery: Delivery,
+    error: unknown,
+    fields: AttemptFields,
+    typeLabel: string,
+  ): Promise<void> {
+    const message = describeError(error);
+    const permanent = isPermanent(error);
+    const { store, metrics, log } = this.o;
+    try {
+      if (permanent || delivery.attempt > this.o.maxRetries) {
+        if (await this.persist(() => store.deadLetter(delivery, delivery.attempt, message))) {
+          metrics.deadLettered.inc({ event_type: typeLabel });
+          log.error(
+            { ...fields, err: message, permanent },
+            permanent
+              ? 'job failed permanently; dead-lettered'
+              : 'job failed on its last attempt; dead-lettered',
+          );
+          return;
+        }
+      } else {
+        const delayMs = this.o.backoff(delivery.attempt);
+        if (await this.persist(() => store.retryLater(delivery, delayMs, message))) {
+          metrics.retried.inc({ event_type: typeLabel });
+          log.warn(
+            { ...fields, err: message, retry_in_ms: delayMs },
+            'job failed; retry scheduled',
+          );
+          return;
+        }
+      }
+      log.warn(
+        { ...fields, err: message },
+        'job failed, but it had been taken back meanwhile (RECLAIM_IDLE passed); nothing recorded',
+      );
+    } catch (err) {
+      log.error(
+        { ...fields, err: describeError(err) },
+        'could not record the failed attempt; the job stays pending and is reclaimed after RECLAIM_IDLE',
+      );
+    }
+  }
+
+  /** Jobs claimed during shutdown, never started: back unchanged. */
+  releaseUnstarted(delivery: Delivery): void {
+    this.track(this.o.store.release([delivery]));
+  }
+
+  /** Jobs whose handlers a shutdown interrupted and that settled: back to the queue. */
+  async handBack(deliveries: readonly Delivery[]): Promise<ReleaseResult> {
+    if (deliveries.length === 0) return { released: 0, deadLettered: 0 };
+    try {
+      return await this.o.store.release(deliveries, {
+        maxAttempts: this.o.maxRetries + 1,
+        error: HANDED_BACK_ERROR,
+      });
+    } catch (err) {
+      this.o.log.warn(
+        { err: describeError(err), jobs: deliveries.length },
+        'could not hand jobs back; they stay pending and are reclaimed after RECLAIM_IDLE',
+      );
+      return { released: 0, deadLettered: 0 };
+    }
+  }
+
+  /** Sends what is gathered and waits for every write under way. */
+  async drain(): Promise<void> {
+    this.flushAcks();
+    await Promise.allSettled([...this.pendingWrites]);
+  }
+
+  private track(p: Promise<unknown>): void {
+    const guarded = p.catch((err: unknown) => {
+      this.o.log.warn({ err: describeError(err) }, 'store write failed');
+    });
+    this.pendingWrites.add(guarded);
+    void guarded.finally(() => this.pendingWrites.delete(guarded));
+  }
+
+  /** A store write, tried again a few times: a blip must not cost a re-run. */
+  private async persist<T>(write: () => Promise<T>): Promise<T> {
+    for (let i = 0; ; i++) {
+      try {
+        return await write();
+      } catch (err) {
+        const delay = SETTLE_RETRY_DELAYS_MS[i];
+        if (delay === undefined) throw err;
+        await new Promise((r) => setTimeout(r, delay));
+      }
+    }
+  }
+}
+
+/** `instanceof` runs code of the value's own (a Proxy trap) and may throw. */
+function isPermanent(error: unknown): boolean {
+  try {
+    return error instanceof PermanentError;
+  } catch {
+    return false;
+  }
+}
