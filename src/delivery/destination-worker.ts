@@ -128,15 +128,7 @@ export class DestinationWorker {
         const max = gate.probe ? 1 : Math.min(free, this.rateBatch());
         deliveries = await this.o.queue.claim(max, this.o.claimBlockMs ?? 1_000);
         failures = 0;
-        // The claim may have waited for work while another instance opened the
-        // breaker or an operator paused the destination: ask again before sending.
-        if (deliveries.length > 0 && !gate.probe) {
-          const now = await this.o.states.gate(this.d.name, this.d.timeoutMs + 5_000);
-          const go = now.go ? (now.probe ? 1 : deliveries.length) : 0;
-          const held = deliveries.splice(go);
-          const waitMs = now.go ? STATE_POLL_MS : Math.max(now.waitMs, STATE_POLL_MS);
-          for (const d of held) this.track(this.defer(d, waitMs));
-        }
+        if (deliveries.length > 0 && !gate.probe) deliveries = await this.askAgain(deliveries);
       } catch (err) {
         failures++;
         if (failures === 1 || failures % 20 === 0) {
@@ -150,6 +142,27 @@ export class DestinationWorker {
       }
       for (const delivery of deliveries) this.launch(delivery);
     }
+  }
+
+  /**
+   * The claim may have waited for work while another instance opened the
+   * breaker or an operator paused the destination: ask again before sending, and
+   * hold back what may not go. When the store cannot answer, every delivery is
+   * held back: left claimed, the reclaim would charge each an attempt never made.
+   */
+  private async askAgain(deliveries: Delivery[]): Promise<Delivery[]> {
+    let now: Gate;
+    try {
+      now = await this.o.states.gate(this.d.name, this.d.timeoutMs + 5_000);
+    } catch (err) {
+      for (const d of deliveries) this.track(this.defer(d, STATE_POLL_MS));
+      throw err;
+    }
+    const go = now.go ? (now.probe ? 1 : deliveries.length) : 0;
+    const held = deliveries.splice(go);
+    const waitMs = now.go ? STATE_POLL_MS : Math.max(now.waitMs, STATE_POLL_MS);
+    for (const d of held) this.track(this.defer(d, waitMs));
+    return deliveries;
   }
 
   /** With a rate limit, claim no more than about one second's worth at once. */
@@ -223,7 +236,14 @@ export class DestinationWorker {
     if (!r) return true;
     const deadline = Date.now() + MAX_RATE_WAIT_MS;
     for (;;) {
-      const waitMs = await this.o.states.takeRate(this.d.name, r.count, r.perMs);
+      let waitMs: number;
+      try {
+        waitMs = await this.o.states.takeRate(this.d.name, r.count, r.perMs);
+      } catch {
+        // Not known to be within the limit: back to its schedule, its attempt unspent.
+        await this.defer(delivery, STATE_POLL_MS);
+        return false;
+      }
       if (waitMs === 0) return true;
       if (signal.aborted) {
         await this.handBack(delivery);
