@@ -60,7 +60,7 @@ async function start(
   return { service, queueName: config.queueName };
 }
 
-async function post(service: Service, body: string, headers: Record<string, string> = {}) {
+async function post(service: Service, body: string | Buffer, headers: Record<string, string> = {}) {
   const res = await service.app.inject({
     method: 'POST',
     url: '/webhooks',
@@ -158,6 +158,20 @@ routes:
       assert.deepEqual(verified, JSON.parse(paid));
       assert.equal(ci.received[0]?.headers['webhook-signature'], undefined, 'ci is unsigned');
       assert.equal(ci.received[0]?.headers['x-webhook-event-id'], c.id);
+    });
+
+    it('a body that starts with a UTF-8 byte order mark arrives with it, byte for byte', {
+      todo: 'bug: ingest decodes the body with the BOM dropped, and forwards the text it kept',
+    }, async () => {
+      const r = await receiver();
+      const s = await service(store, undefined, { FORWARD_URL: r.url });
+      const sent = Buffer.concat([
+        Buffer.from([0xef, 0xbb, 0xbf]),
+        Buffer.from('{"type":"t.bom","id":"bom-1"}'),
+      ]);
+      await post(s, sent);
+      await waitFor(() => r.received.length === 1, { what: 'forwarded' });
+      assert.deepEqual(r.received[0]?.body, sent);
     });
 
     it('FORWARD_URL alone forwards every event; /health and /metrics show the destination', async () => {
