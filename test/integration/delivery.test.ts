@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { after, afterEach, describe, it } from 'node:test';
 import { Webhook } from 'standardwebhooks';
 import type { Service, ServiceOptions } from '../../src/app.js';
+import { captureLogs } from '../helpers/logs.js';
 import { type Receiver, startReceiver } from '../helpers/recording-receiver.js';
 import { dropQueue, redisClient } from '../helpers/redis.js';
 import { startedService, testConfig } from '../helpers/service.js';
@@ -310,6 +311,34 @@ routes:
         assert.equal(other.received.length, 1, 'the other destination got it once');
       });
     }
+
+    it("records the start of a refusing destination's answer", {
+      todo: 'bug: the first 1 KiB of the answer is read, then dropped: no log, DLQ or admin field has it',
+    }, async () => {
+      const logs = captureLogs('info');
+      const refusing = await receiver(() => ({ status: 422, body: 'amount: must be positive' }));
+      const s = await service(
+        store,
+        `destinations:\n  strict: { url: ${refusing.url} }\nroutes:\n  - { source: "*", to: [strict] }\n`,
+        {},
+        undefined,
+        { log: logs.log },
+      );
+      await post(s, '{"type":"t.z","id":"z1"}');
+      const [dead] = await waitFor(async () => {
+        const items = (await admin(s, 'GET', '/admin/dlq')).body.items as {
+          last_error: string;
+        }[];
+        return items.length === 1 ? items : undefined;
+      });
+      const failed = logs.lines.find((l) => l.msg === 'delivery attempt failed');
+      assert.ok(failed, 'the failed attempt is logged');
+      const where = [dead?.last_error ?? '', JSON.stringify(failed)];
+      assert.ok(
+        where.some((text) => text.includes('amount: must be positive')),
+        `the answer's body is recorded (${where.join(' | ')})`,
+      );
+    });
 
     it('a breaker opens on a receiver down for 20 s, spends no attempts while open, and every delivery arrives', async () => {
       const upAt = Date.now() + 20_000;
