@@ -415,6 +415,33 @@ routes:
       await waitFor(() => r.received.length === 1, { what: 'delivered after resume' });
     });
 
+    it('on stop, a request still out after the grace period is aborted and handed back unspent', async () => {
+      let hang = true;
+      const r = await receiver(() => (hang ? { status: 200, delayMs: 60_000 } : { status: 200 }));
+      const dataDir = mkdtempSync(join(tmpdir(), 'wp-delivery-stop-'));
+      dirs.push(dataDir);
+      const yaml = `destinations:\n  slow: { url: ${r.url}, timeout: 30s }\nroutes:\n  - { source: "*", to: [slow] }\n`;
+      const first = await start(store, yaml, { DATA_DIR: dataDir });
+      running.push(first);
+      await post(first.service, '{"type":"t.s","id":"s1"}');
+      await waitFor(() => r.open === 1, { what: 'the request out' });
+      await first.service.stop(2_000);
+      assert.equal(r.open, 0, 'the request was aborted before stop returned');
+      hang = false;
+      await service(store, yaml, { DATA_DIR: dataDir }, first.queueName);
+      await waitFor(() => r.received.length === 2, { what: 'the delivery sent again' });
+      assert.equal(
+        r.received[1]?.headers['x-webhook-attempt'],
+        '1',
+        'the aborted run is not counted',
+      );
+      assert.equal(
+        r.received[1]?.headers['webhook-id'],
+        r.received[0]?.headers['webhook-id'],
+        'the same delivery',
+      );
+    });
+
     it('a destination that hangs does not hold up another', async () => {
       const slow = await receiver(() => ({ status: 200, delayMs: 60_000 }));
       const fast = await receiver();
