@@ -38,7 +38,11 @@ import { EnqueueBatcher } from './enqueue-batcher.js';
 import { laneKeys, type QueueKeys, queueKeys } from './keys.js';
 import { type EnqueueTarget, QueueScripts, UNPIPELINED_SCRIPTS } from './scripts.js';
 import { checkServer, factsFromInfo, parseInfo } from './server-checks.js';
-import { deadLettersReportingOutages } from './unavailable.js';
+import {
+  deadLettersReportingOutages,
+  destinationStatesReportingOutages,
+  storeError,
+} from './unavailable.js';
 
 export interface RedisStoreOptions {
   redis: RedisConfig;
@@ -105,10 +109,8 @@ export class RedisStore implements Store, DeliveryQueue {
       ensureGroup: () => this.ensureGroup(),
     });
     this.enqueues = new EnqueueBatcher((items) => this.scripts.enqueue(items), MAX_ENQUEUE_BATCH);
-    this.destinations = new RedisDestinationStates(
-      this.cmd,
-      this.scripts,
-      this.keys.destinationPrefix,
+    this.destinations = destinationStatesReportingOutages(
+      new RedisDestinationStates(this.cmd, this.scripts, this.keys.destinationPrefix),
     );
     this.deadLetters = deadLettersReportingOutages(
       new RedisDeadLetters(this.cmd, this.scripts, this.keys),
@@ -318,7 +320,9 @@ export class RedisStore implements Store, DeliveryQueue {
       this.queueStats(),
       this.opts.lane ? 0 : this.cmd.xlen(this.keys.dlq),
       ...[...this.lanes.values()].map((l) => l.queueStats()),
-    ]);
+    ]).catch((err: unknown) => {
+      throw storeError(err, 'queue stats');
+    });
     const total = { ...own, dead };
     for (const l of lanes) {
       total.waiting += l.waiting;
