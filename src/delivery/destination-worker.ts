@@ -304,11 +304,9 @@ export class DestinationWorker {
         })
         .catch(() => undefined),
     );
-    const error =
-      outcome.status !== undefined ? `HTTP ${outcome.status}: ${outcome.error}` : outcome.error;
     if (outcome.kind === 'dead' || delivery.attempt > this.d.maxRetries) {
       const moved = await this.persist(() =>
-        this.o.queue.deadLetter(delivery, delivery.attempt, error),
+        this.o.queue.deadLetter(delivery, delivery.attempt, outcome.error),
       );
       if (moved) {
         m.deliveries.inc({ destination: name, outcome: 'dead_lettered' });
@@ -326,7 +324,9 @@ export class DestinationWorker {
       outcome.retryAfterMs !== undefined
         ? Math.min(Math.max(outcome.retryAfterMs, backoff), this.d.retryMaxDelayMs)
         : backoff;
-    const scheduled = await this.persist(() => this.o.queue.retryLater(delivery, delayMs, error));
+    const scheduled = await this.persist(() =>
+      this.o.queue.retryLater(delivery, delayMs, outcome.error),
+    );
     if (scheduled) {
       m.deliveries.inc({ destination: name, outcome: 'retried' });
       this.log.info({ ...fields, retry_in_ms: delayMs }, 'delivery retry scheduled');
