@@ -272,6 +272,33 @@ routes:
       });
     });
 
+    it('max_retries 2 makes three attempts, then dead-letters with attempts 3', async () => {
+      const down = await receiver(() => ({ status: 503 }));
+      const s = await service(
+        store,
+        `
+destinations:
+  down: { url: ${down.url}, max_retries: 2, retry_base_delay: 50ms }
+routes:
+  - { source: "*", to: [down] }
+`,
+      );
+      await post(s, '{"type":"t.m","id":"m1"}');
+      const [dead] = await waitFor(async () => {
+        const items = (await admin(s, 'GET', '/admin/dlq?destination=down')).body.items as {
+          attempts: number;
+          last_error: string;
+        }[];
+        return items.length === 1 ? items : undefined;
+      });
+      assert.equal(dead?.attempts, 3);
+      assert.equal(dead?.last_error, 'HTTP 503 Service Unavailable');
+      assert.deepEqual(
+        down.received.map((r) => r.headers['x-webhook-attempt']),
+        ['1', '2', '3'],
+      );
+    });
+
     for (const status of [400, 410]) {
       it(`dead-letters a ${status} at once, naming the destination; a replay re-delivers there only`, async () => {
         let answer = status;
