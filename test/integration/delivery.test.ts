@@ -272,6 +272,31 @@ routes:
       });
     });
 
+    it('honours Retry-After on 429, and caps it at retry_max_delay on 503', async () => {
+      const limited = await receiver((_r, n) =>
+        n === 1 ? { status: 429, headers: { 'retry-after': '1' } } : { status: 200 },
+      );
+      const busy = await receiver((_r, n) =>
+        n === 1 ? { status: 503, headers: { 'retry-after': '3600' } } : { status: 200 },
+      );
+      const s = await service(
+        store,
+        `
+destinations:
+  limited: { url: ${limited.url}, retry_base_delay: 50ms }
+  busy: { url: ${busy.url}, retry_base_delay: 50ms, retry_max_delay: 1s }
+routes:
+  - { source: "*", to: [limited, busy] }
+`,
+      );
+      await post(s, '{"type":"t.ra","id":"ra1"}');
+      await waitFor(() => limited.received.length === 2 && busy.received.length === 2, {
+        what: 'both retried and delivered',
+      });
+      const [a, b] = limited.received;
+      assert.ok(a && b && b.at - a.at >= 1_000, 'the retry waited the Retry-After second');
+    });
+
     it('max_retries 2 makes three attempts, then dead-letters with attempts 3', async () => {
       const down = await receiver(() => ({ status: 503 }));
       const s = await service(
