@@ -231,7 +231,14 @@ export class DestinationWorker {
     if (!r) return true;
     const deadline = Date.now() + MAX_RATE_WAIT_MS;
     for (;;) {
-      const waitMs = await this.o.states.takeRate(this.d.name, r.count, r.perMs);
+      let waitMs: number;
+      try {
+        waitMs = await this.o.states.takeRate(this.d.name, r.count, r.perMs);
+      } catch {
+        // Not known to be within the limit: back to its schedule, its attempt unspent.
+        await this.defer(delivery, STATE_POLL_MS);
+        return false;
+      }
       if (waitMs === 0) return true;
       if (signal.aborted) {
         await this.handBack(delivery);
@@ -304,11 +311,9 @@ export class DestinationWorker {
         })
         .catch(() => undefined),
     );
-    const error =
-      outcome.status !== undefined ? `HTTP ${outcome.status}: ${outcome.error}` : outcome.error;
     if (outcome.kind === 'dead' || delivery.attempt > this.d.maxRetries) {
       const moved = await this.persist(() =>
-        this.o.queue.deadLetter(delivery, delivery.attempt, error),
+        this.o.queue.deadLetter(delivery, delivery.attempt, outcome.error),
       );
       if (moved) {
         m.deliveries.inc({ destination: name, outcome: 'dead_lettered' });
@@ -326,7 +331,9 @@ export class DestinationWorker {
       outcome.retryAfterMs !== undefined
         ? Math.min(Math.max(outcome.retryAfterMs, backoff), this.d.retryMaxDelayMs)
         : backoff;
-    const scheduled = await this.persist(() => this.o.queue.retryLater(delivery, delayMs, error));
+    const scheduled = await this.persist(() =>
+      this.o.queue.retryLater(delivery, delayMs, outcome.error),
+    );
     if (scheduled) {
       m.deliveries.inc({ destination: name, outcome: 'retried' });
       this.log.info({ ...fields, retry_in_ms: delayMs }, 'delivery retry scheduled');

@@ -2,7 +2,8 @@
  * The backlog monitor: samples the store's figures on a timer, so that load
  * shedding never costs a store call per request, and so that /metrics shows them.
  *
- * Backlog = waiting + in progress + scheduled for retry, across all instances.
+ * Backlog = waiting + in progress + scheduled for retry, across all instances,
+ * counting each delivery to a destination as well as each handlers' job.
  * Between samples, this instance adds the jobs it accepted itself, so one
  * instance stops at QUEUE_SIZE exactly; with N instances the overshoot is at
  * most what the others accept within one interval. When the backlog reaches
@@ -82,9 +83,10 @@ export class BacklogMonitor {
     return this.issued++;
   }
 
-  /** Called by ingest when write `seq` queued a new job. */
-  noteAccepted(seq: number): void {
-    if (seq >= this.sampleSeq) this.unsampled.push(seq);
+  /** Called by ingest when write `seq` queued a new job, as `copies` entries (handlers, deliveries). */
+  noteAccepted(seq: number, copies = 1): void {
+    if (seq < this.sampleSeq) return;
+    for (let i = 0; i < copies; i++) this.unsampled.push(seq);
   }
 
   private async doSample(): Promise<void> {

@@ -119,7 +119,8 @@ export class Ingestor {
     try {
       const seq = this.backlog.issue();
       const result = await this.store.enqueue(job, dedupe, targets);
-      if (!result.duplicate) this.backlog.noteAccepted(seq);
+      const copies = (targets.handlers ? 1 : 0) + targets.destinations.length;
+      if (!result.duplicate) this.backlog.noteAccepted(seq, copies);
       return result;
     } catch (err) {
       if (err instanceof StoreUnavailableError) throw apiError('store_unavailable');

@@ -4,7 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import type { DeliveryQueue, Store } from '../../src/store/store.js';
+import { bulkDeadLetters } from '../../src/dlq/bulk.js';
+import type { Delivery, DeliveryQueue, Store } from '../../src/store/store.js';
 import { waitFor } from '../helpers/wait.js';
 import { claimN, claimOne, job, TTL } from './jobs.js';
 import { STORES, type StoreHarness } from './stores.js';
@@ -90,6 +91,42 @@ for (const factory of STORES) {
       assert.equal((await store.stats()).dead, 1);
     });
 
+    it("the DLQ's list, bulk replay and purge by destination touch that destination's only", async () => {
+      const own = job();
+      await store.enqueue(own, undefined, BOTH);
+      const dead = [await claimOne(store), await claimOne(billing), await claimOne(ci)];
+      await store.deadLetter(dead[0] as Delivery, 4, 'handler failed');
+      await billing.deadLetter(dead[1] as Delivery, 1, 'HTTP 410 Gone');
+      await ci.deadLetter(dead[2] as Delivery, 1, 'HTTP 400 Bad Request');
+      const page = await store.deadLetters.list({ filter: { destination: 'billing' }, limit: 10 });
+      assert.deepEqual(
+        page.entries.map((e) => [e.jobId, e.destination, e.lastError]),
+        [[own.id, 'billing', 'HTTP 410 Gone']],
+      );
+      const replayed = await bulkDeadLetters(store.deadLetters, 'replay', {
+        filter: { destination: 'billing' },
+        max: 10,
+      });
+      assert.equal(replayed.count, 1);
+      const again = await claimOne(billing);
+      assert.equal(again.job.destination, 'billing');
+      assert.equal(again.attempt, 1, 'a fresh attempt count');
+      assert.equal((await ci.stats()).waiting, 0, 'nothing went to ci');
+      assert.deepEqual(await store.claim(5, 50), [], 'nor to the handlers');
+      const purged = await bulkDeadLetters(store.deadLetters, 'remove', {
+        filter: { destination: 'ci' },
+        max: 10,
+      });
+      assert.equal(purged.count, 1);
+      const left = await store.deadLetters.list({ filter: {}, limit: 10 });
+      assert.deepEqual(
+        left.entries.map((e) => e.destination),
+        [undefined],
+        "the handlers' dead letter is left",
+      );
+      await billing.complete([again]);
+    });
+
     it("a reclaim takes back only its own destination's stale deliveries", async () => {
       await store.enqueue(job(), undefined, { handlers: false, destinations: ['billing', 'ci'] });
       await claimN(billing, 1);
@@ -101,6 +138,19 @@ for (const factory of STORES) {
       assert.equal((await ci.stats()).inProgress, 1, "ci's delivery is still held");
       const again = await claimOne(billing);
       assert.equal(again.attempt, 2, 'the lost run counted');
+    });
+
+    it('the store counts the deliveries of a destination it did not open this time', {
+      todo:
+        factory.name === 'redis'
+          ? 'bug: the Redis store sums only the lanes opened in this process'
+          : undefined,
+    }, async () => {
+      await store.enqueue(job(), undefined, { handlers: false, destinations: ['billing'] });
+      await h.restart();
+      const reopened = await h.open('second');
+      reopened.lane('ci');
+      assert.equal((await reopened.stats()).waiting, 1);
     });
 
     it('deliveries survive a restart', async () => {

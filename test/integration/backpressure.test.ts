@@ -183,6 +183,29 @@ describe('backpressure', () => {
     assert.equal(health.ingest_inflight_limit, 1024);
   });
 
+  it('between samples, counts every delivery an accepted event makes, as a sample does', async () => {
+    const { service } = await start({
+      WORKER_COUNT: '0',
+      QUEUE_SIZE: '4',
+      BACKLOG_SAMPLE_INTERVAL: '1h',
+      CONFIG_FILE: writeSourcesFile(`
+destinations:
+  one: { url: http://127.0.0.1:9/one }
+  two: { url: http://127.0.0.1:9/two }
+routes:
+  - { source: "*", to: [one, two] }
+`),
+    });
+    // Each event is two deliveries: the backlog is full after two events.
+    assert.equal((await postWebhook(service.app, { i: 1 })).statusCode, 202);
+    assert.equal((await postWebhook(service.app, { i: 2 })).statusCode, 202);
+    const third = await postWebhook(service.app, { i: 3 });
+    assert.equal(third.statusCode, 503, 'the backlog holds four deliveries');
+    assert.equal(third.json().error.code, 'queue_full');
+    const health = (await service.app.inject({ method: 'GET', url: '/health' })).json();
+    assert.equal(health.backlog, 4, 'a fresh sample agrees');
+  });
+
   it('counts waiting retries in the backlog and accepts again once it drains', async () => {
     const { service, store } = await start({
       WORKER_COUNT: '0',

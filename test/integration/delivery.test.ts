@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { after, afterEach, describe, it } from 'node:test';
 import { Webhook } from 'standardwebhooks';
 import type { Service, ServiceOptions } from '../../src/app.js';
+import { captureLogs } from '../helpers/logs.js';
 import { type Receiver, startReceiver } from '../helpers/recording-receiver.js';
 import { dropQueue, redisClient } from '../helpers/redis.js';
 import { startedService, testConfig } from '../helpers/service.js';
@@ -60,7 +61,7 @@ async function start(
   return { service, queueName: config.queueName };
 }
 
-async function post(service: Service, body: string, headers: Record<string, string> = {}) {
+async function post(service: Service, body: string | Buffer, headers: Record<string, string> = {}) {
   const res = await service.app.inject({
     method: 'POST',
     url: '/webhooks',
@@ -160,6 +161,20 @@ routes:
       assert.equal(ci.received[0]?.headers['x-webhook-event-id'], c.id);
     });
 
+    it('a body that starts with a UTF-8 byte order mark arrives with it, byte for byte', {
+      todo: 'bug: ingest decodes the body with the BOM dropped, and forwards the text it kept',
+    }, async () => {
+      const r = await receiver();
+      const s = await service(store, undefined, { FORWARD_URL: r.url });
+      const sent = Buffer.concat([
+        Buffer.from([0xef, 0xbb, 0xbf]),
+        Buffer.from('{"type":"t.bom","id":"bom-1"}'),
+      ]);
+      await post(s, sent);
+      await waitFor(() => r.received.length === 1, { what: 'forwarded' });
+      assert.deepEqual(r.received[0]?.body, sent);
+    });
+
     it('FORWARD_URL alone forwards every event; /health and /metrics show the destination', async () => {
       const r = await receiver();
       const s = await service(store, undefined, { FORWARD_URL: r.url });
@@ -257,6 +272,58 @@ routes:
       });
     });
 
+    it('honours Retry-After on 429, and caps it at retry_max_delay on 503', async () => {
+      const limited = await receiver((_r, n) =>
+        n === 1 ? { status: 429, headers: { 'retry-after': '1' } } : { status: 200 },
+      );
+      const busy = await receiver((_r, n) =>
+        n === 1 ? { status: 503, headers: { 'retry-after': '3600' } } : { status: 200 },
+      );
+      const s = await service(
+        store,
+        `
+destinations:
+  limited: { url: ${limited.url}, retry_base_delay: 50ms }
+  busy: { url: ${busy.url}, retry_base_delay: 50ms, retry_max_delay: 1s }
+routes:
+  - { source: "*", to: [limited, busy] }
+`,
+      );
+      await post(s, '{"type":"t.ra","id":"ra1"}');
+      await waitFor(() => limited.received.length === 2 && busy.received.length === 2, {
+        what: 'both retried and delivered',
+      });
+      const [a, b] = limited.received;
+      assert.ok(a && b && b.at - a.at >= 1_000, 'the retry waited the Retry-After second');
+    });
+
+    it('max_retries 2 makes three attempts, then dead-letters with attempts 3', async () => {
+      const down = await receiver(() => ({ status: 503 }));
+      const s = await service(
+        store,
+        `
+destinations:
+  down: { url: ${down.url}, max_retries: 2, retry_base_delay: 50ms }
+routes:
+  - { source: "*", to: [down] }
+`,
+      );
+      await post(s, '{"type":"t.m","id":"m1"}');
+      const [dead] = await waitFor(async () => {
+        const items = (await admin(s, 'GET', '/admin/dlq?destination=down')).body.items as {
+          attempts: number;
+          last_error: string;
+        }[];
+        return items.length === 1 ? items : undefined;
+      });
+      assert.equal(dead?.attempts, 3);
+      assert.equal(dead?.last_error, 'HTTP 503 Service Unavailable');
+      assert.deepEqual(
+        down.received.map((r) => r.headers['x-webhook-attempt']),
+        ['1', '2', '3'],
+      );
+    });
+
     for (const status of [400, 410]) {
       it(`dead-letters a ${status} at once, naming the destination; a replay re-delivers there only`, async () => {
         let answer = status;
@@ -287,7 +354,11 @@ routes:
         assert.equal(refusing.received.length, 1, 'one attempt only');
         assert.equal(list[0]?.job_id, id);
         assert.equal(list[0]?.destination, 'refusing');
-        assert.match(list[0]?.last_error ?? '', new RegExp(String(status)));
+        assert.equal(
+          list[0]?.last_error,
+          status === 410 ? 'HTTP 410 Gone' : 'HTTP 400 Bad Request',
+          'the status, said once',
+        );
         await waitFor(() => other.received.length === 1);
         answer = 200;
         const replay = await admin(s, 'POST', `/admin/dlq/${list[0]?.id}/replay`);
@@ -296,6 +367,34 @@ routes:
         assert.equal(other.received.length, 1, 'the other destination got it once');
       });
     }
+
+    it("records the start of a refusing destination's answer", {
+      todo: 'bug: the first 1 KiB of the answer is read, then dropped: no log, DLQ or admin field has it',
+    }, async () => {
+      const logs = captureLogs('info');
+      const refusing = await receiver(() => ({ status: 422, body: 'amount: must be positive' }));
+      const s = await service(
+        store,
+        `destinations:\n  strict: { url: ${refusing.url} }\nroutes:\n  - { source: "*", to: [strict] }\n`,
+        {},
+        undefined,
+        { log: logs.log },
+      );
+      await post(s, '{"type":"t.z","id":"z1"}');
+      const [dead] = await waitFor(async () => {
+        const items = (await admin(s, 'GET', '/admin/dlq')).body.items as {
+          last_error: string;
+        }[];
+        return items.length === 1 ? items : undefined;
+      });
+      const failed = logs.lines.find((l) => l.msg === 'delivery attempt failed');
+      assert.ok(failed, 'the failed attempt is logged');
+      const where = [dead?.last_error ?? '', JSON.stringify(failed)];
+      assert.ok(
+        where.some((text) => text.includes('amount: must be positive')),
+        `the answer's body is recorded (${where.join(' | ')})`,
+      );
+    });
 
     it('a breaker opens on a receiver down for 20 s, spends no attempts while open, and every delivery arrives', async () => {
       const upAt = Date.now() + 20_000;
@@ -370,6 +469,33 @@ routes:
       assert.equal((unknown.body.error as { code: string }).code, 'unknown_destination');
       await admin(s, 'POST', '/admin/destinations/held/resume');
       await waitFor(() => r.received.length === 1, { what: 'delivered after resume' });
+    });
+
+    it('on stop, a request still out after the grace period is aborted and handed back unspent', async () => {
+      let hang = true;
+      const r = await receiver(() => (hang ? { status: 200, delayMs: 60_000 } : { status: 200 }));
+      const dataDir = mkdtempSync(join(tmpdir(), 'wp-delivery-stop-'));
+      dirs.push(dataDir);
+      const yaml = `destinations:\n  slow: { url: ${r.url}, timeout: 30s }\nroutes:\n  - { source: "*", to: [slow] }\n`;
+      const first = await start(store, yaml, { DATA_DIR: dataDir });
+      running.push(first);
+      await post(first.service, '{"type":"t.s","id":"s1"}');
+      await waitFor(() => r.open === 1, { what: 'the request out' });
+      await first.service.stop(2_000);
+      assert.equal(r.open, 0, 'the request was aborted before stop returned');
+      hang = false;
+      await service(store, yaml, { DATA_DIR: dataDir }, first.queueName);
+      await waitFor(() => r.received.length === 2, { what: 'the delivery sent again' });
+      assert.equal(
+        r.received[1]?.headers['x-webhook-attempt'],
+        '1',
+        'the aborted run is not counted',
+      );
+      assert.equal(
+        r.received[1]?.headers['webhook-id'],
+        r.received[0]?.headers['webhook-id'],
+        'the same delivery',
+      );
     });
 
     it('a destination that hangs does not hold up another', async () => {

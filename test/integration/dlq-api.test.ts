@@ -107,6 +107,7 @@ for (const [storeName, storeEnv] of Object.entries(STORE_ENV)) {
       assert.ok(first);
       assert.deepEqual(Object.keys(first).sort(), [
         'attempts',
+        'destination',
         'event_type',
         'failed_at',
         'first_seen',
@@ -118,6 +119,7 @@ for (const [storeName, storeEnv] of Object.entries(STORE_ENV)) {
       assert.equal(first.event_type, 'doomed');
       assert.equal(first.source, 'default');
       const full = first as unknown as Record<string, unknown>;
+      assert.equal(full.destination, null, "a handler's job names no destination");
       assert.equal(full.attempts, 1);
       assert.equal(full.last_error, 'PermanentError: cannot handle doomed');
       assert.ok(String(full.failed_at) >= started);

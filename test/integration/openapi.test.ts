@@ -29,6 +29,9 @@ const EXPECTED = [
   'DELETE /admin/dlq/{id}',
   'POST /admin/dlq/{id}/replay',
   'POST /admin/dlq/replay',
+  'GET /admin/destinations',
+  'POST /admin/destinations/{name}/pause',
+  'POST /admin/destinations/{name}/resume',
 ];
 
 describe('GET /openapi.json', () => {
@@ -117,10 +120,11 @@ describe('GET /openapi.json', () => {
     }
   });
 
-  it('describes the 503 of every route that needs the store, the DLQ routes included', async () => {
+  it('describes the 503 of every route that needs the store, the DLQ and destination routes included', async () => {
     const d = await doc();
+    const needsStore = ['/admin/dlq', '/admin/destinations', '/webhooks'];
     for (const [path, methods] of Object.entries(d.paths)) {
-      if (!path.startsWith('/admin/dlq') && !path.startsWith('/webhooks')) continue;
+      if (!needsStore.some((prefix) => path.startsWith(prefix))) continue;
       for (const [method, op] of Object.entries(methods)) {
         assert.ok(op.responses['503'], `${method} ${path} 503`);
       }

@@ -44,7 +44,12 @@ import { laneKeys, type QueueKeys, queueKeys } from './keys.js';
 import { drainLegacyStream } from './legacy-stream.js';
 import { type EnqueueTarget, QueueScripts, UNPIPELINED_SCRIPTS } from './scripts.js';
 import { checkServer, factsFromInfo, parseInfo } from './server-checks.js';
-import { deadLettersReportingOutages, isOutOfMemory } from './unavailable.js';
+import {
+  deadLettersReportingOutages,
+  destinationStatesReportingOutages,
+  isOutOfMemory,
+  storeError,
+} from './unavailable.js';
 
 export interface RedisStoreOptions {
   redis: RedisConfig;
@@ -125,10 +130,8 @@ export class RedisStore implements Store, DeliveryQueue {
       maxItems: MAX_ENQUEUE_BATCH,
       maxBytes: MAX_ENQUEUE_BATCH_BYTES,
     });
-    this.destinations = new RedisDestinationStates(
-      this.cmd,
-      this.scripts,
-      this.keys.destinationPrefix,
+    this.destinations = destinationStatesReportingOutages(
+      new RedisDestinationStates(this.cmd, this.scripts, this.keys.destinationPrefix),
     );
     this.deadLetters = deadLettersReportingOutages(
       new RedisDeadLetters(this.cmd, this.scripts, this.keys),
@@ -424,7 +427,9 @@ export class RedisStore implements Store, DeliveryQueue {
       this.queueStats(),
       this.opts.lane ? 0 : this.cmd.xlen(this.keys.dlq),
       ...[...this.lanes.values()].map((l) => l.queueStats()),
-    ]);
+    ]).catch((err: unknown) => {
+      throw storeError(err, 'queue stats');
+    });
     const total = { ...own, dead };
     for (const l of lanes) {
       total.waiting += l.waiting;

@@ -7,6 +7,7 @@
  * error, a wrong type, a TypeError in our own code) stay what they are.
  */
 import { ReplyError } from 'ioredis';
+import type { DestinationStates } from '../destinations.js';
 import { type DeadLetters, StoreUnavailableError } from '../store.js';
 
 /** Replies that say the server cannot serve now, not that the command was wrong. */
@@ -61,5 +62,26 @@ export function deadLettersReportingOutages(inner: DeadLetters): DeadLetters {
     replay: guarded('replay', inner.replay),
     remove: guarded('removal', inner.remove),
     trim: guarded('trim', inner.trim),
+  };
+}
+
+/** The destination states of `inner`, failing with StoreUnavailableError while Redis is out of reach. */
+export function destinationStatesReportingOutages(inner: DestinationStates): DestinationStates {
+  const guarded =
+    <A extends unknown[], R>(what: string, op: (...args: A) => Promise<R>) =>
+    async (...args: A): Promise<R> => {
+      try {
+        return await op.apply(inner, args);
+      } catch (err) {
+        throw storeError(err, `destination ${what}`);
+      }
+    };
+  return {
+    status: guarded('status', inner.status),
+    gate: guarded('gate', inner.gate),
+    recordSuccess: guarded('outcome', inner.recordSuccess),
+    recordFailure: guarded('outcome', inner.recordFailure),
+    setPaused: guarded('pause', inner.setPaused),
+    takeRate: guarded('rate limit', inner.takeRate),
   };
 }
