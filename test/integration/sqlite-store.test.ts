@@ -12,6 +12,7 @@ import { after, describe, it } from 'node:test';
 import { pino } from 'pino';
 import type { Service } from '../../src/app.js';
 import { loadConfig } from '../../src/config/config.js';
+import { SCHEMA_VERSION } from '../../src/store/sqlite/schema.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { postWebhook } from '../helpers/http.js';
 import { startedService } from '../helpers/service.js';
@@ -122,7 +123,7 @@ describe('embedded store: a row that is not a job envelope', () => {
 });
 
 describe('embedded store: a file of schema version 1', () => {
-  it('gains the hand-back count at start-up and keeps its jobs', async () => {
+  it('gains the hand-back count and the lanes at start-up, and keeps its jobs', async () => {
     const file = join(root, 'v1', 'queue.sqlite');
     const open = () =>
       new SqliteStore({ file, consumer: 'v1', log: pino({ level: 'silent' }), commitWindowMs: 2 });
@@ -133,13 +134,23 @@ describe('embedded store: a file of schema version 1', () => {
       { id, type: 't', source: 'default', payload: '{}', receivedAt: Date.now() },
       undefined,
     );
-    store.database.exec('ALTER TABLE jobs DROP COLUMN handbacks; PRAGMA user_version = 1;');
+    // What a file written by schema version 1 holds: no hand-back count, no lanes.
+    store.database.exec(`
+      DROP INDEX jobs_by_lane;
+      DROP INDEX dead_letters_by_destination;
+      ALTER TABLE jobs DROP COLUMN handbacks;
+      ALTER TABLE jobs DROP COLUMN lane;
+      ALTER TABLE dead_letters DROP COLUMN destination;
+      DROP TABLE destinations;
+      DROP TABLE destination_minutes;
+      PRAGMA user_version = 1;
+    `);
     await store.close();
 
     store = open();
     await store.init();
     try {
-      assert.equal(store.database.pragma('user_version', { simple: true }), 2);
+      assert.equal(store.database.pragma('user_version', { simple: true }), SCHEMA_VERSION);
       const [d] = await store.claim(1, 50);
       assert.equal(d?.job.id, id, 'the job written before the upgrade is there');
       assert.ok(d);
@@ -149,6 +160,17 @@ describe('embedded store: a file of schema version 1', () => {
       assert.ok(again);
       await store.release([again], interrupted);
       assert.equal((await store.claim(1, 50))[0]?.attempt, 2, 'hand-backs are counted');
+      const lane = store.lane('billing');
+      await store.enqueue(
+        { id: randomUUID(), type: 't', source: 'default', payload: '{}', receivedAt: Date.now() },
+        undefined,
+        { handlers: false, destinations: ['billing'] },
+      );
+      assert.equal(
+        (await lane.claim(1, 50)).length,
+        1,
+        'a delivery queue works on the upgraded file',
+      );
     } finally {
       await store.close();
     }
