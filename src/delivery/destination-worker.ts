@@ -54,6 +54,8 @@ export class DestinationWorker {
   private stopping = false;
   private loop: Promise<void> | undefined;
   private wake: (() => void) | undefined;
+  /** Until when the rate limit has no room (ms since the epoch); claims wait for it. */
+  private rateBlockedUntil = 0;
   private readonly backoff: Backoff;
   private readonly d: DestinationConfig;
   private readonly log: Logger;
@@ -104,6 +106,13 @@ export class DestinationWorker {
         await this.sleep(STATE_POLL_MS);
         continue;
       }
+      // Over its rate limit for a while: claim nothing until it has room again, so
+      // that the backlog is not claimed and put back over and over.
+      const rateWait = this.rateBlockedUntil - Date.now();
+      if (rateWait > 0) {
+        await this.sleep(Math.min(rateWait, STATE_POLL_MS));
+        continue;
+      }
       let gate: Gate;
       let deliveries: Delivery[];
       try {
@@ -126,8 +135,15 @@ export class DestinationWorker {
         await this.sleep(Math.min(100 * 2 ** Math.min(failures, 4), 2_000));
         continue;
       }
-      if (deliveries.length > 0 && !gate.probe) deliveries = await this.askAgain(deliveries);
-      for (const delivery of deliveries) this.launch(delivery);
+      let probe = gate.probe;
+      if (deliveries.length > 0 && !gate.probe) {
+        ({ deliveries, probe } = await this.askAgain(deliveries));
+      }
+      // A probe claims one delivery: its outcome alone decides the open breaker.
+      deliveries.forEach((delivery, i) => {
+        const isProbe = probe && i === 0;
+        this.launch(delivery, (signal) => this.attempt(delivery, signal, isProbe));
+      });
     }
   }
 
@@ -139,7 +155,9 @@ export class DestinationWorker {
    * after the claim). Every claimed delivery is either sent or handed back: one
    * left held would wait for the reclaim, which counts it as a lost attempt.
    */
-  private async askAgain(deliveries: Delivery[]): Promise<Delivery[]> {
+  private async askAgain(
+    deliveries: Delivery[],
+  ): Promise<{ deliveries: Delivery[]; probe: boolean }> {
     let now: Gate | undefined;
     try {
       now = await this.o.states.gate(this.d.name, this.d.timeoutMs + 5_000);
@@ -152,7 +170,7 @@ export class DestinationWorker {
     const go = now?.go ? (now.probe ? 1 : deliveries.length) : 0;
     const waitMs = now && !now.go ? Math.max(now.waitMs, STATE_POLL_MS) : STATE_POLL_MS;
     for (const d of deliveries.splice(go)) this.launch(d, () => this.defer(d, waitMs));
-    return deliveries;
+    return { deliveries, probe: now?.go === true && now.probe };
   }
 
   /** With a rate limit, claim no more than about one second's worth at once. */
@@ -196,7 +214,7 @@ export class DestinationWorker {
       });
   }
 
-  private async attempt(delivery: Delivery, signal: AbortSignal): Promise<void> {
+  private async attempt(delivery: Delivery, signal: AbortSignal, probe = false): Promise<void> {
     if (this.d.rateLimit && !(await this.waitForRate(delivery, signal))) return;
     if (signal.aborted) {
       await this.handBack(delivery);
@@ -222,7 +240,7 @@ export class DestinationWorker {
       await this.handBack(delivery, true);
       return;
     }
-    await this.settle(delivery, outcome);
+    await this.settle(delivery, outcome, probe);
   }
 
   /** True once a request may go; false when the delivery was rescheduled instead. */
@@ -245,6 +263,7 @@ export class DestinationWorker {
         return false;
       }
       if (Date.now() + waitMs > deadline) {
+        this.rateBlockedUntil = Math.max(this.rateBlockedUntil, Date.now() + waitMs);
         await this.defer(delivery, waitMs);
         return false;
       }
@@ -274,7 +293,7 @@ export class DestinationWorker {
     this.released += r.released;
   }
 
-  private async settle(delivery: Delivery, outcome: AttemptOutcome): Promise<void> {
+  private async settle(delivery: Delivery, outcome: AttemptOutcome, probe: boolean): Promise<void> {
     const { job } = delivery;
     const m = this.o.metrics;
     const name = this.d.name;
@@ -297,23 +316,28 @@ export class DestinationWorker {
       await this.persist(() => this.o.queue.complete([delivery]));
       m.deliveries.inc({ destination: name, outcome: 'delivered' });
       this.log.info(fields, 'delivered');
-      this.noteBreaker(await this.o.states.recordSuccess(name).catch(() => undefined));
+      this.noteBreaker(await this.o.states.recordSuccess(name, probe).catch(() => undefined));
       return;
     }
     m.deliveries.inc({ destination: name, outcome: 'failed' });
     this.log.warn({ ...fields, err: outcome.error }, 'delivery attempt failed');
     this.noteBreaker(
       await this.o.states
-        .recordFailure(name, outcome.error, {
-          failures: this.d.breakerFailures,
-          cooldownMs: this.d.breakerCooldownMs,
-          maxCooldownMs: this.d.breakerMaxCooldownMs,
-        })
+        .recordFailure(
+          name,
+          outcome.error,
+          {
+            failures: this.d.breakerFailures,
+            cooldownMs: this.d.breakerCooldownMs,
+            maxCooldownMs: this.d.breakerMaxCooldownMs,
+          },
+          { refusal: isRefusal(outcome), probe },
+        )
         .catch(() => undefined),
     );
     if (outcome.kind === 'dead' || delivery.attempt > this.d.maxRetries) {
       const moved = await this.persist(() =>
-        this.o.queue.deadLetter(delivery, delivery.attempt, outcome.error),
+        this.o.queue.deadLetter(delivery, delivery.attempt, recordedError(outcome)),
       );
       if (moved) {
         m.deliveries.inc({ destination: name, outcome: 'dead_lettered' });
@@ -332,7 +356,7 @@ export class DestinationWorker {
         ? Math.min(Math.max(outcome.retryAfterMs, backoff), this.d.retryMaxDelayMs)
         : backoff;
     const scheduled = await this.persist(() =>
-      this.o.queue.retryLater(delivery, delayMs, outcome.error),
+      this.o.queue.retryLater(delivery, delayMs, recordedError(outcome)),
     );
     if (scheduled) {
       m.deliveries.inc({ destination: name, outcome: 'retried' });
@@ -366,4 +390,26 @@ export class DestinationWorker {
       }
     }
   }
+}
+
+/**
+ * An answer that refuses this event (3xx, or a 4xx other than 408 and 429): the
+ * destination is up and answering, so it does not count towards its breaker.
+ */
+function isRefusal(outcome: AttemptOutcome): boolean {
+  if (outcome.kind === 'delivered' || outcome.status === undefined) return false;
+  return (
+    outcome.status >= 300 &&
+    outcome.status < 500 &&
+    outcome.status !== 408 &&
+    outcome.status !== 429
+  );
+}
+
+/** The error kept with a retry or a dead letter: with the start of the answer, if any (at most 1 KiB). */
+function recordedError(outcome: AttemptOutcome): string {
+  if (outcome.kind === 'delivered') return '';
+  return outcome.responseBody
+    ? `${outcome.error}; answered: ${outcome.responseBody}`
+    : outcome.error;
 }

@@ -48,8 +48,20 @@ export interface DestinationStates {
    * its request's timeout), the others wait. Paused: wait.
    */
   gate(destination: string, probeLeaseMs: number): Promise<Gate>;
-  recordSuccess(destination: string): Promise<BreakerChange>;
-  recordFailure(destination: string, error: string, policy: BreakerPolicy): Promise<BreakerChange>;
+  recordSuccess(destination: string, probe?: boolean): Promise<BreakerChange>;
+  /**
+   * A failed attempt. `failure` when the destination looks unwell (no answer,
+   * 408, 429, 5xx): it counts towards opening the breaker, and a probe's reopens
+   * it. `refusal` when it answered and refused this event (4xx, 3xx): it proves
+   * the destination is up, so it does not count, and a refused probe closes the
+   * breaker. A failure that is not the probe's, while open, changes nothing.
+   */
+  recordFailure(
+    destination: string,
+    error: string,
+    policy: BreakerPolicy,
+    how: { refusal: boolean; probe: boolean },
+  ): Promise<BreakerChange>;
   setPaused(destination: string, paused: boolean): Promise<void>;
   /**
    * Takes one request from the destination's rate limit (`count` per `perMs`,

@@ -59,6 +59,7 @@ export class RedisDestinationStates implements DestinationStates {
   async gate(name: string, probeLeaseMs: number): Promise<Gate> {
     const [verdict, wait] = await this.scripts.destinationGate(
       this.stateKey(name),
+      this.probeKey(name),
       Math.ceil(probeLeaseMs),
     );
     if (verdict === 'go') return { go: true, probe: false };
@@ -67,27 +68,47 @@ export class RedisDestinationStates implements DestinationStates {
     return { go: false, waitMs: Number(wait) || 0, why };
   }
 
-  recordSuccess(name: string): Promise<BreakerChange> {
-    return this.record(name, 'ok', { failures: 1, cooldownMs: 0, maxCooldownMs: 0 }, '');
+  recordSuccess(name: string, probe = false): Promise<BreakerChange> {
+    return this.record(name, 'ok', { failures: 1, cooldownMs: 0, maxCooldownMs: 0 }, '', probe);
   }
 
-  recordFailure(name: string, error: string, policy: BreakerPolicy): Promise<BreakerChange> {
-    return this.record(name, 'fail', policy, error.slice(0, 1024));
+  recordFailure(
+    name: string,
+    error: string,
+    policy: BreakerPolicy,
+    how: { refusal: boolean; probe: boolean },
+  ): Promise<BreakerChange> {
+    return this.record(
+      name,
+      how.refusal ? 'refused' : 'fail',
+      policy,
+      error.slice(0, 1024),
+      how.probe,
+    );
+  }
+
+  private probeKey(name: string): string {
+    return `${this.stateKey(name)}:probe`;
   }
 
   private async record(
     name: string,
-    outcome: 'ok' | 'fail',
+    outcome: 'ok' | 'fail' | 'refused',
     policy: BreakerPolicy,
     error: string,
+    probe: boolean,
   ): Promise<BreakerChange> {
     const minute = Math.floor(Date.now() / MINUTE_MS);
     const change = await this.scripts.destinationOutcome(
-      this.stateKey(name),
-      this.minuteKey(name, minute),
+      {
+        state: this.stateKey(name),
+        minute: this.minuteKey(name, minute),
+        probe: this.probeKey(name),
+      },
       outcome,
       policy,
       error,
+      probe,
     );
     return change === 'opened' || change === 'reopened' || change === 'closed' ? change : undefined;
   }

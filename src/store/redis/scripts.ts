@@ -39,8 +39,8 @@ const DEFINITIONS = {
   dlqPage: 'dlq-page-1.lua',
   dlqReplay: 'dlq-replay-2.lua',
   dlqTrim: 'dlq-trim-1.lua',
-  destinationOutcome: 'destination-outcome-2.lua',
-  destinationGate: 'destination-gate-1.lua',
+  destinationOutcome: 'destination-outcome-3.lua',
+  destinationGate: 'destination-gate-2.lua',
   rateTake: 'rate-take-1.lua',
 } as const;
 
@@ -262,25 +262,27 @@ export class QueueScripts {
   }
 
   destinationOutcome(
-    state: string,
-    minute: string,
-    outcome: 'ok' | 'fail',
+    keys: { state: string; minute: string; probe: string },
+    outcome: 'ok' | 'fail' | 'refused',
     policy: { failures: number; cooldownMs: number; maxCooldownMs: number },
     error: string,
+    probe: boolean,
   ) {
     return this.calls.destinationOutcome(
-      state,
-      minute,
+      keys.state,
+      keys.minute,
+      keys.probe,
       outcome,
       policy.failures,
       policy.cooldownMs,
       policy.maxCooldownMs,
       error,
+      probe ? '1' : '0',
     ) as Promise<string>;
   }
 
-  destinationGate(state: string, probeLeaseMs: number) {
-    return this.calls.destinationGate(state, probeLeaseMs) as Promise<[string, number]>;
+  destinationGate(state: string, probeKey: string, probeLeaseMs: number) {
+    return this.calls.destinationGate(state, probeKey, probeLeaseMs) as Promise<[string, number]>;
   }
 
   rateTake(key: string, intervalMs: number) {

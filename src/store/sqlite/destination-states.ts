@@ -96,24 +96,38 @@ export class SqliteDestinationStates implements DestinationStates {
     return { go: true, probe: true };
   }
 
-  async recordSuccess(name: string): Promise<BreakerChange> {
-    return this.record(name, true, undefined, undefined);
+  async recordSuccess(name: string, probe = false): Promise<BreakerChange> {
+    return this.record(name, 'ok', undefined, undefined, probe);
   }
 
-  async recordFailure(name: string, error: string, policy: BreakerPolicy): Promise<BreakerChange> {
-    return this.record(name, false, error.slice(0, 1024), policy);
+  async recordFailure(
+    name: string,
+    error: string,
+    policy: BreakerPolicy,
+    how: { refusal: boolean; probe: boolean },
+  ): Promise<BreakerChange> {
+    return this.record(
+      name,
+      how.refusal ? 'refused' : 'fail',
+      error.slice(0, 1024),
+      policy,
+      how.probe,
+    );
   }
 
+  /** The same rules as destination-outcome-3.lua, in one transaction. */
   private record(
     name: string,
-    ok: boolean,
+    outcome: 'ok' | 'fail' | 'refused',
     error: string | undefined,
     policy: BreakerPolicy | undefined,
+    probe: boolean,
   ): BreakerChange {
     const now = this.now();
     const minute = Math.floor(now / MINUTE_MS);
     return this.db().transaction((): BreakerChange => {
       const r = this.row(name);
+      const ok = outcome === 'ok';
       this.s('count').run(name, minute, ok ? 1 : 0, ok ? 0 : 1);
       this.s('forget').run(name, minute - KEEP_MINUTES);
       const write = (failures: number, openUntil: number, cooldown: number) =>
@@ -125,17 +139,23 @@ export class SqliteDestinationStates implements DestinationStates {
           error === undefined ? null : now,
           name,
         );
-      if (ok || !policy) {
+      const close = (): BreakerChange => {
         write(0, 0, 0);
-        if (r.open_until > 0) {
-          this.probes.delete(name);
-          return 'closed';
-        }
+        this.probes.delete(name);
+        return 'closed';
+      };
+      if (ok || (outcome === 'refused' && probe)) {
+        if (r.open_until > 0) return close();
+        write(ok ? 0 : r.failures, 0, 0);
+        return undefined;
+      }
+      if (outcome === 'refused' || !policy) {
+        write(r.failures, r.open_until, r.cooldown_ms);
         return undefined;
       }
       const failures = r.failures + 1;
       if (r.open_until > 0) {
-        if (now < r.open_until) {
+        if (!probe) {
           write(failures, r.open_until, r.cooldown_ms);
           return undefined;
         }

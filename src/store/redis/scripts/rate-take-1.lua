@@ -1,3 +1,4 @@
+#!lua flags=allow-oom
 --[[
   Take one request from a destination's rate limit (GCRA: requests are spaced
   at least `interval` apart, across every instance, with no burst).
@@ -8,6 +9,9 @@
 
   Returns 0 when the request may go now (and counts it), else the ms to wait
   before asking again (nothing counted).
+
+  Runs past maxmemory (allow-oom): a rate-limited destination must go on
+  draining, and its one key is a few bytes.
 ]]
 --@include "includes/now-ms.lua"
 

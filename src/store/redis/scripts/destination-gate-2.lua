@@ -1,8 +1,9 @@
+#!lua flags=allow-oom
 --[[
   May a delivery to this destination go now?
 
-  KEYS[1]  the destination's state (hash, see destination-outcome-2.lua); its
-           probe lease is the key KEYS[1] .. ":probe"
+  KEYS[1]  the destination's state (hash, see destination-outcome-3.lua)
+  KEYS[2]  its probe lease
 
   ARGV[1]  how long a probe lease lasts, ms (longer than the request's timeout)
 
@@ -12,6 +13,9 @@
     "open", ms     open: wait this long for the cool-down
     "probing", ms  another caller holds the probe lease: wait for its outcome
     "paused", 0    an operator paused the destination
+
+  Runs past maxmemory (allow-oom): the lease is a few bytes, and without it an
+  open breaker could never close while memory is full.
 ]]
 --@include "includes/now-ms.lua"
 
@@ -27,8 +31,7 @@ local now = nowMs()
 if now < openUntil then
   return { "open", openUntil - now }
 end
-local probeKey = KEYS[1] .. ":probe"
-if redis.call("SET", probeKey, "1", "NX", "PX", ARGV[1]) then
+if redis.call("SET", KEYS[2], "1", "NX", "PX", ARGV[1]) then
   return { "probe", 0 }
 end
-return { "probing", math.max(redis.call("PTTL", probeKey), 1) }
+return { "probing", math.max(redis.call("PTTL", KEYS[2]), 1) }
