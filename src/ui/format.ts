@@ -6,6 +6,13 @@ export function count(n: number | null | undefined): string {
   return n === null || n === undefined ? '—' : integer.format(n);
 }
 
+/** A success rate over `attempts`: "no attempts" when there were none. */
+export function rate(ratio: number | null, attempts: number): string {
+  return attempts === 0 || ratio === null
+    ? 'no attempts'
+    : `${percent(ratio)} of ${count(attempts)}`;
+}
+
 export function percent(ratio: number | null | undefined): string {
   return ratio === null || ratio === undefined ? '—' : `${(ratio * 100).toFixed(1)} %`;
 }

@@ -88,8 +88,8 @@ export function DeadLettersPage(props: { query: Values }) {
   const destinations = usePoll(listDestinations, 30_000);
 
   const fields: Field[] = [
-    { name: 'type', label: 'Event type', placeholder: 'order.created' },
-    { name: 'source', label: 'Source', placeholder: 'default' },
+    { name: 'type', label: 'Event type', placeholder: 'e.g. invoice.paid' },
+    { name: 'source', label: 'Source', placeholder: 'e.g. stripe' },
     {
       name: 'destination',
       label: 'Destination',

@@ -55,8 +55,8 @@ function Card(props: { d: Destination; onChanged: () => void }) {
         <div>
           <dt>Success (5 min)</dt>
           <dd>
-            {percent(d.success_rate_5m)}
-            <small> of {count(d.attempts_5m)}</small>
+            {d.attempts_5m === 0 ? <small>no attempts</small> : percent(d.success_rate_5m)}
+            {d.attempts_5m > 0 && <small> of {count(d.attempts_5m)}</small>}
           </dd>
         </div>
       </dl>
@@ -65,7 +65,8 @@ function Card(props: { d: Destination; onChanged: () => void }) {
         <span class="muted">Last error: </span>
         {d.last_error ? (
           <>
-            {d.last_error} <span class="muted">({time(d.last_error_at)})</span>
+            <span class="error-text">{d.last_error}</span>{' '}
+            <span class="muted">({time(d.last_error_at)})</span>
           </>
         ) : (
           'none'

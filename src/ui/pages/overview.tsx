@@ -3,7 +3,7 @@ import { getHealth, listDestinations } from '../api/admin.js';
 import { describe } from '../api/client.js';
 import { Notice } from '../components/notice.js';
 import { StateBadge } from '../components/state-badge.js';
-import { count, percent } from '../format.js';
+import { count, rate } from '../format.js';
 import { usePoll } from '../poll.js';
 import { href } from '../router.js';
 import { HistoryPanel } from './history-panel.js';
@@ -93,9 +93,7 @@ function DestinationSummary() {
               <td data-label="State">
                 <StateBadge state={d.state} />
               </td>
-              <td data-label="Success (5 min)">
-                {percent(d.success_rate_5m)} <span class="muted">of {count(d.attempts_5m)}</span>
-              </td>
+              <td data-label="Success (5 min)">{rate(d.success_rate_5m, d.attempts_5m)}</td>
               <td data-label="Backlog">{count(d.waiting + d.in_flight + d.scheduled)}</td>
             </tr>
           ))}
