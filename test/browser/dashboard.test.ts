@@ -45,7 +45,8 @@ describe('the dashboard in a browser', { skip }, () => {
       configFile,
       `
 destinations:
-  shop: { url: ${shop.url} }
+  # Refusals that dead-letter dozens in a row must not open its breaker here.
+  shop: { url: ${shop.url}, breaker_failures: 10000 }
   crm: { url: ${crm.url} }
 routes:
   - { source: "*", to: [shop, crm] }
@@ -108,7 +109,7 @@ routes:
   const text = async () => (await page.locator('body').textContent()) ?? '';
 
   async function open(link: string) {
-    await page.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name: link }).click();
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: link }).click();
     await page.getByRole('heading', { level: 1, name: link }).waitFor();
   }
 
@@ -206,6 +207,28 @@ routes:
     assert.equal(await dlqSize(), 0);
     shopAnswer = 200;
     await page.getByText('No dead letters match.').waitFor();
+  });
+
+  it('pages through the dead letters 50 at a time, loading no more than a page', async () => {
+    shopAnswer = 400;
+    await Promise.all(Array.from({ length: 55 }, (_, i) => post(`o-6${i}`, 'order.bulk')));
+    await waitFor(async () => (await dlqSize()) === 55, { what: '55 dead letters' });
+    shopAnswer = 200;
+    await open('Dead letters');
+    const rows = page.locator('tr[data-dlq-id]');
+    await waitFor(async () => (await rows.count()) === 50, { what: 'a first page of 50' });
+    const pager = page.getByRole('navigation', { name: 'Pagination' });
+    await pager.getByRole('button', { name: 'Next →' }).click();
+    await pager.getByText('Page 2').waitFor();
+    await waitFor(async () => (await rows.count()) === 5, { what: 'the last 5' });
+    await pager.getByRole('button', { name: '← Previous' }).click();
+    await waitFor(async () => (await rows.count()) === 50, { what: 'the first page again' });
+    const purge = await service.app.inject({
+      method: 'DELETE',
+      url: '/admin/dlq?confirm=true',
+      headers: { authorization: `Bearer ${TOKEN}` },
+    });
+    assert.equal(purge.json().purged, 55);
   });
 
   it('pauses and resumes a destination from the Destinations page', async () => {

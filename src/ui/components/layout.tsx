@@ -20,7 +20,7 @@ export function Layout(props: {
         <a class="brand" href={href('overview')}>
           webhook-processor
         </a>
-        <nav aria-label="Pages">
+        <nav aria-label="Main">
           {LINKS.map((l) => (
             <a
               key={l.page}

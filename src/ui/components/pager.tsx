@@ -29,7 +29,7 @@ export function Pager(props: { cursors: Cursors; nextCursor: string | null | und
   const { cursors, nextCursor } = props;
   if (cursors.page === 1 && !nextCursor) return null;
   return (
-    <nav class="pager" aria-label="Pages">
+    <nav class="pager" aria-label="Pagination">
       <button type="button" disabled={cursors.page === 1} onClick={() => cursors.prev()}>
         ← Previous
       </button>
