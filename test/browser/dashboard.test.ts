@@ -62,7 +62,7 @@ routes:
         RETRY_MAX_DELAY: '500ms',
       }),
     );
-    origin = new URL(await addressOf(service)).origin;
+    origin = originOf(service);
     browser = await openBrowser();
     page = browser.page;
   });
@@ -75,7 +75,7 @@ routes:
     rmSync(dir, { recursive: true, force: true });
   });
 
-  async function addressOf(s: Service): Promise<string> {
+  function originOf(s: Service): string {
     const a = s.app.server.address();
     assert.ok(a && typeof a === 'object');
     return `http://127.0.0.1:${a.port}`;
