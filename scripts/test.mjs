@@ -10,7 +10,7 @@ import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-const ALL = ['unit', 'integration', 'conformance', 'faults', 'fuzz'];
+const ALL = ['unit', 'integration', 'conformance', 'browser', 'faults', 'fuzz'];
 const wanted = process.argv.slice(2).length > 0 ? process.argv.slice(2) : ALL;
 
 function testFiles(dir) {

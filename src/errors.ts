@@ -82,6 +82,10 @@ export const ERRORS = {
     message: 'The service is shutting down; retry later.',
     retryAfterSeconds: 5,
   },
+  dashboard_not_built: {
+    status: 503,
+    message: "The dashboard's files are missing from dist/ui: build them with npm run build.",
+  },
   internal_error: { status: 500, message: 'Internal error.' },
 } as const satisfies Record<
   string,

@@ -24,12 +24,14 @@ import type { DeadLetters, Store } from '../store/store.js';
 import type { WorkerPool } from '../worker/pool.js';
 import { adminGuard } from './admin-auth.js';
 import { clientErrorHandler } from './client-errors.js';
+import { loadDashboardAssets } from './dashboard-assets.js';
 import { sheddingServerFactory } from './edge-shedding.js';
 import { frameworkErrorHandler, installErrorHandling, MAX_PARAM_LENGTH } from './error-handler.js';
 import { installJsonBody } from './json-body.js';
 import { openApiRoute, registerOpenApi } from './openapi.js';
 import { lazyChildLoggerFactory } from './request-logger.js';
 import { adminRoutes } from './routes/admin.js';
+import { dashboardRoutes } from './routes/dashboard.js';
 import { healthRoutes } from './routes/health.js';
 import { probeRoutes } from './routes/probes.js';
 import { sourceWebhookRoutes } from './routes/source-webhooks.js';
@@ -148,7 +150,7 @@ function routes(app: FastifyInstance, deps: HttpDeps): void {
     if (deps.config.unsignedWebhooks) webhookRoutes(app, ingest);
     sourceWebhookRoutes(app, { ...ingest, sources: deps.sources });
   }
-  if (deps.config.adminToken)
+  if (deps.config.adminToken) {
     adminRoutes(app, {
       token: deps.config.adminToken,
       config: deps.config,
@@ -156,6 +158,8 @@ function routes(app: FastifyInstance, deps: HttpDeps): void {
       store: deps.store,
       log: deps.log.child({ component: 'admin' }),
     });
+    dashboardRoutes(app, { assets: loadDashboardAssets() });
+  }
   healthRoutes(app, {
     backlog: deps.backlog,
     ingestor: deps.ingestor,
