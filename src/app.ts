@@ -11,6 +11,11 @@ import { HANDLERS_TARGET } from './delivery/destination.js';
 import { Dispatcher } from './delivery/dispatcher.js';
 import { HttpSender } from './delivery/http-sender.js';
 import { DeliveryMetrics } from './delivery/metrics.js';
+import {
+  REMOVED_SWEEP_INTERVAL_MS,
+  RemovedDestinations,
+  removedReclaimIdleMs,
+} from './delivery/removed-destinations.js';
 import { DeadLetterRetention } from './dlq/retention.js';
 import { defaultRegistry } from './handlers/builtin.js';
 import type { Handler } from './handlers/handler.js';
@@ -134,6 +139,17 @@ export function createService(opts: ServiceOptions): Service {
         reclaimIdleMs: config.reclaimIdleMs,
       })
     : undefined;
+  // Only an instance that delivers sweeps: an ingest-only one may run an older config.
+  const removed =
+    config.workerCount > 0
+      ? new RemovedDestinations({
+          store,
+          configured: config.destinations.map((d) => d.name),
+          idleMs: removedReclaimIdleMs(config.reclaimIdleMs),
+          intervalMs: REMOVED_SWEEP_INTERVAL_MS,
+          log: log.child({ component: 'delivery' }),
+        })
+      : undefined;
   const pool = new WorkerPool({
     store,
     handlers: registry,
@@ -181,6 +197,7 @@ export function createService(opts: ServiceOptions): Service {
       // From here every POST /webhooks gets 503 shutting_down and /health says unhealthy,
       // so load balancers and senders see the stop while running jobs finish.
       ingestor.stop();
+      removed?.stop();
       const grace = Math.max(0, deadline - Date.now() - SHUTDOWN_RESERVE_MS);
       const [jobs, delivered] = await Promise.all([
         pool.stop(grace, ABORT_SETTLE_MS),
@@ -223,6 +240,7 @@ export function createService(opts: ServiceOptions): Service {
   async function start(): Promise<string> {
     await store.init();
     log.info({ store: store.kind, location: store.location }, storeStartupMessage(config, store));
+    await removed?.start();
     await backlog.start();
     retention.start();
     pool.start();

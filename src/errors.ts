@@ -43,6 +43,11 @@ export const ERRORS = {
     message: 'No dead letter with that id (it may have been replayed or deleted already).',
   },
   unknown_destination: { status: 404, message: 'No destination of that name is configured.' },
+  destination_not_configured: {
+    status: 409,
+    message:
+      'The dead letter belongs to a destination that is no longer configured: a replay would deliver it nowhere. Add the destination back to the config file, or delete the entry.',
+  },
   method_not_allowed: { status: 405, message: 'Method not allowed on this route.' },
   request_timeout: {
     status: 408,

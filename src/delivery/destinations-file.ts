@@ -37,7 +37,8 @@ export interface DestinationDefaults {
 export const DESTINATION_NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 
 const DEFAULT_TIMEOUT_MS = 30_000;
-const MAX_TIMEOUT_MS = 10 * 60_000;
+/** The longest `timeout` a destination may have. */
+export const MAX_TIMEOUT_MS = 10 * 60_000;
 const DEFAULT_CONCURRENCY = 10;
 const MAX_CONCURRENCY = 1_000;
 const MAX_RETRIES = 1_000;

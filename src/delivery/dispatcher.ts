@@ -25,7 +25,7 @@ export interface DispatcherOptions {
 
 const PROMOTE_BATCH = 500;
 /** A delivery held this long past its request's timeout (and the longest rate wait) is stale. */
-const RECLAIM_MARGIN_MS = 15_000;
+export const RECLAIM_MARGIN_MS = 15_000;
 
 /** The RECLAIM_IDLE a destination's deliveries get: never shorter than a request can last. */
 export function destinationReclaimIdleMs(d: DestinationConfig, serviceIdleMs: number): number {

@@ -24,11 +24,19 @@ export interface BulkRequest {
   after?: string;
   /** The most entries this call handles. */
   max: number;
+  /**
+   * For a replay: whether a destination is configured. A dead delivery of one
+   * that is not stays in the DLQ and is counted as skipped, since nothing would
+   * deliver it.
+   */
+  configured?: (destination: string) => boolean;
 }
 
 export interface BulkResult {
   /** Entries replayed or removed by this call. */
   count: number;
+  /** Entries left alone: dead deliveries of destinations no longer configured (replay only). */
+  skipped: number;
   /** The run's bound, to pass to the next call; undefined when the DLQ was empty. */
   upTo: string | undefined;
   /** Where the next call continues; undefined when the run is complete. */
@@ -44,9 +52,13 @@ export async function bulkDeadLetters(
   req: BulkRequest,
 ): Promise<BulkResult> {
   const upTo = req.upTo ?? (await dlq.newestId());
-  if (upTo === undefined) return { count: 0, upTo: undefined, next: undefined };
+  if (upTo === undefined) return { count: 0, skipped: 0, upTo: undefined, next: undefined };
+  const configured = req.configured;
+  const keep = (destination: string | undefined) =>
+    action === 'replay' && configured !== undefined && !!destination && !configured(destination);
   let after = req.after;
   let count = 0;
+  let skipped = 0;
   while (count < req.max) {
     const page = await dlq.list({
       filter: req.filter,
@@ -54,10 +66,14 @@ export async function bulkDeadLetters(
       limit: Math.min(BULK_BATCH, req.max - count),
       ...(after !== undefined ? { after } : {}),
     });
-    const ids = page.entries.map((e) => e.dlqId);
+    const ids: string[] = [];
+    for (const e of page.entries) {
+      if (keep(e.destination)) skipped++;
+      else ids.push(e.dlqId);
+    }
     if (ids.length > 0) count += await (action === 'replay' ? dlq.replay(ids) : dlq.remove(ids));
-    if (page.next === undefined) return { count, upTo, next: undefined };
+    if (page.next === undefined) return { count, skipped, upTo, next: undefined };
     after = page.next;
   }
-  return { count, upTo, next: after };
+  return { count, skipped, upTo, next: after };
 }

@@ -149,5 +149,17 @@ function bulkResponseSchema(countName: 'replayed' | 'purged') {
   } as const;
 }
 
-export const bulkReplayResponseSchema = bulkResponseSchema('replayed');
+const bulkOnlyReplay = bulkResponseSchema('replayed');
+export const bulkReplayResponseSchema = {
+  ...bulkOnlyReplay,
+  required: [...bulkOnlyReplay.required, 'skipped'],
+  properties: {
+    ...bulkOnlyReplay.properties,
+    skipped: {
+      type: 'integer',
+      description:
+        'Matching entries left in the DLQ because their destination is no longer configured.',
+    },
+  },
+} as const;
 export const purgeResponseSchema = bulkResponseSchema('purged');

@@ -22,7 +22,10 @@ declare module 'fastify' {
 
 /** `application/json` and the `application/<something>+json` family, with parameters. */
 const JSON_TYPES = /^application\/(?:[\w.-]+\+)?json\s*(?:;|$)/i;
-const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
+// `ignoreBOM: true` keeps a byte order mark in the text, so that the job stores (and a
+// destination receives) the body byte for byte; JSON.parse is given the text without it.
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+const BOM = '\uFEFF';
 
 /** The labels of UTF-8 (the Encoding Standard also knows `utf8`). */
 const UTF8_LABELS = new Set(['utf-8', 'utf8']);
@@ -56,7 +59,7 @@ export function decodeJsonObject(buf: Buffer): { value: Record<string, unknown>;
   let text: string;
   try {
     text = utf8.decode(buf);
-    parsed = JSON.parse(text);
+    parsed = JSON.parse(text.startsWith(BOM) ? text.slice(BOM.length) : text);
   } catch {
     throw apiError('invalid_json');
   }

@@ -201,6 +201,14 @@ export interface DeliveryQueue extends JobQueue {
   stats(): Promise<QueueStats>;
 }
 
+/** What became of the queue of a destination no longer configured (see Store.retireLane). */
+export interface RetiredLane {
+  /** Moved to the DLQ. */
+  deadLettered: number;
+  /** In progress and held by a consumer active within `idleMs`: left for now. */
+  held: number;
+}
+
 /** The handlers' queue, the destinations' queues, dedupe and the DLQ. */
 export interface Store extends JobQueue {
   /** `redis` or `sqlite`. */
@@ -227,6 +235,16 @@ export interface Store extends JobQueue {
    * here before `init`.
    */
   lane(destination: string): DeliveryQueue;
+
+  /** The names of the destinations that have a delivery queue in the store, opened or not. */
+  storedLanes(): Promise<string[]>;
+  /**
+   * Moves a destination's deliveries to the DLQ with `error` as their last
+   * error: waiting and scheduled ones, and in-progress ones held longer than
+   * `idleMs`; the others are counted as held. Each batch is one atomic step, so
+   * instances may run it at once. A queue left empty is removed.
+   */
+  retireLane(destination: string, idleMs: number, error: string): Promise<RetiredLane>;
 
   /** Each destination's breaker, pause, recent outcomes and rate limit, shared by all instances. */
   readonly destinations: DestinationStates;

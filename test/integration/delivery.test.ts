@@ -161,9 +161,7 @@ routes:
       assert.equal(ci.received[0]?.headers['x-webhook-event-id'], c.id);
     });
 
-    it('a body that starts with a UTF-8 byte order mark arrives with it, byte for byte', {
-      todo: 'bug: ingest decodes the body with the BOM dropped, and forwards the text it kept',
-    }, async () => {
+    it('a body that starts with a UTF-8 byte order mark arrives with it, byte for byte', async () => {
       const r = await receiver();
       const s = await service(store, undefined, { FORWARD_URL: r.url });
       const sent = Buffer.concat([

@@ -210,7 +210,13 @@ for (const [storeName, storeEnv] of Object.entries(STORE_ENV)) {
         up_to: r1.up_to,
         cursor: r1.cursor,
       });
-      assert.deepEqual(second.json(), { replayed: 3, done: true, up_to: r1.up_to, cursor: null });
+      assert.deepEqual(second.json(), {
+        replayed: 3,
+        skipped: 0,
+        done: true,
+        up_to: r1.up_to,
+        cursor: null,
+      });
       await waitFor(async () => (await listAll('&type=flaky.many')).length === 0, {
         what: 'no flaky.many left',
       });
@@ -298,7 +304,13 @@ for (const [storeName, storeEnv] of Object.entries(STORE_ENV)) {
               headers: { ...auth, ...headers },
             });
             assert.equal(res.statusCode, 200, `${JSON.stringify(headers)}: ${res.body}`);
-            assert.deepEqual(res.json(), { replayed: 0, done: true, up_to: null, cursor: null });
+            assert.deepEqual(res.json(), {
+              replayed: 0,
+              skipped: 0,
+              done: true,
+              up_to: null,
+              cursor: null,
+            });
             // Its up_to and cursor passed back as is.
             const { up_to, cursor } = res.json();
             const verbatim = await service.app.inject({

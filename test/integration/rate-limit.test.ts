@@ -141,6 +141,8 @@ function notRedis(inner: RedisStore): Store {
     init: () => inner.init(),
     enqueue: (job, dedupe, targets) => inner.enqueue(job, dedupe, targets),
     lane: (destination) => inner.lane(destination),
+    storedLanes: () => inner.storedLanes(),
+    retireLane: (destination, idle, error) => inner.retireLane(destination, idle, error),
     claim: (max, blockMs) => inner.claim(max, blockMs),
     interruptClaim: () => inner.interruptClaim(),
     complete: (d) => inner.complete(d),

@@ -62,7 +62,11 @@ export function adminRoutes(app: FastifyInstance, deps: AdminDeps): void {
         async () => redactedConfig(deps.config),
       );
 
-      dlqRoutes(admin, { deadLetters: deps.deadLetters, log: deps.log });
+      dlqRoutes(admin, {
+        deadLetters: deps.deadLetters,
+        destinations: deps.config.destinations.map((d) => d.name),
+        log: deps.log,
+      });
       destinationRoutes(admin, {
         destinations: deps.config.destinations,
         store: deps.store,

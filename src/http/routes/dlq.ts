@@ -31,6 +31,8 @@ import { errorResponses } from '../schemas.js';
 
 export interface DlqDeps {
   deadLetters: DeadLetters;
+  /** The configured destinations' names: a dead delivery of any other is not replayed. */
+  destinations: readonly string[];
   log: Logger;
 }
 
@@ -86,6 +88,8 @@ function checkValidation(request: FastifyRequest): void {
 
 export function dlqRoutes(admin: FastifyInstance, deps: DlqDeps): void {
   const { deadLetters: dlq, log } = deps;
+  const configured = new Set(deps.destinations);
+  const isConfigured = (destination: string) => configured.has(destination);
   const tags = ['dead-letter queue'];
 
   async function bulk(action: BulkAction, params: Params): Promise<BulkResult> {
@@ -95,9 +99,16 @@ export function dlqRoutes(admin: FastifyInstance, deps: DlqDeps): void {
       max: typeof params.max === 'number' ? params.max : 1_000,
       ...optional('upTo', parseCursor(dlq, params.up_to)),
       ...optional('after', parseCursor(dlq, params.cursor)),
+      configured: isConfigured,
     });
     log.info(
-      { action, count: result.count, done: result.next === undefined, filter },
+      {
+        action,
+        count: result.count,
+        skipped: result.skipped,
+        done: result.next === undefined,
+        filter,
+      },
       action === 'replay' ? 'dead letters replayed' : 'dead letters purged',
     );
     return result;
@@ -152,13 +163,21 @@ export function dlqRoutes(admin: FastifyInstance, deps: DlqDeps): void {
         summary: 'Queue a dead letter again with a fresh attempt count (once: a repeat is 404)',
         tags,
         params: idParamsSchema,
-        response: { 200: replayedResponseSchema, ...errorResponses(404, 503) },
+        response: { 200: replayedResponseSchema, ...errorResponses(404, 409, 503) },
       },
     },
     async (request) => {
       const { id } = request.params as { id: string };
       const entry = await dlq.get(id);
-      if (!entry || (await dlq.replay([id])) === 0) throw apiError('dlq_entry_not_found');
+      if (!entry) throw apiError('dlq_entry_not_found');
+      const destination = entry.job.destination;
+      if (destination && !isConfigured(destination)) {
+        throw apiError(
+          'destination_not_configured',
+          `The dead letter belongs to destination ${destination}, which is no longer configured: a replay would deliver it nowhere. Add it back to the config file, or delete the entry.`,
+        );
+      }
+      if ((await dlq.replay([id])) === 0) throw apiError('dlq_entry_not_found');
       log.info({ dlq_id: id, job_id: entry.job.id }, 'dead letter replayed');
       return { id, job_id: entry.job.id, status: 'queued' };
     },
@@ -186,7 +205,7 @@ export function dlqRoutes(admin: FastifyInstance, deps: DlqDeps): void {
       const body = request.body as Params;
       onlyKnown(body, [...FILTER_PARAMS, 'up_to', 'cursor', 'max']);
       const r = await bulk('replay', body);
-      return { replayed: r.count, ...progress(r) };
+      return { replayed: r.count, skipped: r.skipped, ...progress(r) };
     },
   );
 

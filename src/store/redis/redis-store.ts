@@ -30,6 +30,7 @@ import {
   type QueueStats,
   type ReclaimResult,
   type ReleaseResult,
+  type RetiredLane,
   type StartedRelease,
   type Store,
   type StoreMemory,
@@ -42,6 +43,7 @@ import { RedisDestinationStates } from './destination-states.js';
 import { EnqueueBatcher } from './enqueue-batcher.js';
 import { laneKeys, type QueueKeys, queueKeys } from './keys.js';
 import { drainLegacyStream } from './legacy-stream.js';
+import { retireLane, storedLaneNames } from './retired-lanes.js';
 import { type EnqueueTarget, QueueScripts, UNPIPELINED_SCRIPTS } from './scripts.js';
 import { checkServer, factsFromInfo, parseInfo } from './server-checks.js';
 import {
@@ -161,6 +163,16 @@ export class RedisStore implements Store, DeliveryQueue {
       if (this.prepared) void lane.ensureGroup().catch(() => undefined);
     }
     return lane;
+  }
+
+  storedLanes(): Promise<string[]> {
+    return withConnectionCause(this.cmd, () => storedLaneNames(this.cmd, this.opts.queueName));
+  }
+
+  retireLane(destination: string, idleMs: number, error: string): Promise<RetiredLane> {
+    return withConnectionCause(this.cmd, () =>
+      retireLane(this.scripts, this.opts.queueName, destination, idleMs, error),
+    );
   }
 
   async init(): Promise<void> {

@@ -42,6 +42,7 @@ const DEFINITIONS = {
   destinationOutcome: 'destination-outcome-3.lua',
   destinationGate: 'destination-gate-2.lua',
   rateTake: 'rate-take-1.lua',
+  retireLane: 'retire-lane-4.lua',
 } as const;
 
 type ScriptName = keyof typeof DEFINITIONS;
@@ -287,6 +288,26 @@ export class QueueScripts {
 
   rateTake(key: string, intervalMs: number) {
     return this.calls.rateTake(key, intervalMs) as Promise<number>;
+  }
+
+  /** See retire-lane-4.lua for the reply. */
+  retireLane(
+    keys: { stream: string; delayed: string; delayedData: string; dlq: string },
+    group: string,
+    idleMs: number,
+    count: number,
+    error: string,
+  ) {
+    return this.calls.retireLane(
+      keys.stream,
+      keys.delayed,
+      keys.delayedData,
+      keys.dlq,
+      group,
+      idleMs,
+      count,
+      error,
+    ) as Promise<[moved: number, held: number, removed: 0 | 1, more: 0 | 1]>;
   }
 
   dlqTrim(dlq: string, retentionMs: number, maxLength: number) {

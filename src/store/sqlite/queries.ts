@@ -116,6 +116,13 @@ export class QueueQueries {
         `SELECT seq, job_id, job, attempts FROM jobs
          WHERE lane = ? AND state = 'running' AND leased_at <= ? ORDER BY seq LIMIT ?`,
       ),
+      storedLanes: p(`SELECT DISTINCT lane FROM jobs WHERE lane <> ''`),
+      retireBatch: p(
+        `DELETE FROM jobs WHERE seq IN (
+           SELECT seq FROM jobs WHERE lane = ?
+             AND (state <> 'running' OR leased_at <= ?) ORDER BY seq LIMIT ?)
+         RETURNING job_id, job, attempts, state`,
+      ),
       laneCounts: p('SELECT state, count(*) AS n FROM jobs WHERE lane = ? GROUP BY state'),
       deleteJob: p('DELETE FROM jobs WHERE seq = ?'),
       requeue: p(
@@ -284,6 +291,41 @@ export class QueueQueries {
     do taken = pass();
     while (taken === RECLAIM_BATCH);
     return out;
+  }
+
+  /** The lanes that hold jobs: destinations' names. */
+  storedLanes(): string[] {
+    return (this.stmt('storedLanes').all() as { lane: string }[]).map((r) => r.lane);
+  }
+
+  /**
+   * Moves a lane's jobs to the DLQ: waiting and scheduled ones, and running
+   * ones claimed at or before `leasedBefore` (their lost run counted as an
+   * attempt). Each batch is one transaction. Returns how many moved and how
+   * many running jobs were left.
+   */
+  retireLane(
+    lane: string,
+    leasedBefore: number,
+    error: string,
+    now: number,
+  ): { deadLettered: number; held: number } {
+    const pass = this.db.transaction(() => {
+      const rows = this.stmt('retireBatch').all(lane, leasedBefore, RECLAIM_BATCH) as (JobRow & {
+        state: string;
+      })[];
+      for (const row of rows) {
+        this.insertDead(row, row.state === 'running' ? row.attempts + 1 : row.attempts, error, now);
+      }
+      return rows.length;
+    });
+    let deadLettered = 0;
+    let taken: number;
+    do {
+      taken = pass();
+      deadLettered += taken;
+    } while (taken === RECLAIM_BATCH);
+    return { deadLettered, held: this.laneStats(lane).inProgress };
   }
 
   /** Marks every running job's lease as expired; for jobs left by a process that died. */

@@ -31,6 +31,7 @@ import {
   type QueueStats,
   type ReclaimResult,
   type ReleaseResult,
+  type RetiredLane,
   type StartedRelease,
   type Store,
   StoreUnavailableError,
@@ -309,6 +310,17 @@ export class SqliteStore implements Store, DeliveryQueue {
     );
     if (r.requeued > 0) qdb.wakeClaimers();
     return { ...r, missing: [] };
+  }
+
+  async storedLanes(): Promise<string[]> {
+    return this.open().queries.storedLanes();
+  }
+
+  async retireLane(destination: string, idleMs: number, error: string): Promise<RetiredLane> {
+    const qdb = this.open();
+    return qdb.write('retire', () =>
+      qdb.queries.retireLane(destination, qdb.clock.leaseNow() - idleMs, error, qdb.clock.now()),
+    );
   }
 
   async stats(): Promise<QueueStats> {
