@@ -15,6 +15,7 @@ import { Redis } from 'ioredis';
 import type { RedisStore } from '../../src/store/redis/redis-store.js';
 import { type JobRecord, StoreUnavailableError } from '../../src/store/store.js';
 import { postWebhook } from '../helpers/http.js';
+import { OlderInstance } from '../helpers/older-layout.js';
 import { fillPastLimit, refusesWrites } from '../helpers/redis-memory.js';
 import { RedisServer } from '../helpers/redis-server.js';
 import { startedService, testConfig, testStore } from '../helpers/service.js';
@@ -142,6 +143,41 @@ describe('Redis at maxmemory', () => {
     assert.deepEqual(await b.stats(), { waiting: 0, inProgress: 0, scheduled: 0, dead: 1 });
     assert.equal(await b.deadLetters.remove([entry.dlqId]), 1);
     assert.ok(await refusesWrites(direct), 'all of it with memory still past the limit');
+  });
+
+  it('jobs an older version left waiting in its stream are moved and drained past the limit', async (t) => {
+    const queue = { QUEUE_NAME: `full_${randomUUID().slice(0, 8)}` };
+    const older = new OlderInstance(direct, queue.QUEUE_NAME);
+    await older.init();
+    for (let i = 0; i < 5; i++) await older.enqueue(job());
+
+    await fillPastLimit(direct, OVER_LIMIT);
+    const s = store(t, queue);
+    await s.init();
+    // Its reclaim passes carry on a move that start-up could not make.
+    await s.reclaimStale(60_000, 5);
+    const got = await s.claim(10, 100);
+    assert.equal(got.length, 5, 'the waiting jobs of the older stream');
+    await s.complete(got);
+    assert.equal(await direct.xlen(older.keys.stream), 0);
+    assert.ok(await refusesWrites(direct), 'it drained with memory still past the limit');
+  });
+
+  it('jobs an older instance adds to its stream during a rolling deploy are moved past the limit', async (t) => {
+    const queue = { QUEUE_NAME: `full_${randomUUID().slice(0, 8)}` };
+    const older = new OlderInstance(direct, queue.QUEUE_NAME);
+    await older.init();
+    const s = store(t, queue);
+    await s.init();
+    for (let i = 0; i < 5; i++) await older.enqueue(job());
+
+    await fillPastLimit(direct, OVER_LIMIT);
+    await s.reclaimStale(60_000, 5);
+    const got = await s.claim(10, 100);
+    assert.equal(got.length, 5, 'the waiting jobs of the older stream');
+    await s.complete(got);
+    assert.equal(await direct.xlen(older.keys.stream), 0);
+    assert.ok(await refusesWrites(direct), 'it drained with memory still past the limit');
   });
 
   it('ingest answers 503 store_unavailable past the limit, and /health warns with 200', async (t) => {

@@ -195,11 +195,11 @@ export class RedisStore implements Store, DeliveryQueue {
       for (const lane of this.lanes.values()) await lane.ensureGroup();
     } catch (err) {
       if (!isOutOfMemory(err)) throw err;
-      // Nothing is queued without the group, so there is nothing to drain either;
-      // the claim loop creates it once memory frees.
+      // Nothing is queued in the job stream without the group; jobs an older version
+      // left in its stream are moved next, and that move creates the group.
       this.opts.log.warn(
         { err: (err as Error).message },
-        'Redis is at maxmemory and the consumer group does not exist yet: it is created once memory frees; until then no webhook can be queued',
+        'Redis is at maxmemory and the consumer group does not exist yet: it is created once memory frees (or jobs of an older version are moved into the stream); until then no webhook can be queued',
       );
     }
     // Before serving, so that the backlog counts (and XLEN shows) what an older version

@@ -13,8 +13,8 @@
  * (a command flagged `denyoom`: XADD, HSET, INCR…), and lets one that has written
  * run to its end. Only finishing jobs frees memory, so every script that drains
  * writes first with a command that needs none (ack, retry, dead-letter, release:
- * XACK; reclaim: XAUTOCLAIM; promote: ZREM; prune-consumers: XGROUP DELCONSUMER;
- * dlq-trim: XTRIM) and runs at the limit. Enqueue, replay and rate-limit write
+ * XACK; reclaim: XAUTOCLAIM; promote: ZREM; drain-legacy-stream: XACK or XDEL;
+ * prune-consumers: XGROUP DELCONSUMER; dlq-trim: XTRIM) and runs at the limit. Enqueue, replay and rate-limit write
  * first with XADD or INCR and are refused whole. The scripts carry no `#!lua`
  * flags line: with one, Redis would refuse any script not flagged `allow-oom`
  * before it starts.

@@ -92,10 +92,25 @@ end
 -- Without the group, no consumer ever read the stream: every entry is undelivered.
 local after = lastDelivered and ("(" .. lastDelivered) or "-"
 local waiting = redis.call("XRANGE", old, after, "+", "COUNT", count)
+if #waiting > 0 and not ({ none = true, stream = true })[redis.call("TYPE", stream).ok] then
+  return redis.error_reply("WRONGTYPE the job stream " .. stream .. " is not a stream")
+end
 for _, e in ipairs(waiting) do
-  -- XADD first: under noeviction an OOM aborts the script before anything changed.
-  redis.call("XADD", stream, "*", unpack(e[2]))
+  -- XDEL first: at maxmemory (noeviction) Redis refuses a script whose first write
+  -- needs memory, and this move is how an upgraded queue drains there.
   redis.call("XDEL", old, e[1])
+  redis.call("XADD", stream, "*", unpack(e[2]))
+end
+
+-- At maxmemory start-up cannot create the group (XGROUP CREATE needs memory); once
+-- this script has written it may, and without it the moved jobs would wait for memory
+-- that only running them frees.
+if #waiting + requeued > 0 then
+  local joined = false
+  for _, g in ipairs(redis.call("XINFO", "GROUPS", stream)) do
+    if field(g, "name") == group then joined = true end
+  end
+  if not joined then redis.call("XGROUP", "CREATE", stream, group, "0") end
 end
 
 local state = 1
