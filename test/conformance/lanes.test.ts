@@ -140,12 +140,7 @@ for (const factory of STORES) {
       assert.equal(again.attempt, 2, 'the lost run counted');
     });
 
-    it('the store counts the deliveries of a destination it did not open this time', {
-      todo:
-        factory.name === 'redis'
-          ? 'bug: the Redis store sums only the lanes opened in this process'
-          : undefined,
-    }, async () => {
+    it('the store counts the deliveries of a destination it did not open this time', async () => {
       await store.enqueue(job(), undefined, { handlers: false, destinations: ['billing'] });
       await h.restart();
       const reopened = await h.open('second');

@@ -225,6 +225,9 @@ export class RedisStore implements Store, DeliveryQueue {
       );
     }
     this.prepared = true;
+    // Count every destination's queue in the backlog, also one this instance does
+    // not deliver to (a destination removed from its configuration, until swept).
+    for (const name of await this.storedLanes().catch(() => [])) this.lane(name);
   }
 
   /**
