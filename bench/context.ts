@@ -23,6 +23,9 @@ export interface Settings {
   overloadS: number;
   /** Connections of the open-loop generator. */
   pacedConnections: number;
+  /** Events preloaded for the forwarding measurement, and the longest their delivery may take. */
+  forwardJobs: number;
+  forwardTimeoutS: number;
 }
 
 export const FULL: Settings = {
@@ -36,6 +39,8 @@ export const FULL: Settings = {
   e2eS: 10,
   overloadS: 30,
   pacedConnections: 200,
+  forwardJobs: 20_000,
+  forwardTimeoutS: 300,
 };
 
 export const QUICK: Settings = {
@@ -47,6 +52,7 @@ export const QUICK: Settings = {
   drainJobs: 5_000,
   e2eS: 3,
   overloadS: 5,
+  forwardJobs: 3_000,
 };
 
 /** The queue name every server uses; the Redis is wiped between measurements. */

@@ -3,6 +3,7 @@
  */
 import type { DrainFigures } from './phases/drain.js';
 import type { E2eFigures } from './phases/e2e.js';
+import type { ForwardFigures } from './phases/forward.js';
 import { type IngestFigures, medianRatio } from './phases/ingest.js';
 import type { OverloadFigures } from './phases/overload.js';
 import { round } from './stats.js';
@@ -17,6 +18,8 @@ export interface Results {
   /** The same, with an ingest-only and a worker-only instance. */
   e2eSeparateRoles: Record<string, E2eFigures>;
   overload: Record<string, OverloadFigures>;
+  /** `bareUndici` and `ours:<store>`: deliveries to a no-op receiver. */
+  forward: Record<string, ForwardFigures>;
   /** Stores that were asked for and skipped, with the reason. */
   skipped: Record<string, string>;
 }
@@ -88,7 +91,67 @@ const LABELS: Record<string, string> = {
   bullmq: 'BullMQ Queue.add route',
 };
 const label = (key: string) =>
-  LABELS[key] ?? key.replace(/^ours:(.*)$/, 'ours, POST /webhooks ($1)');
+  LABELS[key] ??
+  key
+    .replace(/^ours:(.*)$/, 'ours, POST /webhooks ($1)')
+    .replace(/^routed:(.*)$/, 'ours, POST /webhooks ($1), routed to one destination');
+
+/** Ingest with every event routed to one destination ÷ without routes, per store. */
+function routingCost(r: Results): string | undefined {
+  const stores = Object.keys(r.ingest).flatMap((k) => /^routed:(.*)$/.exec(k)?.[1] ?? []);
+  const parts = stores.map(
+    (store) => `${store} ${medianRatio(r.ingestRounds, `routed:${store}`, `ours:${store}`) ?? '-'}`,
+  );
+  return parts.length > 0
+    ? `   routing at ingest: routed ÷ no routes, req/s (median of each round's ratio): ${parts.join(', ')}`
+    : undefined;
+}
+
+const dash = (v: number | undefined) => v ?? '-';
+
+function forwardSection(r: Results): string[] {
+  const f = r.forward ?? {};
+  const bare = f.bareUndici;
+  if (Object.keys(f).length === 0) return [];
+  const first = Object.values(f)[0] as ForwardFigures;
+  return [
+    `5. Forwarding: ${first.deliveries.toLocaleString('en-US')} events already accepted, each sent to a no-op receiver (200, empty body), ${first.concurrency} requests in flight; counted at the receiver`,
+    table([
+      [
+        'sender',
+        'deliveries',
+        'seconds',
+        'deliveries/s',
+        '÷ bare undici',
+        'to empty s',
+        'duplicates',
+        'CPU µs/delivery',
+        'Redis µs/delivery',
+        'receiver µs/req',
+        'Redis cmds/writes per delivery',
+        'cores: sender/redis/receiver',
+      ],
+      ...Object.entries(f).map(([k, x]) => [
+        k === 'bareUndici'
+          ? 'bare undici loop (baseline)'
+          : label(k).replace('POST /webhooks', 'delivery-only instance'),
+        x.deliveries,
+        x.seconds,
+        x.deliveriesPerS,
+        dash(ratio(x.deliveriesPerS, bare?.deliveriesPerS)),
+        dash(x.secondsToEmpty),
+        x.duplicates,
+        x.senderCpuUsPerDelivery,
+        dash(x.redisCpuUsPerDelivery),
+        x.receiverCpuUsPerDelivery,
+        x.redisCommandsPerDelivery === undefined
+          ? '-'
+          : `${x.redisCommandsPerDelivery}/${x.redisWritesPerDelivery}`,
+        `${x.cores.sender}/${x.cores.redis ?? '-'}/${x.cores.receiver}`,
+      ]),
+    ]),
+  ];
+}
 
 export function render(r: Results, t: Target[], header: string): string {
   const parts: string[] = [header];
@@ -122,6 +185,8 @@ export function render(r: Results, t: Target[], header: string): string {
         ]),
       ]),
     );
+    const routing = routingCost(r);
+    if (routing) parts.push(routing);
   }
   if (Object.keys(r.drain).length > 0) {
     parts.push(
@@ -198,6 +263,7 @@ export function render(r: Results, t: Target[], header: string): string {
       `   503 codes: ${JSON.stringify(o.rejectedByCode)}; client errors: ${o.clientErrors}; server used ${o.serverCores} cores, load generator ${o.generatorCores}`,
     );
   }
+  parts.push(...forwardSection(r));
   for (const [store, why] of Object.entries(r.skipped))
     parts.push(`(skipped ours on ${store}: ${why})`);
   parts.push(

@@ -3,7 +3,8 @@
  *
  *   npm run bench                    the full run (a few minutes)
  *   npm run bench -- --quick         short phases, for development
- *   npm run bench -- --only=ingest,drain   some measurements only
+ *   npm run bench -- --only=ingest,drain   some measurements only (ingest, drain, e2e,
+ *                                          overload, forward)
  *   npm run bench -- --rate=12000    ours' max ingest rate, when ingest is not measured
  *   npm run bench -- --profile       CPU profiles of every server, in bench/results/profiles/
  *   npm run bench -- --rounds=5      interleaved ingest rounds (default 3; 1 with --quick)
@@ -20,12 +21,13 @@ import { join } from 'node:path';
 import { BenchContext, FULL, QUICK, StoreNotSupported } from './context.js';
 import { drainBullmq, drainOurs } from './phases/drain.js';
 import { measureE2e, measureE2eSeparateRoles } from './phases/e2e.js';
+import { forwardBareUndici, forwardOurs, routeAllTo } from './phases/forward.js';
 import { INGEST_ONLY, type IngestFigures, measureIngest, medianFigures } from './phases/ingest.js';
 import { measureOverload } from './phases/overload.js';
 import { BenchRedis, type Fsync } from './redis.js';
 import { type Results, render, targets } from './report.js';
 
-const PHASES = ['ingest', 'drain', 'e2e', 'overload'] as const;
+const PHASES = ['ingest', 'drain', 'e2e', 'overload', 'forward'] as const;
 type Phase = (typeof PHASES)[number];
 
 function parseArgs(argv: string[]) {
@@ -77,6 +79,7 @@ machine: ${machine.nproc} × ${machine.cpu}, node ${machine.node}, redis ${machi
     e2e: {},
     e2eSeparateRoles: {},
     overload: {},
+    forward: {},
     skipped: {},
   };
   const wants = (p: Phase) => args.only.includes(p);
@@ -119,6 +122,17 @@ machine: ${machine.nproc} × ${machine.cpu}, node ${machine.node}, redis ${machi
             round[`ours:${store}`] = await measureIngest(ctx, label(`ours (${store})`), () =>
               ctx.ours('ingest', store, INGEST_ONLY),
             );
+            // The cost of routing at ingest: every event to one destination's queue
+            // instead of the handlers'. Nothing is sent (no workers).
+            round[`routed:${store}`] = await measureIngest(
+              ctx,
+              label(`ours (${store}), every event routed to one destination`),
+              () =>
+                ctx.ours('ingest-routed', store, {
+                  ...INGEST_ONLY,
+                  ...routeAllTo(ctx, 'http://127.0.0.1:9/unused'),
+                }),
+            );
           });
         round.bullmq = await measureIngest(ctx, label('BullMQ route'), () =>
           ctx.peer('bullmq-ingest.ts'),
@@ -156,6 +170,13 @@ machine: ${machine.nproc} × ${machine.cpu}, node ${machine.node}, redis ${machi
           });
       });
     }
+    await phase('forward', async () => {
+      r.forward.bareUndici = await forwardBareUndici(ctx);
+      for (const store of stores)
+        await forStore(store, async () => {
+          r.forward[`ours:${store}`] = await forwardOurs(ctx, store);
+        });
+    });
   } finally {
     await redis.stop();
   }

@@ -24,10 +24,14 @@ export interface DrainFigures {
   redisCpuUsPerJob: number;
 }
 
-async function fill(ctx: BenchContext, ingest: BenchServer): Promise<void> {
-  const n = ctx.settings.drainJobs;
+/** Queues `n` jobs through `ingest`'s route, then stops it. */
+export async function fill(
+  ctx: BenchContext,
+  ingest: BenchServer,
+  n = ctx.settings.drainJobs,
+): Promise<void> {
   try {
-    ctx.progress(`drain: preloading ${n} jobs through ${ingest.name}`);
+    ctx.progress(`preloading ${n} jobs through ${ingest.name}`);
     const { accepted, refused } = await preload(ingest.url, n, ctx.settings.connections);
     if (accepted !== n || refused !== 0)
       throw new Error(`preload: ${accepted} of ${n} accepted, ${refused} refused`);

@@ -24,6 +24,10 @@ export interface ServerReport {
   acceptToStartMs?: number[];
   /** [job id, absolute ms] per 202 sent or handler started (BENCH_E2E=sent / started). */
   marks?: [string, number][];
+  /** Distinct `webhook-id`s received (the forwarding receiver). */
+  distinct?: number;
+  /** Requests that failed or were not answered 200 (the bare undici sender). */
+  failed?: number;
 }
 
 export type ParentMessage = { type: 'report' };
