@@ -13,7 +13,7 @@ import type { DestinationStates } from '../../src/store/destinations.js';
 import type { Delivery, DeliveryQueue, Store } from '../../src/store/store.js';
 import { job } from '../conformance/jobs.js';
 import { STORES, type StoreHarness } from '../conformance/stores.js';
-import { type Receiver, startReceiver } from '../helpers/receiver.js';
+import { type Receiver, startReceiver } from '../helpers/recording-receiver.js';
 import { silentLog, testConfig } from '../helpers/service.js';
 import { waitFor } from '../helpers/wait.js';
 
