@@ -74,6 +74,8 @@ export async function runService(opts: RunOptions = {}): Promise<void> {
       `${what}: the process is in an unknown state; stopping, to exit 1`,
     );
     exitCode = 1;
+    // A crash after the stop finished, while the process drains, must still exit 1.
+    process.exitCode = 1;
     if (stopping) return; // already stopping: it exits 1 when done
     stopping = true;
     stop(config.shutdownTimeoutMs);
@@ -103,7 +105,7 @@ function exitWhenDrained(log: Logger, code: number, handlersRunning: number): vo
   process.exitCode = code;
   const t = setTimeout(() => {
     log.warn('handles still open after shutdown; exiting');
-    process.exit(code);
+    process.exit();
   }, 1_000);
   t.unref();
 }

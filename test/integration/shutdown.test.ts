@@ -244,4 +244,31 @@ describe('crashes', () => {
       assert.equal((await restarted.exited).code, 0);
     });
   }
+
+  it('an uncaught exception after a graceful stop finished still exits 1', async () => {
+    const q = queue();
+    const child = await startServiceProcess({
+      REDIS_ADDR,
+      QUEUE_NAME: q,
+      WORKER_COUNT: '1',
+      SHUTDOWN_TIMEOUT: `${SHUTDOWN_TIMEOUT_MS}ms`,
+      FIXTURE_CRASH: '1',
+      FIXTURE_HANDLER_MS: '60000',
+    });
+    const sent = await post(child.url, { n: 1 }, { 'x-event-type': 'crash.late' });
+    assert.ok('status' in sent && sent.status === 202, JSON.stringify(sent));
+    await waitFor(async () => (await redis.xpending(q, 'workers'))[0] === 1, {
+      what: 'the job running',
+    });
+    child.proc.kill('SIGTERM');
+    const exit = await child.exited;
+    assert.ok(
+      child.lines.some((l) => l.msg === 'stopped'),
+      `stopped gracefully first: ${child.stderr.join('')}`,
+    );
+    const fatal = child.lines.find((l) => l.level === 60);
+    assert.ok(fatal, 'logged at fatal');
+    assert.match(String(fatal.err), /thrown after the stop/);
+    assert.deepEqual(exit, { code: 1, signal: null });
+  });
 });
