@@ -111,7 +111,7 @@ export class FaultRig {
 
   /** The delivery stream of one destination on the Redis under test. */
   laneStream(destination: string): string {
-    return `${this.stream}:d:${destination}`;
+    return `{${this.queue}}:d:${destination}`;
   }
 
   /**
