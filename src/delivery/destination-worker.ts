@@ -11,6 +11,7 @@
  */
 import type { Logger } from 'pino';
 import type { DestinationStates, Gate } from '../store/destinations.js';
+import { persist } from '../store/persist.js';
 import type { Delivery, DeliveryQueue } from '../store/store.js';
 import { type Backoff, exponentialBackoff } from '../worker/backoff.js';
 import { describeError } from '../worker/errors.js';
@@ -40,8 +41,6 @@ export interface DestinationWorkerOptions {
 const STATE_POLL_MS = 1_000;
 /** A rate-limit wait longer than this puts the delivery back in its schedule instead of holding a slot. */
 const MAX_RATE_WAIT_MS = 2_000;
-/** A store write is tried again this many times before the delivery is left for the reclaim. */
-const SETTLE_RETRY_DELAYS_MS = [100, 500, 2_000];
 
 interface Running {
   delivery: Delivery;
@@ -274,12 +273,12 @@ export class DestinationWorker {
   /** Back to its schedule after `ms`, with its attempt count unchanged. */
   private async defer(delivery: Delivery, ms: number): Promise<void> {
     const unspent = { ...delivery, attempt: delivery.attempt - 1 };
-    await this.persist(() => this.o.queue.retryLater(unspent, ms, delivery.previousError ?? ''));
+    await persist(() => this.o.queue.retryLater(unspent, ms, delivery.previousError ?? ''));
   }
 
   /** Back to waiting for any instance; `started` when its request was under way. */
   private async handBack(delivery: Delivery, started = false): Promise<void> {
-    const r = await this.persist(() =>
+    const r = await persist(() =>
       this.o.queue.release(
         [delivery],
         started
@@ -316,7 +315,7 @@ export class DestinationWorker {
       // The two writes are independent: sent together, they cost the slot one
       // store round trip instead of two (and one socket write, pipelined).
       const recorded = this.o.states.recordSuccess(name, probe).catch(() => undefined);
-      await this.persist(() => this.o.queue.complete([delivery]));
+      await persist(() => this.o.queue.complete([delivery]));
       m.deliveries.inc({ destination: name, outcome: 'delivered' });
       this.log.info(fields, 'delivered');
       this.noteBreaker(await recorded);
@@ -339,7 +338,7 @@ export class DestinationWorker {
         .catch(() => undefined),
     );
     if (outcome.kind === 'dead' || delivery.attempt > this.d.maxRetries) {
-      const moved = await this.persist(() =>
+      const moved = await persist(() =>
         this.o.queue.deadLetter(delivery, delivery.attempt, recordedError(outcome)),
       );
       if (moved) {
@@ -358,7 +357,7 @@ export class DestinationWorker {
       outcome.retryAfterMs !== undefined
         ? Math.min(Math.max(outcome.retryAfterMs, backoff), this.d.retryMaxDelayMs)
         : backoff;
-    const scheduled = await this.persist(() =>
+    const scheduled = await persist(() =>
       this.o.queue.retryLater(delivery, delayMs, recordedError(outcome)),
     );
     if (scheduled) {
@@ -378,19 +377,6 @@ export class DestinationWorker {
         { destination: this.d.name, breaker: change },
         'circuit breaker closed: delivering again',
       );
-    }
-  }
-
-  /** A store write, tried again a few times: a blip must not cost a re-send. */
-  private async persist<T>(write: () => Promise<T>): Promise<T> {
-    for (let i = 0; ; i++) {
-      try {
-        return await write();
-      } catch (err) {
-        const delay = SETTLE_RETRY_DELAYS_MS[i];
-        if (delay === undefined) throw err;
-        await new Promise((r) => setTimeout(r, delay));
-      }
     }
   }
 }

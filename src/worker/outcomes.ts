@@ -9,12 +9,10 @@
 import type { Logger } from 'pino';
 import { PermanentError } from '../handlers/handler.js';
 import type { Metrics } from '../metrics.js';
+import { persist } from '../store/persist.js';
 import type { Delivery, ReleaseResult, Store } from '../store/store.js';
 import type { Backoff } from './backoff.js';
 import { describeError } from './errors.js';
-
-/** How often a store write that failed is tried again before the job is left for reclaim. */
-const SETTLE_RETRY_DELAYS_MS = [100, 500, 2_000];
 
 /** The last error of a job whose hand-back counted as an attempt. */
 export const HANDED_BACK_ERROR =
@@ -59,7 +57,7 @@ export class Outcomes {
     const batch = this.ackBatch;
     this.ackBatch = [];
     this.track(
-      this.persist(() => this.o.store.complete(batch)).catch((err: unknown) => {
+      persist(() => this.o.store.complete(batch)).catch((err: unknown) => {
         this.o.log.error(
           { err: describeError(err), jobs: batch.length },
           'could not acknowledge completed jobs; they will run again after RECLAIM_IDLE',
@@ -94,7 +92,7 @@ export class Outcomes {
     const { store, metrics, log } = this.o;
     try {
       if (permanent || delivery.attempt > this.o.maxRetries) {
-        if (await this.persist(() => store.deadLetter(delivery, delivery.attempt, message))) {
+        if (await persist(() => store.deadLetter(delivery, delivery.attempt, message))) {
           metrics.deadLettered.inc({ event_type: typeLabel });
           log.error(
             { ...fields, err: message, permanent },
@@ -106,7 +104,7 @@ export class Outcomes {
         }
       } else {
         const delayMs = this.o.backoff(delivery.attempt);
-        if (await this.persist(() => store.retryLater(delivery, delayMs, message))) {
+        if (await persist(() => store.retryLater(delivery, delayMs, message))) {
           metrics.retried.inc({ event_type: typeLabel });
           log.warn(
             { ...fields, err: message, retry_in_ms: delayMs },
@@ -161,19 +159,6 @@ export class Outcomes {
     });
     this.pendingWrites.add(guarded);
     void guarded.finally(() => this.pendingWrites.delete(guarded));
-  }
-
-  /** A store write, tried again a few times: a blip must not cost a re-run. */
-  private async persist<T>(write: () => Promise<T>): Promise<T> {
-    for (let i = 0; ; i++) {
-      try {
-        return await write();
-      } catch (err) {
-        const delay = SETTLE_RETRY_DELAYS_MS[i];
-        if (delay === undefined) throw err;
-        await new Promise((r) => setTimeout(r, delay));
-      }
-    }
   }
 }
 
