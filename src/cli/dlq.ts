@@ -236,6 +236,8 @@ async function purgeOne(client: ApiClient, id: string, values: Values, io: Io): 
 interface BulkAnswer {
   replayed?: number;
   purged?: number;
+  /** Dead deliveries of a destination no longer configured: left in the DLQ. */
+  skipped?: number;
   done: boolean;
   up_to: string | null;
   cursor: string | null;
@@ -258,6 +260,7 @@ async function bulk(
   const filter = filterOf(values);
   const verb = action === 'replay' ? 'replayed' : 'purged';
   let total = 0;
+  let skipped = 0;
   let run: { up_to?: string; cursor?: string } = {};
   for (;;) {
     const res =
@@ -268,6 +271,7 @@ async function bulk(
           });
     const answer = res.body as BulkAnswer;
     total += answer.replayed ?? answer.purged ?? 0;
+    skipped += answer.skipped ?? 0;
     if (!values.json) progress(io, `${verb} ${total} dead letters${answer.done ? '' : '…'}`);
     if (answer.done) break;
     if (answer.up_to === null || answer.cursor === null) {
@@ -276,8 +280,11 @@ async function bulk(
     run = { up_to: answer.up_to, cursor: answer.cursor };
   }
   if (!values.json && io.interactive) io.err('\n');
+  const left = skipped > 0 ? `; ${skipped} left: their destination is no longer configured` : '';
   io.out(
-    values.json ? `${JSON.stringify({ [verb]: total })}\n` : `${verb} ${total} dead letters\n`,
+    values.json
+      ? `${JSON.stringify({ [verb]: total, ...(action === 'replay' ? { skipped } : {}) })}\n`
+      : `${verb} ${total} dead letters${left}\n`,
   );
   return EXIT.ok;
 }
