@@ -154,7 +154,7 @@ describe('fault 9: rolling deploys', () => {
       async () =>
         (await unfinished()) === 0 &&
         (await r.direct.xlen(r.stream)) === 0 &&
-        (await r.direct.zcard(`${r.stream}:delayed`)) === 0,
+        (await r.direct.zcard(r.delayed)) === 0,
       { what: 'every accepted job to be done', timeoutMs: 90_000, intervalMs: 250 },
     ).catch(() => undefined); // the tally below says what is missing
     for (const s of instances) s.proc.kill('SIGTERM');

@@ -139,3 +139,25 @@ export function assertEveryPairDelivered(t: DeliveryTally): void {
   );
   assert.deepEqual(t.bodyMismatches.slice(0, 10), [], 'every receipt carries its own event');
 }
+
+/**
+ * A pair received twice, or first received on a later attempt (an attempt spent
+ * without reaching the receiver), is allowed only where `explained` says why:
+ * `because` names that reason in the failure message.
+ */
+export function assertRepeatsExplained(
+  t: DeliveryTally,
+  explained: (pair: string) => boolean,
+  because: string,
+): void {
+  assert.deepEqual(
+    [...t.duplicates].filter((pair) => !explained(pair)),
+    [],
+    `a pair arrives twice only if ${because}`,
+  );
+  assert.deepEqual(
+    [...t.firstOnLaterAttempt].filter((pair) => !explained(pair)),
+    [],
+    `an attempt is spent without reaching the receiver only if ${because}`,
+  );
+}
