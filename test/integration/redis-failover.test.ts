@@ -87,7 +87,7 @@ describe('Redis failover behind the address', () => {
       what: 'the job accepted after the failover to run',
       timeoutMs: 15_000,
     });
-    await waitFor(async () => (await toSecond.xlen(`{${queueName}}`)) === 0, {
+    await waitFor(async () => (await toSecond.xlen(queueName)) === 0, {
       what: 'the stream on the new primary to be empty',
     });
     const health = await service.app.inject({ method: 'GET', url: '/health' });
