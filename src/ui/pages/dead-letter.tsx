@@ -7,6 +7,7 @@ import {
   replayDeadLetter,
 } from '../api/admin.js';
 import { describe } from '../api/client.js';
+import { DetailPending } from '../components/detail-page.js';
 import { Fields, HeaderTable, Json } from '../components/details.js';
 import { Notice } from '../components/notice.js';
 import { count, time } from '../format.js';
@@ -43,20 +44,7 @@ export function DeadLetterPage(props: { id: string }) {
   }
 
   const back = <a href={href('dead-letters')}>← Dead letters</a>;
-  if (error)
-    return (
-      <section>
-        {back}
-        <Notice kind="error">{error}</Notice>
-      </section>
-    );
-  if (!entry)
-    return (
-      <section>
-        {back}
-        <p class="muted">Loading…</p>
-      </section>
-    );
+  if (error || !entry) return <DetailPending back={back} error={error || undefined} />;
   return (
     <section>
       {back}

@@ -2,6 +2,7 @@
 import { useState } from 'preact/hooks';
 import { ApiFailure, describe } from '../api/client.js';
 import { type Delivery, type EventDetail, getEvent, replayEvent } from '../api/events.js';
+import { DetailPending } from '../components/detail-page.js';
 import { Fields, HeaderTable, Json } from '../components/details.js';
 import { Notice } from '../components/notice.js';
 import { StateBadge } from '../components/state-badge.js';
@@ -72,20 +73,8 @@ export function EventPage(props: { id: string }) {
         <EventLogMissing />
       </section>
     );
-  if (err !== undefined && !e)
-    return (
-      <section>
-        {back}
-        <Notice kind="error">{describe(err)}</Notice>
-      </section>
-    );
   if (!e)
-    return (
-      <section>
-        {back}
-        <p class="muted">Loading…</p>
-      </section>
-    );
+    return <DetailPending back={back} error={err === undefined ? undefined : describe(err)} />;
   return (
     <section>
       {back}
