@@ -44,7 +44,7 @@ export interface DestinationConfig {
 }
 
 /** Where a route sends: a destination name, or the in-process handlers. */
-export const HANDLERS_TARGET = 'handlers';
+export { HANDLERS_TARGET } from '../store/event-log.js';
 
 export interface RouteConfig {
   /** Source names the route applies to, or `*` for every source (`default` is POST /webhooks). */

@@ -15,6 +15,7 @@
  * Every arrow is one atomic step in the store.
  */
 import type { DestinationStates } from './destinations.js';
+import type { AttemptReport, EventLog, ThroughputHistory } from './event-log.js';
 
 /** The immutable envelope of an accepted webhook. */
 export interface JobRecord {
@@ -55,6 +56,11 @@ export interface EnqueueTargets {
   handlers: boolean;
   /** One delivery per destination named, in this order. */
   destinations: readonly string[];
+  /**
+   * A replay of an event already in the log (same job id): its record is kept,
+   * the targets named go back to `queued`, and nothing is counted as accepted.
+   */
+  replay?: boolean;
 }
 
 /** The targets of an event no route names: the handlers alone. */
@@ -173,11 +179,26 @@ export interface JobQueue {
   claim(max: number, blockMs: number): Promise<Delivery[]>;
   /** Wakes a claim that is blocked waiting, so that shutdown does not wait for it. */
   interruptClaim(): Promise<void>;
-  complete(deliveries: readonly Delivery[]): Promise<void>;
+  /**
+   * `reports`, when given, has one entry per delivery, in order: what the event
+   * log records of each attempt (see event-log.ts). Without one, the attempt is
+   * recorded with the time of the write.
+   */
+  complete(deliveries: readonly Delivery[], reports?: readonly AttemptReport[]): Promise<void>;
   /** Returns false when the delivery was no longer this consumer's (nothing changed). */
-  retryLater(delivery: Delivery, delayMs: number, error: string): Promise<boolean>;
+  retryLater(
+    delivery: Delivery,
+    delayMs: number,
+    error: string,
+    report?: AttemptReport,
+  ): Promise<boolean>;
   /** `attempts` is the total number of attempts made. Returns false as for retryLater. */
-  deadLetter(delivery: Delivery, attempts: number, error: string): Promise<boolean>;
+  deadLetter(
+    delivery: Delivery,
+    attempts: number,
+    error: string,
+    report?: AttemptReport,
+  ): Promise<boolean>;
   /**
    * Hands jobs back to waiting, for any consumer to take at once. Without
    * `started`, the jobs never ran and go back unchanged. With it, their handlers
@@ -262,6 +283,10 @@ export interface Store extends JobQueue {
   peekDead(limit: number): Promise<DeadLetterEntry[]>;
   /** Inspecting, replaying and removing dead letters, for operators. */
   readonly deadLetters: DeadLetters;
+  /** Every accepted event and what became of it, for a bounded time (see event-log.ts). */
+  readonly events: EventLog;
+  /** Per-minute counts over every instance, for the last 24 h. */
+  readonly history: ThroughputHistory;
   close(): Promise<void>;
 }
 
