@@ -3,11 +3,13 @@
  * one key only: their job stream was `{QUEUE_NAME}`. Everything else (the scripts,
  * the entry fields, the retry set, the DLQ, the idempotency keys) is the same, so
  * running today's scripts with that stream key writes exactly what they wrote.
+ * (Older versions kept no event log: the scripts run with it off.)
  */
 import type { Redis } from 'ioredis';
 import { dedupeKey } from '../../src/ingest/event.js';
+import { NO_RECORD } from '../../src/store/redis/event-records.js';
 import { type QueueKeys, queueKeys } from '../../src/store/redis/keys.js';
-import { QueueScripts } from '../../src/store/redis/scripts.js';
+import { type OutcomeLog, QueueScripts } from '../../src/store/redis/scripts.js';
 import type { JobRecord } from '../../src/store/store.js';
 
 export interface OlderDelivery {
@@ -30,6 +32,16 @@ export class OlderInstance {
     this.scripts = new QueueScripts(redis);
   }
 
+  /** No event log; the scripts count their minute's history all the same. */
+  private get log(): OutcomeLog {
+    return {
+      keys: this.keys.events,
+      history: `${this.keys.historyPrefix}${Math.floor(Date.now() / 60_000) * 60_000}`,
+      on: false,
+      target: 'handlers',
+    };
+  }
+
   /** What its start-up did: create the stream and the group. */
   async init(): Promise<void> {
     try {
@@ -42,15 +54,19 @@ export class OlderInstance {
   /** Accepts a webhook (deduplicated on `idempotencyKey` from the default source, when given). */
   async enqueue(job: JobRecord, idempotencyKey?: string): Promise<void> {
     const key = idempotencyKey === undefined ? '-' : dedupeKey('default', idempotencyKey);
-    await this.scripts.enqueue([
-      {
-        idemKey: this.keys.idempotencyPrefix + key,
-        dedupe: idempotencyKey !== undefined,
-        ttlMs: 600_000,
-        id: job.id,
-        targets: [{ stream: this.keys.stream, job: JSON.stringify(job) }],
-      },
-    ]);
+    await this.scripts.enqueue(
+      [
+        {
+          idemKey: this.keys.idempotencyPrefix + key,
+          dedupe: idempotencyKey !== undefined,
+          ttlMs: 600_000,
+          id: job.id,
+          targets: [{ stream: this.keys.stream, job: JSON.stringify(job) }],
+          record: NO_RECORD,
+        },
+      ],
+      { keys: this.keys.events, history: this.log.history, maxEvents: 0, retentionMs: 0 },
+    );
   }
 
   /** Reads up to `n` new jobs, as its workers did; an empty read still shows it alive. */
@@ -76,7 +92,8 @@ export class OlderInstance {
     return this.scripts.ack(
       this.keys.stream,
       this.keys.group,
-      deliveries.map((d) => d.handle),
+      deliveries.map((d) => ({ handle: d.handle, jobId: d.job.id, attempt: '' })),
+      this.log,
     );
   }
 
@@ -90,6 +107,8 @@ export class OlderInstance {
       delayMs,
       attempts,
       error,
+      '',
+      this.log,
     );
   }
 
@@ -102,6 +121,8 @@ export class OlderInstance {
       d.handle,
       attempts,
       error,
+      '',
+      this.log,
     );
   }
 
@@ -120,6 +141,12 @@ export class OlderInstance {
 
   /** Replays dead letters into its stream, as its admin routes did. */
   replay(dlqIds: readonly string[]): Promise<number> {
-    return this.scripts.dlqReplay(this.keys.stream, this.keys.dlq, this.keys.lanePrefix, dlqIds);
+    return this.scripts.dlqReplay(
+      this.keys.stream,
+      this.keys.dlq,
+      this.keys.lanePrefix,
+      { summary: this.keys.events.summary, on: false },
+      dlqIds,
+    );
   }
 }

@@ -16,7 +16,7 @@ import { type Delivery, parseJobRecord, StoreUnavailableError } from '../store.j
 import { blockingConnection, connect } from './connection.js';
 import { fieldMap } from './dead-letters.js';
 import type { QueueKeys } from './keys.js';
-import type { QueueScripts } from './scripts.js';
+import type { OutcomeLog, QueueScripts } from './scripts.js';
 import { isOutOfMemory } from './unavailable.js';
 
 /** Longest a blocking read may wait; bounds how long shutdown or a reconnect waits for it. */
@@ -37,6 +37,8 @@ export interface StreamConsumerOptions {
   log: Logger;
   /** Recreates the consumer group (the stream was deleted under us). */
   ensureGroup: () => Promise<void>;
+  /** Where a dead letter of a malformed entry is recorded (the history counts it). */
+  outcomes: () => OutcomeLog;
 }
 
 export class StreamConsumer {
@@ -254,6 +256,8 @@ export class StreamConsumer {
             handle,
             0,
             'malformed stream entry',
+            '',
+            this.opts.outcomes(),
           )
           .catch(() => undefined);
         continue;

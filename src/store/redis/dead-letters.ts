@@ -4,8 +4,9 @@
  * order and a time range is an id range.
  *
  * Listing runs dlq-page-1.lua, which filters on the entries' type and source
- * fields without sending payloads back; replay is dlq-replay-2.lua, one atomic
- * move per entry; the caps are dlq-trim-1.lua.
+ * fields without sending payloads back; replay is dlq-replay-3.lua, one atomic
+ * move per entry (its delivery queued again in the event log); the caps are
+ * dlq-trim-1.lua.
  */
 import type { Redis } from 'ioredis';
 import type {
@@ -36,6 +37,8 @@ export class RedisDeadLetters implements DeadLetters {
     private readonly cmd: Redis,
     private readonly scripts: QueueScripts,
     private readonly keys: QueueKeys,
+    /** The event log is on: a replayed delivery goes back to queued in its record. */
+    private readonly recordEvents: boolean,
   ) {}
 
   isId(text: string): boolean {
@@ -89,6 +92,7 @@ export class RedisDeadLetters implements DeadLetters {
         this.keys.stream,
         this.keys.dlq,
         this.keys.lanePrefix,
+        { summary: this.keys.events.summary, on: this.recordEvents },
         ids.slice(i, i + REPLAY_CHUNK),
       );
     }

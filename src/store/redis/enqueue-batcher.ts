@@ -34,7 +34,11 @@ export type SendBatch = (items: EnqueueItem[]) => Promise<(string | number)[]>;
 export interface BatchBounds {
   /** Most webhooks in one script call. */
   maxItems: number;
-  /** Most bytes of job envelopes and keys in one script call (a larger webhook goes alone). */
+  /**
+   * Most bytes of job envelopes, keys and event records in one script call (a
+   * larger webhook goes alone). A record kept with its payload carries the body
+   * a second time.
+   */
   maxBytes: number;
 }
 
@@ -49,7 +53,8 @@ export class EnqueueBatcher {
 
   add(item: EnqueueItem): Promise<EnqueueOutcome> {
     return new Promise((resolve, reject) => {
-      let size = Buffer.byteLength(item.idemKey);
+      const r = item.record;
+      let size = Buffer.byteLength(item.idemKey) + Buffer.byteLength(r.meta) + r.body.length;
       for (const t of item.targets) size += Buffer.byteLength(t.job) + Buffer.byteLength(t.stream);
       if (this.waiting.length > 0 && this.bytes + size > this.bounds.maxBytes) this.flush();
       this.waiting.push({ item, resolve, reject });

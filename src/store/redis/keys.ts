@@ -29,6 +29,35 @@ export interface QueueKeys {
   lanePrefix: string;
   /** Prefix of each destination's shared state (breaker, pause, counts, rate); the name follows. */
   destinationPrefix: string;
+  /** The event log (see EventLogKeys); shared by the queue and its destinations' queues. */
+  events: EventLogKeys;
+  /** Prefix of the per-minute throughput counters (hash per minute); the minute's ms follows. */
+  historyPrefix: string;
+}
+
+/**
+ * The event log's keys: a few fixed keys rather than a key per event, so that
+ * every script that records an outcome can declare them in KEYS.
+ */
+export interface EventLogKeys {
+  /**
+   * Every event, newest last: a sorted set of score 0 whose members are the
+   * received time (15 digits, zero-padded) followed by the id, so that lexical
+   * order is (receivedAt, id) order and a page's cursor is a member.
+   */
+  index: string;
+  /** Hash of id -> "<state line>\n<meta JSON>" (see scripts/includes/event-log.lua). */
+  summary: string;
+  /** Hash of id -> "<headers JSON>\n<payload>", for events whose payload is kept. */
+  body: string;
+  /** Hash of "<target>:<id>" -> that delivery's attempts, one JSON object a line. */
+  attempts: string;
+  /**
+   * The idempotency-key index: a sorted set of score 0 whose members are
+   * "<key length>:<key>" followed by the index member, so that one key's events
+   * are one lexical range, in received order.
+   */
+  byKey: string;
 }
 
 export function queueKeys(queueName: string): QueueKeys {
@@ -44,6 +73,14 @@ export function queueKeys(queueName: string): QueueKeys {
     group: 'workers',
     lanePrefix: `${tag}:d:`,
     destinationPrefix: `${tag}:dest:`,
+    events: {
+      index: `${tag}:events`,
+      summary: `${tag}:events:summary`,
+      body: `${tag}:events:body`,
+      attempts: `${tag}:events:attempts`,
+      byKey: `${tag}:events:keys`,
+    },
+    historyPrefix: `${tag}:history:`,
   };
 }
 

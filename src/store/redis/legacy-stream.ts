@@ -34,7 +34,7 @@
  */
 import type { Logger } from 'pino';
 import type { QueueKeys } from './keys.js';
-import type { QueueScripts } from './scripts.js';
+import type { OutcomeLog, QueueScripts } from './scripts.js';
 
 /** Entries of each kind moved per script call. */
 const DRAIN_BATCH = 100;
@@ -67,6 +67,8 @@ export interface LegacyDrainOptions {
   maxCalls: number;
   /** Recorded as the lost attempt's error. */
   error: string;
+  /** Where the lost attempts and dead letters are recorded (the handlers' deliveries). */
+  outcomes: () => OutcomeLog;
 }
 
 /**
@@ -89,6 +91,7 @@ export async function drainLegacyStream(
       opts.maxAttempts,
       opts.error,
       opts.consumersGoneMs,
+      opts.outcomes(),
     );
     out.moved += moved;
     out.requeued += requeued;

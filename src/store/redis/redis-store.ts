@@ -7,7 +7,10 @@
  *   legacy-stream.ts);
  * - a sorted set + hash of jobs waiting for a retry;
  * - a dead-letter stream;
- * - one string key per idempotency key, with a TTL.
+ * - one string key per idempotency key, with a TTL;
+ * - the event log and the per-minute history (see event-log.ts, history.ts),
+ *   shared by the queue and its destinations' queues, written by the same
+ *   scripts as the state changes they record.
  *
  * Every state change that touches more than one key is a Lua script. A completed
  * job is acknowledged and deleted in one step, so the stream holds exactly the
@@ -17,6 +20,13 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { RedisConfig } from '../../config/config.js';
 import type { DestinationStates } from '../destinations.js';
+import {
+  type AttemptReport,
+  type EventLog,
+  type EventLogOptions,
+  HANDLERS_TARGET,
+  type ThroughputHistory,
+} from '../event-log.js';
 import {
   type DeadLetterEntry,
   type DeadLetters,
@@ -41,14 +51,25 @@ import { quit, StreamConsumer, type StreamEntry } from './consumer.js';
 import { fieldMap, parseDeadLetter, RedisDeadLetters } from './dead-letters.js';
 import { RedisDestinationStates } from './destination-states.js';
 import { EnqueueBatcher } from './enqueue-batcher.js';
+import { REDIS_EVENT_LOG_DEFAULTS, RedisEventLog } from './event-log.js';
+import { attemptJson, enqueueRecord, NO_RECORD } from './event-records.js';
+import { RedisThroughputHistory } from './history.js';
 import { laneKeys, type QueueKeys, queueKeys } from './keys.js';
 import { drainLegacyStream } from './legacy-stream.js';
 import { retireLane, storedLaneNames } from './retired-lanes.js';
-import { type EnqueueTarget, QueueScripts, UNPIPELINED_SCRIPTS } from './scripts.js';
+import {
+  type EnqueueLog,
+  type EnqueueTarget,
+  type OutcomeLog,
+  QueueScripts,
+  UNPIPELINED_SCRIPTS,
+} from './scripts.js';
 import { checkServer, factsFromInfo, parseInfo } from './server-checks.js';
 import {
   deadLettersReportingOutages,
   destinationStatesReportingOutages,
+  eventLogReportingOutages,
+  historyReportingOutages,
   isOutOfMemory,
   storeError,
 } from './unavailable.js';
@@ -59,6 +80,12 @@ export interface RedisStoreOptions {
   /** This instance's consumer name; unique per process. */
   consumer: string;
   log: Logger;
+  /**
+   * The event log's bounds; absent: EVENT_LOG_MAX_DEFAULT.redis events,
+   * EVENT_RETENTION_DEFAULT_MS, payloads kept. A destination's queue records
+   * into its store's log (the same keys), under the same options.
+   */
+  eventLog?: EventLogOptions;
   /**
    * Set for one destination's delivery queue: its name, and the connection of
    * the store it belongs to (see RedisStore.lane). Such a queue has a stream,
@@ -104,6 +131,10 @@ export class RedisStore implements Store, DeliveryQueue {
   private readonly enqueuing = new Set<Promise<unknown>>();
   readonly deadLetters: DeadLetters;
   readonly destinations: DestinationStates;
+  readonly events: EventLog;
+  readonly history: ThroughputHistory;
+  private readonly eventLog: RedisEventLog;
+  private readonly minutes: RedisThroughputHistory;
 
   constructor(private readonly opts: RedisStoreOptions) {
     const lane = opts.lane;
@@ -119,6 +150,15 @@ export class RedisStore implements Store, DeliveryQueue {
       this.cmd.on('error', (err) => opts.log.debug({ err: err.message }, 'redis connection error'));
       this.scripts = new QueueScripts(this.cmd);
     }
+    this.eventLog = new RedisEventLog(
+      this.cmd,
+      this.scripts,
+      this.keys.events,
+      opts.eventLog ?? REDIS_EVENT_LOG_DEFAULTS,
+    );
+    this.minutes = new RedisThroughputHistory(this.cmd, this.keys.historyPrefix);
+    this.events = eventLogReportingOutages(this.eventLog);
+    this.history = historyReportingOutages(this.minutes);
     this.consumer = new StreamConsumer({
       redis: opts.redis,
       cmd: this.cmd,
@@ -127,8 +167,9 @@ export class RedisStore implements Store, DeliveryQueue {
       consumer: opts.consumer,
       log: opts.log,
       ensureGroup: () => this.ensureGroup(),
+      outcomes: () => this.outcomes(),
     });
-    this.enqueues = new EnqueueBatcher((items) => this.scripts.enqueue(items), {
+    this.enqueues = new EnqueueBatcher((items) => this.scripts.enqueue(items, this.enqueueLog()), {
       maxItems: MAX_ENQUEUE_BATCH,
       maxBytes: MAX_ENQUEUE_BATCH_BYTES,
     });
@@ -136,8 +177,33 @@ export class RedisStore implements Store, DeliveryQueue {
       new RedisDestinationStates(this.cmd, this.scripts, this.keys.destinationPrefix),
     );
     this.deadLetters = deadLettersReportingOutages(
-      new RedisDeadLetters(this.cmd, this.scripts, this.keys),
+      new RedisDeadLetters(this.cmd, this.scripts, this.keys, this.eventLog.enabled),
     );
+  }
+
+  /** The target of this queue's deliveries in the event log. */
+  private get target(): string {
+    return this.opts.lane?.destination ?? HANDLERS_TARGET;
+  }
+
+  /** Where an outcome script records, now; `target` defaults to this queue's. */
+  private outcomes(target = this.target): OutcomeLog {
+    return {
+      keys: this.keys.events,
+      history: this.minutes.minuteKey(Date.now()),
+      on: this.eventLog.enabled,
+      target,
+    };
+  }
+
+  private enqueueLog(): EnqueueLog {
+    const { maxEvents, retentionMs } = this.eventLog.options;
+    return {
+      keys: this.keys.events,
+      history: this.minutes.minuteKey(Date.now()),
+      maxEvents: Math.max(0, Math.floor(maxEvents)),
+      retentionMs: Math.max(0, Math.floor(retentionMs)),
+    };
   }
 
   /** The command connection, for components that share it (rate limits, admin). */
@@ -171,7 +237,9 @@ export class RedisStore implements Store, DeliveryQueue {
 
   retireLane(destination: string, idleMs: number, error: string): Promise<RetiredLane> {
     return withConnectionCause(this.cmd, () =>
-      retireLane(this.scripts, this.opts.queueName, destination, idleMs, error),
+      retireLane(this.scripts, this.opts.queueName, destination, idleMs, error, () =>
+        this.outcomes(destination),
+      ),
     );
   }
 
@@ -214,6 +282,7 @@ export class RedisStore implements Store, DeliveryQueue {
           maxAttempts: 1,
           maxCalls: Number.POSITIVE_INFINITY,
           error: '',
+          outcomes: () => this.outcomes(HANDLERS_TARGET),
         },
         this.opts.log,
       );
@@ -286,6 +355,9 @@ export class RedisStore implements Store, DeliveryQueue {
       ttlMs: dedupe?.ttlMs ?? 0,
       id: job.id,
       targets: copies,
+      record: this.eventLog.enabled
+        ? enqueueRecord(job, targets, this.eventLog.options.payloads)
+        : NO_RECORD,
     });
     this.enqueuing.add(sent);
     try {
@@ -299,17 +371,49 @@ export class RedisStore implements Store, DeliveryQueue {
 
   async claim(max: number, blockMs: number): Promise<Delivery[]> {
     if (this.closed) return [];
-    return this.consumer.claim(max, blockMs);
+    const deliveries = await this.consumer.claim(max, blockMs);
+    if (deliveries.length > 0 && this.eventLog.enabled) this.markDelivering(deliveries);
+    return deliveries;
+  }
+
+  /**
+   * Records claimed deliveries as delivering, without waiting: it goes on the
+   * command connection, ahead of any outcome of these deliveries, and a
+   * failure costs only the record's `delivering` step (the outcome still lands).
+   */
+  private markDelivering(deliveries: readonly Delivery[]): void {
+    this.scripts
+      .eventDelivering(
+        this.keys.events.summary,
+        this.target,
+        deliveries.map((d) => d.job.id),
+      )
+      .catch((err: unknown) =>
+        this.opts.log.debug({ err: (err as Error).message }, 'event log: claim not recorded'),
+      );
   }
 
   interruptClaim(): Promise<void> {
     return this.consumer.interruptClaim();
   }
 
-  async complete(deliveries: readonly Delivery[]): Promise<void> {
+  async complete(
+    deliveries: readonly Delivery[],
+    reports?: readonly AttemptReport[],
+  ): Promise<void> {
     if (deliveries.length === 0) return;
     const ids = deliveries.map((d) => d.handle);
-    const acked = await this.scripts.ack(this.keys.stream, this.keys.group, ids);
+    const entries = deliveries.map((d, i) => ({
+      handle: d.handle,
+      jobId: d.job.id,
+      attempt: attemptJson('delivered', reports?.[i]),
+    }));
+    const acked = await this.scripts.ack(
+      this.keys.stream,
+      this.keys.group,
+      entries,
+      this.outcomes(),
+    );
     this.forget(ids);
     if (acked < ids.length) {
       // No longer pending: taken back by a reclaim (Redis was out of reach for
@@ -334,7 +438,12 @@ export class RedisStore implements Store, DeliveryQueue {
     this.consumer.forget(handles);
   }
 
-  async retryLater(d: Delivery, delayMs: number, error: string): Promise<boolean> {
+  async retryLater(
+    d: Delivery,
+    delayMs: number,
+    error: string,
+    report?: AttemptReport,
+  ): Promise<boolean> {
     const ok = await this.scripts.retry(
       this.keys,
       this.keys.group,
@@ -343,12 +452,20 @@ export class RedisStore implements Store, DeliveryQueue {
       Math.max(0, Math.round(delayMs)),
       d.attempt,
       error,
+      attemptJson('failed', report, error),
+      this.outcomes(),
     );
     this.forget([d.handle]);
     return ok === 1;
   }
 
-  async deadLetter(d: Delivery, attempts: number, error: string): Promise<boolean> {
+  /** Without a report no attempt ran (nothing is recorded of one, nor counted as failed). */
+  async deadLetter(
+    d: Delivery,
+    attempts: number,
+    error: string,
+    report?: AttemptReport,
+  ): Promise<boolean> {
     const ok = await this.scripts.deadLetter(
       this.keys.stream,
       this.keys.dlq,
@@ -356,6 +473,8 @@ export class RedisStore implements Store, DeliveryQueue {
       d.handle,
       attempts,
       error,
+      report ? attemptJson('failed', report, error) : '',
+      this.outcomes(),
     );
     this.forget([d.handle]);
     return ok === 1;
@@ -372,6 +491,7 @@ export class RedisStore implements Store, DeliveryQueue {
       started?.maxAttempts ?? 0,
       started?.error ?? '',
       ids,
+      this.outcomes(),
     );
     this.forget(ids);
     return { released, deadLettered };
@@ -395,6 +515,7 @@ export class RedisStore implements Store, DeliveryQueue {
         cursor,
         maxAttempts,
         lostError(idleMs),
+        this.outcomes(),
       );
       result.requeued += requeued;
       result.deadLettered += dead;
@@ -413,6 +534,7 @@ export class RedisStore implements Store, DeliveryQueue {
           maxAttempts,
           maxCalls: RECLAIM_MAX_CALLS,
           error: lostError(idleMs),
+          outcomes: () => this.outcomes(HANDLERS_TARGET),
         },
         this.opts.log,
       );

@@ -1,11 +1,12 @@
 /**
  * The delivery queues of destinations that left the configuration: found with
- * SCAN, and emptied into the DLQ one atomic batch at a time (retire-lane-4.lua).
+ * SCAN, and emptied into the DLQ one atomic batch at a time (retire-lane-6.lua),
+ * each delivery recorded dead in the event log.
  */
 import type { Redis } from 'ioredis';
 import type { RetiredLane } from '../store.js';
 import { laneKeys, queueKeys } from './keys.js';
-import type { QueueScripts } from './scripts.js';
+import type { OutcomeLog, QueueScripts } from './scripts.js';
 
 /** Deliveries moved per script call: a short step for Redis, few round trips. */
 const RETIRE_BATCH = 200;
@@ -47,6 +48,7 @@ export async function retireLane(
   destination: string,
   idleMs: number,
   error: string,
+  outcomes: () => OutcomeLog,
 ): Promise<RetiredLane> {
   const keys = laneKeys(queueName, destination);
   let deadLettered = 0;
@@ -57,6 +59,7 @@ export async function retireLane(
       idleMs,
       RETIRE_BATCH,
       error,
+      outcomes(),
     );
     deadLettered += moved;
     if (more !== 1) return { deadLettered, held };

@@ -14,35 +14,45 @@
  * run to its end. Only finishing jobs frees memory, so every script that drains
  * writes first with a command that needs none (ack, retry, dead-letter, release:
  * XACK; reclaim: XAUTOCLAIM; promote: ZREM; drain-legacy-stream: XACK or XDEL;
- * prune-consumers: XGROUP DELCONSUMER; dlq-trim: XTRIM) and runs at the limit. Enqueue, replay and rate-limit write
- * first with XADD or INCR and are refused whole. The scripts carry no `#!lua`
- * flags line: with one, Redis would refuse any script not flagged `allow-oom`
- * before it starts.
+ * prune-consumers: XGROUP DELCONSUMER; dlq-trim: XTRIM) and runs at the limit;
+ * what they record in the event log and the history comes after that first
+ * write. Enqueue, replay and rate-limit write first with XADD or INCR and are
+ * refused whole (the event records written at enqueue with them). The queue
+ * scripts carry no `#!lua` flags line: with one, Redis would refuse any script
+ * not flagged `allow-oom` before it starts. The scripts whose first write needs
+ * memory and that must run at the limit are flagged `allow-oom` instead: the
+ * destinations' (a few bytes each), marking claimed deliveries in the event
+ * log (a few bytes of records that exist) and trimming the log (it deletes).
  */
 import { readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
+import type { EventLogKeys } from './keys.js';
 
 const SCRIPT_DIR = new URL('./scripts/', import.meta.url);
 
 /** `name-NUMKEYS.lua`; `-n` when the caller passes the number of keys with each call. */
 const DEFINITIONS = {
   enqueue: 'enqueue-n.lua',
-  ack: 'ack-1.lua',
-  retry: 'retry-3.lua',
+  ack: 'ack-4.lua',
+  retry: 'retry-6.lua',
   promote: 'promote-3.lua',
-  deadLetter: 'dead-letter-2.lua',
-  reclaim: 'reclaim-2.lua',
-  drainLegacyStream: 'drain-legacy-stream-3.lua',
-  release: 'release-2.lua',
+  deadLetter: 'dead-letter-5.lua',
+  reclaim: 'reclaim-5.lua',
+  drainLegacyStream: 'drain-legacy-stream-6.lua',
+  release: 'release-5.lua',
   pruneConsumers: 'prune-consumers-1.lua',
   rateLimit: 'rate-limit-1.lua',
   dlqPage: 'dlq-page-1.lua',
-  dlqReplay: 'dlq-replay-2.lua',
+  dlqReplay: 'dlq-replay-3.lua',
   dlqTrim: 'dlq-trim-1.lua',
   destinationOutcome: 'destination-outcome-3.lua',
   destinationGate: 'destination-gate-2.lua',
   rateTake: 'rate-take-1.lua',
-  retireLane: 'retire-lane-4.lua',
+  retireLane: 'retire-lane-6.lua',
+  eventDelivering: 'event-delivering-1.lua',
+  eventPage: 'event-page-3.lua',
+  eventGet: 'event-get-3.lua',
+  eventTrim: 'event-trim-5.lua',
 } as const;
 
 type ScriptName = keyof typeof DEFINITIONS;
@@ -81,6 +91,20 @@ export interface EnqueueTarget {
   job: string;
 }
 
+/** A webhook's record for the event log, as enqueue-n.lua takes it (see there). */
+export interface EnqueueRecord {
+  mode: 'new' | 'replay';
+  /** Its index member (see EventLogKeys.index). */
+  member: string;
+  meta: string;
+  /** Its state line: one queued delivery per target, in order. */
+  line: string;
+  /** "<headers JSON>\n<payload>", or "" when payloads are not kept. */
+  body: string;
+  /** Its idempotency key as received, "" for none. */
+  key: string;
+}
+
 /** One webhook for the enqueue script. */
 export interface EnqueueItem {
   /** Its idempotency key (any key of the queue when `dedupe` is false). */
@@ -90,10 +114,42 @@ export interface EnqueueItem {
   id: string;
   /** At least one. */
   targets: readonly EnqueueTarget[];
+  record: EnqueueRecord;
+}
+
+/** How one enqueue call records its webhooks. */
+export interface EnqueueLog {
+  keys: EventLogKeys;
+  /** This minute's history hash. */
+  history: string;
+  /** 0: the log is off. */
+  maxEvents: number;
+  retentionMs: number;
+}
+
+/** What an outcome script needs to record in the event log and the history. */
+export interface OutcomeLog {
+  keys: EventLogKeys;
+  /** This minute's history hash. */
+  history: string;
+  /** False when the log is off (the history is counted all the same). */
+  on: boolean;
+  /** The target of the deliveries: their destination, or `handlers`. */
+  target: string;
+}
+
+/** A completed delivery for the ack script. */
+export interface AckEntry {
+  handle: string;
+  jobId: string;
+  /** The attempt to record (JSON). */
+  attempt: string;
 }
 
 /** The commands ioredis sends at once rather than auto-pipelined (they batch themselves). */
 export const UNPIPELINED_SCRIPTS = ['wp_enqueue'];
+
+const flag = (on: boolean) => (on ? '1' : '0');
 
 /** Typed entry points to the scripts on one connection. */
 export class QueueScripts {
@@ -114,19 +170,30 @@ export class QueueScripts {
   }
 
   /** One call for a batch; the reply is two entries (id, duplicate flag) per item, in order. */
-  enqueue(items: readonly EnqueueItem[]) {
-    const keys: Arg[] = [];
-    const argv: Arg[] = [];
+  enqueue(items: readonly EnqueueItem[], log: EnqueueLog) {
+    const ev = log.keys;
+    const keys: Arg[] = [ev.index, ev.summary, ev.body, ev.byKey, ev.attempts, log.history];
+    const argv: Arg[] = [log.maxEvents, log.retentionMs];
     for (const it of items) {
       keys.push(it.idemKey, ...it.targets.map((t) => t.stream));
       argv.push(it.dedupe ? '1' : '0', it.ttlMs, it.id, it.targets.length);
       for (const t of it.targets) argv.push(t.job);
+      const r = it.record;
+      argv.push(r.mode, r.member, r.meta, r.line, r.body, r.key);
     }
     return this.calls.enqueue(keys.length, ...keys, ...argv) as Promise<(string | number)[]>;
   }
 
-  ack(stream: string, group: string, ids: readonly string[]) {
-    return this.calls.ack(stream, group, ...ids) as Promise<number>;
+  ack(stream: string, group: string, entries: readonly AckEntry[], log: OutcomeLog) {
+    const argv: Arg[] = [group, flag(log.on), log.target];
+    for (const e of entries) argv.push(e.handle, e.jobId, e.attempt);
+    return this.calls.ack(
+      stream,
+      log.keys.summary,
+      log.keys.attempts,
+      log.history,
+      ...argv,
+    ) as Promise<number>;
   }
 
   retry(
@@ -137,17 +204,25 @@ export class QueueScripts {
     delayMs: number,
     attempts: number,
     error: string,
+    attempt: string,
+    log: OutcomeLog,
   ) {
     return this.calls.retry(
       keys.stream,
       keys.delayed,
       keys.delayedData,
+      log.keys.summary,
+      log.keys.attempts,
+      log.history,
       group,
       entryId,
       jobId,
       delayMs,
       attempts,
       error,
+      flag(log.on),
+      log.target,
+      attempt,
     ) as Promise<number>;
   }
 
@@ -155,6 +230,7 @@ export class QueueScripts {
     return this.calls.promote(keys.stream, keys.delayed, keys.delayedData, max) as Promise<number>;
   }
 
+  /** `attempt` "" when none ran (see dead-letter-5.lua). */
   deadLetter(
     stream: string,
     dlq: string,
@@ -162,8 +238,23 @@ export class QueueScripts {
     entryId: string,
     attempts: number,
     error: string,
+    attempt: string,
+    log: OutcomeLog,
   ) {
-    return this.calls.deadLetter(stream, dlq, group, entryId, attempts, error) as Promise<number>;
+    return this.calls.deadLetter(
+      stream,
+      dlq,
+      log.keys.summary,
+      log.keys.attempts,
+      log.history,
+      group,
+      entryId,
+      attempts,
+      error,
+      flag(log.on),
+      log.target,
+      attempt,
+    ) as Promise<number>;
   }
 
   reclaim(
@@ -176,10 +267,14 @@ export class QueueScripts {
     cursor: string,
     maxAttempts: number,
     error: string,
+    log: OutcomeLog,
   ) {
     return this.calls.reclaim(
       stream,
       dlq,
+      log.keys.summary,
+      log.keys.attempts,
+      log.history,
       group,
       consumer,
       idleMs,
@@ -187,10 +282,12 @@ export class QueueScripts {
       cursor,
       maxAttempts,
       error,
+      flag(log.on),
+      log.target,
     ) as Promise<[string, number, number, string[]]>;
   }
 
-  /** See drain-legacy-stream-3.lua for the reply. */
+  /** See drain-legacy-stream-6.lua for the reply. */
   drainLegacyStream(
     keys: { legacyStream: string; stream: string; dlq: string },
     group: string,
@@ -199,17 +296,22 @@ export class QueueScripts {
     maxAttempts: number,
     error: string,
     consumersGoneMs: number,
+    log: OutcomeLog,
   ) {
     return this.calls.drainLegacyStream(
       keys.legacyStream,
       keys.stream,
       keys.dlq,
+      log.keys.summary,
+      log.keys.attempts,
+      log.history,
       group,
       count,
       idleMs,
       maxAttempts,
       error,
       consumersGoneMs,
+      flag(log.on),
     ) as Promise<[number, number, number, string[], 0 | 1 | 2]>;
   }
 
@@ -217,7 +319,7 @@ export class QueueScripts {
     return this.calls.pruneConsumers(stream, group, idleMs, self) as Promise<number>;
   }
 
-  /** `maxAttempts` and `error` matter only when `started`; see release-2.lua. */
+  /** `maxAttempts` and `error` matter only when `started`; see release-5.lua. */
   release(
     stream: string,
     dlq: string,
@@ -226,14 +328,20 @@ export class QueueScripts {
     maxAttempts: number,
     error: string,
     ids: readonly string[],
+    log: OutcomeLog,
   ) {
     return this.calls.release(
       stream,
       dlq,
+      log.keys.summary,
+      log.keys.attempts,
+      log.history,
       group,
       started ? '1' : '0',
       maxAttempts,
       error,
+      flag(log.on),
+      log.target,
       ...ids,
     ) as Promise<[released: number, deadLettered: number]>;
   }
@@ -258,8 +366,21 @@ export class QueueScripts {
     >;
   }
 
-  dlqReplay(stream: string, dlq: string, lanePrefix: string, ids: readonly string[]) {
-    return this.calls.dlqReplay(stream, dlq, lanePrefix, ...ids) as Promise<number>;
+  dlqReplay(
+    stream: string,
+    dlq: string,
+    lanePrefix: string,
+    events: { summary: string; on: boolean },
+    ids: readonly string[],
+  ) {
+    return this.calls.dlqReplay(
+      stream,
+      dlq,
+      events.summary,
+      lanePrefix,
+      flag(events.on),
+      ...ids,
+    ) as Promise<number>;
   }
 
   destinationOutcome(
@@ -290,27 +411,81 @@ export class QueueScripts {
     return this.calls.rateTake(key, intervalMs) as Promise<number>;
   }
 
-  /** See retire-lane-4.lua for the reply. */
+  /** See retire-lane-6.lua for the reply. */
   retireLane(
     keys: { stream: string; delayed: string; delayedData: string; dlq: string },
     group: string,
     idleMs: number,
     count: number,
     error: string,
+    log: OutcomeLog,
   ) {
     return this.calls.retireLane(
       keys.stream,
       keys.delayed,
       keys.delayedData,
       keys.dlq,
+      log.keys.summary,
+      log.history,
       group,
       idleMs,
       count,
       error,
+      flag(log.on),
+      log.target,
     ) as Promise<[moved: number, held: number, removed: 0 | 1, more: 0 | 1]>;
   }
 
   dlqTrim(dlq: string, retentionMs: number, maxLength: number) {
     return this.calls.dlqTrim(dlq, retentionMs, maxLength) as Promise<[number, number]>;
+  }
+
+  /** Marks claimed deliveries as delivering; returns how many records changed. */
+  eventDelivering(summary: string, target: string, jobIds: readonly string[]) {
+    return this.calls.eventDelivering(summary, target, ...jobIds) as Promise<number>;
+  }
+
+  /** See event-page-3.lua for the arguments and the reply. */
+  eventPage(
+    keys: { index: string; summary: string; body: string },
+    range: { max: string; min: string; prefixBytes: number },
+    window: number,
+    limit: number,
+    filter: { source: string; type: string; state: string; target: string; q: string },
+  ) {
+    return this.calls.eventPage(
+      keys.index,
+      keys.summary,
+      keys.body,
+      range.max,
+      range.min,
+      range.prefixBytes,
+      window,
+      limit,
+      filter.source,
+      filter.type,
+      filter.state,
+      filter.target,
+      filter.q,
+    ) as Promise<[next: string, scanned: number, matches: string[]]>;
+  }
+
+  /** See event-get-3.lua for the reply. */
+  eventGet(keys: EventLogKeys, id: string) {
+    return this.calls.eventGet(keys.summary, keys.body, keys.attempts, id) as Promise<string[]>;
+  }
+
+  /** Drops up to `budget` events past the bounds; returns how many. */
+  eventTrim(keys: EventLogKeys, maxEvents: number, retentionMs: number, budget: number) {
+    return this.calls.eventTrim(
+      keys.index,
+      keys.summary,
+      keys.body,
+      keys.attempts,
+      keys.byKey,
+      maxEvents,
+      retentionMs,
+      budget,
+    ) as Promise<number>;
   }
 }

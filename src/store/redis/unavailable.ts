@@ -8,6 +8,7 @@
  */
 import { ReplyError } from 'ioredis';
 import type { DestinationStates } from '../destinations.js';
+import type { EventLog, ThroughputHistory } from '../event-log.js';
 import { type DeadLetters, StoreUnavailableError } from '../store.js';
 
 /** Replies that say the server cannot serve now, not that the command was wrong. */
@@ -83,5 +84,43 @@ export function destinationStatesReportingOutages(inner: DestinationStates): Des
     recordFailure: guarded('outcome', inner.recordFailure),
     setPaused: guarded('pause', inner.setPaused),
     takeRate: guarded('rate limit', inner.takeRate),
+  };
+}
+
+/** The event log of `inner`, failing with StoreUnavailableError while Redis is out of reach. */
+export function eventLogReportingOutages(inner: EventLog): EventLog {
+  const guarded =
+    <A extends unknown[], R>(what: string, op: (...args: A) => Promise<R>) =>
+    async (...args: A): Promise<R> => {
+      try {
+        return await op.apply(inner, args);
+      } catch (err) {
+        throw storeError(err, `event log ${what}`);
+      }
+    };
+  return {
+    enabled: inner.enabled,
+    isCursor: (text) => inner.isCursor(text),
+    list: guarded('search', inner.list),
+    get: guarded('read', inner.get),
+    trim: guarded('trim', inner.trim),
+    size: guarded('size', inner.size),
+  };
+}
+
+/** The history of `inner`, failing with StoreUnavailableError while Redis is out of reach. */
+export function historyReportingOutages(inner: ThroughputHistory): ThroughputHistory {
+  const guarded =
+    <A extends unknown[], R>(what: string, op: (...args: A) => Promise<R>) =>
+    async (...args: A): Promise<R> => {
+      try {
+        return await op.apply(inner, args);
+      } catch (err) {
+        throw storeError(err, `history ${what}`);
+      }
+    };
+  return {
+    read: guarded('read', inner.read),
+    addRejected: guarded('update', inner.addRejected),
   };
 }

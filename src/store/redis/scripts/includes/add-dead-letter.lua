@@ -1,7 +1,7 @@
 -- Adds a job to the dead-letter stream. Besides the job, the entry carries its
 -- id, type, source, destination and received time as fields of their own, read from the
 -- envelope here (a rare step), so that listing and filtering the DLQ never
--- decode payloads.
+-- decode payloads. Returns the job's id ("" when the envelope has none).
 local function addDeadLetter(dlq, job, attempts, err, now)
   local ok, env = pcall(cjson.decode, job)
   if not ok or type(env) ~= "table" then env = {} end
@@ -10,4 +10,5 @@ local function addDeadLetter(dlq, job, attempts, err, now)
   redis.call("XADD", dlq, "*", "job", job, "attempts", tostring(attempts), "err", err,
     "failed_at", tostring(now), "job_id", text(env.id), "type", text(env.type),
     "source", text(env.source), "received_at", received, "destination", text(env.destination))
+  return text(env.id)
 end

@@ -4,9 +4,11 @@
 -- worker every time does not loop forever. `fields` is the entry's field list,
 -- already taken out of its stream. An entry this service did not write (no job
 -- field) goes to the dead-letter queue with its fields, for an operator to see.
--- The count of hand-backs (see release-2.lua) goes with the job.
--- Needs now-ms.lua and add-dead-letter.lua. Returns "requeued" or "dead".
-local function requeueLost(stream, dlq, fields, maxAttempts, err, now)
+-- The count of hand-backs (see release-5.lua) goes with the job. The event log
+-- records the lost attempt and the delivery as retrying or dead (`log` as in
+-- event-log.lua).
+-- Needs now-ms.lua, add-dead-letter.lua and event-log.lua. Returns "requeued" or "dead".
+local function requeueLost(stream, dlq, fields, maxAttempts, err, now, log)
   local job, attempt, handbacks = nil, 0, "0"
   for i = 1, #fields, 2 do
     if fields[i] == "job" then job = fields[i + 1] end
@@ -16,13 +18,17 @@ local function requeueLost(stream, dlq, fields, maxAttempts, err, now)
   attempt = attempt + 1
   if not job then
     addDeadLetter(dlq, cjson.encode(fields), attempt, "malformed stream entry: no job field", now)
+    countMinute(log, "dead", 1)
     return "dead"
   end
   if attempt >= maxAttempts then
-    addDeadLetter(dlq, job, attempt, err, now)
+    local id = addDeadLetter(dlq, job, attempt, err, now)
+    recordOutcome(log, id, "dead", lostAttempt(now, err))
+    countMinute(log, "dead", 1)
     return "dead"
   end
   redis.call("XADD", stream, "*", "job", job, "attempt", tostring(attempt), "err", err,
     "handbacks", handbacks)
+  recordOutcome(log, jobIdOf(job), "retrying", lostAttempt(now, err))
   return "requeued"
 end

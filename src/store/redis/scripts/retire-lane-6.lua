@@ -6,11 +6,15 @@
   KEYS[2]  its retry schedule (sorted set: job id -> due time in ms)
   KEYS[3]  its retry payloads (hash: job id -> JSON {job, attempt, err, handbacks})
   KEYS[4]  the dead-letter stream
+  KEYS[5]  the event log's summary hash
+  KEYS[6]  this minute's history hash
 
   ARGV[1]  the consumer group
   ARGV[2]  idle time in ms after which an in-progress delivery is taken
   ARGV[3]  the most deliveries to move in this call
   ARGV[4]  the last error recorded on each dead letter
+  ARGV[5]  "1" when the event log is on, else "0"
+  ARGV[6]  the destination's name (the target of its deliveries in the log)
 
   Returns { moved, held, removed, more }: deliveries moved to the DLQ by this
   call; in-progress deliveries left because their holder was active within
@@ -22,15 +26,27 @@
   delivered id, or all of them when the stream has no group), and pending
   entries idle at least ARGV[2]. A pending entry counts its lost run as an
   attempt, as a reclaim does. A pending entry whose data was deleted is only
-  acknowledged: there is nothing to keep.
+  acknowledged: there is nothing to keep. Each delivery moved is recorded dead in
+  the event log, and counted in the minute's dead letters.
 ]]
 --@include "includes/now-ms.lua"
 --@include "includes/add-dead-letter.lua"
+--@include "includes/event-log.lua"
 
 local stream, delayed, delayedData, dlq = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local group, idleMs, budget, err = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4]
 local now = nowMs()
 local moved, taken = 0, 0
+local log = { history = KEYS[6], target = ARGV[6] }
+if ARGV[5] == "1" then
+  log.summary = KEYS[5]
+end
+
+-- Moves one delivery to the DLQ and records it dead.
+local function deadLetter(job, attempts)
+  recordOutcome(log, addDeadLetter(dlq, job, attempts, err, now), "dead")
+  moved = moved + 1
+end
 
 local function fieldOf(fields, name)
   for i = 1, #fields, 2 do
@@ -51,8 +67,7 @@ for _, id in ipairs(redis.call("ZRANGE", delayed, 0, budget - 1)) do
   taken = taken + 1
   local ok, r = pcall(cjson.decode, raw or "")
   if ok and type(r) == "table" and type(r.job) == "string" then
-    addDeadLetter(dlq, r.job, tonumber(r.attempt) or 0, err, now)
-    moved = moved + 1
+    deadLetter(r.job, tonumber(r.attempt) or 0)
   end
 end
 
@@ -72,8 +87,7 @@ if hasStream and taken < budget then
   local waiting = redis.call("XRANGE", stream, "(" .. lastDelivered, "+", "COUNT", budget - taken)
   for _, e in ipairs(waiting) do
     redis.call("XDEL", stream, e[1])
-    addDeadLetter(dlq, jobOf(e[2]), tonumber(fieldOf(e[2], "attempt")) or 0, err, now)
-    moved = moved + 1
+    deadLetter(jobOf(e[2]), tonumber(fieldOf(e[2], "attempt")) or 0)
     taken = taken + 1
   end
 end
@@ -92,12 +106,13 @@ if hasGroup then
     redis.call("XDEL", stream, id)
     if entry and entry[2] then
       local attempts = (tonumber(fieldOf(entry[2], "attempt")) or 0) + 1
-      addDeadLetter(dlq, jobOf(entry[2]), attempts, err, now)
-      moved = moved + 1
+      deadLetter(jobOf(entry[2]), attempts)
     end
   end
   held = redis.call("XPENDING", stream, group)[1]
 end
+
+countMinute(log, "dead", moved)
 
 local removed = 0
 if taken < budget and held == 0 and redis.call("ZCARD", delayed) == 0 then

@@ -6,6 +6,9 @@
   KEYS[1]  the older layout's job stream
   KEYS[2]  the job stream
   KEYS[3]  the dead-letter stream
+  KEYS[4]  the event log's summary hash
+  KEYS[5]  the event log's attempts hash
+  KEYS[6]  this minute's history hash
 
   ARGV[1]  the consumer group
   ARGV[2]  the most entries of each kind to move in this call
@@ -15,11 +18,13 @@
   ARGV[5]  the error text recorded for a lost attempt
   ARGV[6]  how long, in milliseconds, every consumer of the older stream must have
            been idle before the stream may be removed
+  ARGV[7]  "1" when the event log is on, else "0"
 
   Returns { moved, requeued, dead-lettered, { ids deleted while pending }, state }:
     moved          undelivered entries, moved with their fields as they were
     requeued       entries pending longer than ARGV[3] (their consumer stopped),
-                   moved with the lost run counted as an attempt, as reclaim-2.lua does
+                   moved with the lost run counted as an attempt (and recorded in
+                   the event log, as the handlers' delivery), as reclaim-5.lua does
     dead-lettered  such entries that had no attempts left, now in the DLQ
     ids            such entries whose data was gone; dropped from the pending list
     state          0 there is no older stream, 1 it remains, 2 it was drained and
@@ -45,12 +50,17 @@
 ]]
 --@include "includes/now-ms.lua"
 --@include "includes/add-dead-letter.lua"
+--@include "includes/event-log.lua"
 --@include "includes/requeue-lost.lua"
 
 local old, stream, dlq = KEYS[1], KEYS[2], KEYS[3]
 local group = ARGV[1]
 local count = tonumber(ARGV[2])
 local idleMs = tonumber(ARGV[3])
+local log = { history = KEYS[6], target = "handlers" }
+if ARGV[7] == "1" then
+  log.summary, log.attempts = KEYS[4], KEYS[5]
+end
 
 -- A key of another type under that name is not ours: leave it alone.
 if redis.call("TYPE", old).ok ~= "stream" then
@@ -81,7 +91,7 @@ if lastDelivered and idleMs > 0 then
     redis.call("XDEL", old, id)
     if #entry == 0 or type(entry[1][2]) ~= "table" then
       missing[#missing + 1] = id
-    elseif requeueLost(stream, dlq, entry[1][2], maxAttempts, ARGV[5], now) == "dead" then
+    elseif requeueLost(stream, dlq, entry[1][2], maxAttempts, ARGV[5], now, log) == "dead" then
       dead = dead + 1
     else
       requeued = requeued + 1

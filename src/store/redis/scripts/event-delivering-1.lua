@@ -1,0 +1,30 @@
+#!lua flags=allow-oom
+--[[
+  Record claimed deliveries as delivering in the event log, right after the
+  read that claimed them (XREADGROUP cannot run in a script).
+
+  KEYS[1]  the event log's summary hash
+
+  ARGV[1]     the target of these deliveries (a destination, or "handlers")
+  ARGV[2..n]  their job ids
+
+  Returns how many records changed.
+
+  Only a delivery that is queued or retrying moves: this is sent on the
+  connection that later sends the delivery's outcome, so it arrives first, and
+  should it ever not, it cannot undo that outcome. A record no longer in the
+  log is not recreated.
+
+  Runs past maxmemory (allow-oom): claiming is how the queue drains, and this
+  only rewrites a few bytes of records that exist.
+]]
+--@include "includes/event-log.lua"
+
+local from = { queued = true, retrying = true }
+local changed = 0
+for i = 2, #ARGV do
+  if setDeliveryState(KEYS[1], ARGV[i], ARGV[1], "delivering", from) then
+    changed = changed + 1
+  end
+end
+return changed

@@ -1,0 +1,131 @@
+-- Recording outcomes in the event log and the per-minute history (see
+-- redis/event-log.ts for the layout). An event's summary is
+--   "<event state> <target>=<state> <target>=<state>…\n<meta JSON>"
+-- (a suppressed duplicate's line is "duplicate"), so that an outcome rewrites
+-- one short line and never decodes the meta, the payload or the attempts.
+-- Target names hold no space, "=" or ":" (destination names are [a-z0-9_-]).
+-- A delivery's attempts are one hash field, "<target>:<id>", holding one JSON
+-- object a line, oldest first; JSON text holds no raw newline.
+-- `log` is nil when the log is off, else { summary =, attempts =, history =,
+-- target = } (history alone may be set: the counters are kept regardless).
+
+local MAX_RECORDED_ATTEMPTS = 25
+local MAX_ERROR_BYTES = 2048
+
+-- The event's state from its deliveries' (see eventState in event-log.ts).
+local function foldedState(states)
+  if #states == 0 then return "queued" end
+  for _, s in ipairs({ "dead", "retrying", "delivering", "queued" }) do
+    for _, have in ipairs(states) do
+      if have == s then return s end
+    end
+  end
+  return "delivered"
+end
+
+-- Sets `target`'s delivery of event `id` to `state` (adding it when missing).
+-- Leaves the record alone when it is gone (trimmed: never recreated), when it
+-- is a duplicate's, or when `from` is given and the delivery's state is not
+-- one of its keys. Returns true when it wrote.
+local function setDeliveryState(summaryKey, id, target, state, from)
+  local v = redis.call("HGET", summaryKey, id)
+  if not v then return false end
+  local nl = string.find(v, "\n", 1, true) or (#v + 1)
+  local line = string.sub(v, 1, nl - 1)
+  local names, states = {}, {}
+  local first = true
+  local found = false
+  for token in string.gmatch(line, "%S+") do
+    if first then
+      if token == "duplicate" then return false end
+      first = false
+    else
+      local eq = string.find(token, "=", 1, true)
+      if eq then
+        local name, s = string.sub(token, 1, eq - 1), string.sub(token, eq + 1)
+        if name == target then
+          if from and not from[s] then return false end
+          s = state
+          found = true
+        end
+        names[#names + 1] = name
+        states[#states + 1] = s
+      end
+    end
+  end
+  if not found then
+    if from then return false end
+    names[#names + 1] = target
+    states[#states + 1] = state
+  end
+  local parts = { foldedState(states) }
+  for i = 1, #names do parts[#parts + 1] = names[i] .. "=" .. states[i] end
+  redis.call("HSET", summaryKey, id, table.concat(parts, " ") .. string.sub(v, nl))
+  return true
+end
+
+-- Appends one attempt (a JSON object) to a delivery's, keeping the latest
+-- MAX_RECORDED_ATTEMPTS.
+local function appendAttempt(attemptsKey, id, target, attempt)
+  local field = target .. ":" .. id
+  local old = redis.call("HGET", attemptsKey, field)
+  local all = old and (old .. "\n" .. attempt) or attempt
+  local lines, pos = 1, 1
+  for _ = 1, MAX_RECORDED_ATTEMPTS do
+    pos = string.find(all, "\n", pos, true)
+    if not pos then break end
+    lines = lines + 1
+    pos = pos + 1
+  end
+  if lines > MAX_RECORDED_ATTEMPTS then
+    all = string.sub(all, string.find(all, "\n", 1, true) + 1)
+  end
+  redis.call("HSET", attemptsKey, field, all)
+end
+
+-- `text` cut to MAX_ERROR_BYTES, never inside a UTF-8 sequence.
+local function truncatedError(text)
+  if #text <= MAX_ERROR_BYTES then return text end
+  local cut = MAX_ERROR_BYTES
+  while cut > 0 do
+    local b = string.byte(text, cut + 1)
+    if b < 0x80 or b >= 0xC0 then break end
+    cut = cut - 1
+  end
+  return string.sub(text, 1, cut)
+end
+
+-- The attempt of a run found lost (or a hand-back that counted), at `now`.
+local function lostAttempt(now, err)
+  return string.format('{"at":%.0f,"outcome":"lost","error":%s}', now,
+    cjson.encode(truncatedError(err)))
+end
+
+-- Records an outcome of `target`'s delivery of event `id`: its new state and,
+-- when given, an attempt. Nothing when the log is off or the record is gone.
+local function recordOutcome(log, id, state, attempt)
+  if not log or not log.summary or not id or id == "" then return end
+  if setDeliveryState(log.summary, id, log.target, state) and attempt and attempt ~= "" then
+    appendAttempt(log.attempts, id, log.target, attempt)
+  end
+end
+
+-- Adds `n` to a counter of the minute whose hash is `log.history`
+-- ("…:<minute ms>"); the hash expires a day after its minute ends.
+local function countMinute(log, field, n)
+  if not log or not log.history or n == 0 then return end
+  redis.call("HINCRBY", log.history, field, n)
+  local minute = tonumber(string.match(log.history, ":(%d+)$"))
+  if minute then redis.call("PEXPIREAT", log.history, minute + 60000 + 86400000) end
+end
+
+-- A job's id from its envelope without decoding it (the payload can be large):
+-- every envelope this service writes starts with its id; others are decoded.
+local function jobIdOf(job)
+  if not job then return nil end
+  local id = string.match(job, '^{"id":"([^"\\]*)"')
+  if id then return id end
+  local ok, env = pcall(cjson.decode, job)
+  if ok and type(env) == "table" and type(env.id) == "string" then return env.id end
+  return nil
+end
