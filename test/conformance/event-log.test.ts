@@ -6,11 +6,11 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 import {
+  EVENT_RETENTION_DEFAULT_MS,
   type EventFilter,
   type EventLogOptions,
   type EventRecord,
   type EventSummary,
-  EVENT_RETENTION_DEFAULT_MS,
   HANDLERS_TARGET,
   minuteOf,
 } from '../../src/store/event-log.js';
@@ -19,7 +19,11 @@ import { waitFor } from '../helpers/wait.js';
 import { claimN, claimOne, job, TTL } from './jobs.js';
 import { STORES, type StoreHarness } from './stores.js';
 
-const ON: EventLogOptions = { maxEvents: 1_000, retentionMs: EVENT_RETENTION_DEFAULT_MS, payloads: true };
+const ON: EventLogOptions = {
+  maxEvents: 1_000,
+  retentionMs: EVENT_RETENTION_DEFAULT_MS,
+  payloads: true,
+};
 const BOTH = { handlers: true, destinations: ['billing'] };
 
 /** Every event the filter selects, newest first, following `next` to the end. */
@@ -119,7 +123,10 @@ for (const factory of STORES) {
       await waitFor(async () => (await billing.promoteDue(10)) === 1, { what: 'the retry due' });
       const second = await claimOne(billing);
       assert.equal((await record(store, j.id)).state, 'delivering');
-      await billing.complete([second], [{ startedAt: startedAt + 100, durationMs: 12, status: 200 }]);
+      await billing.complete(
+        [second],
+        [{ startedAt: startedAt + 100, durationMs: 12, status: 200 }],
+      );
       r = await record(store, j.id);
       assert.equal(r.state, 'delivered');
       const attempts = deliveryOf(r, 'billing').attempts;
@@ -225,7 +232,11 @@ for (const factory of STORES) {
       await store.enqueue(j, undefined, { handlers: false, destinations: ['billing'] });
       await billing.complete([await claimOne(billing)], [{ startedAt: Date.now(), durationMs: 2 }]);
       assert.equal((await record(store, j.id)).state, 'delivered');
-      await store.enqueue(j, undefined, { handlers: false, destinations: ['billing'], replay: true });
+      await store.enqueue(j, undefined, {
+        handlers: false,
+        destinations: ['billing'],
+        replay: true,
+      });
       let r = await record(store, j.id);
       assert.equal(r.state, 'queued');
       assert.equal(r.receivedAt, j.receivedAt);
@@ -255,7 +266,12 @@ for (const factory of STORES) {
     it('searches by every field, newest first', async () => {
       const store = await open();
       const t0 = Date.now() - 10_000;
-      const a = job({ source: 'stripe', type: 'invoice.paid', receivedAt: t0, idempotencyKey: 'ka' });
+      const a = job({
+        source: 'stripe',
+        type: 'invoice.paid',
+        receivedAt: t0,
+        idempotencyKey: 'ka',
+      });
       const b = job({
         source: 'github',
         type: 'push',
@@ -267,7 +283,11 @@ for (const factory of STORES) {
       await store.enqueue(b, undefined, { handlers: true, destinations: ['ci'] });
       await store.enqueue(c, undefined, { handlers: false, destinations: ['billing'] });
       const ci = store.lane('ci');
-      await ci.deadLetter(await claimOne(ci), 1, 'HTTP 400', { startedAt: Date.now(), durationMs: 1, status: 400 });
+      await ci.deadLetter(await claimOne(ci), 1, 'HTTP 400', {
+        startedAt: Date.now(),
+        durationMs: 1,
+        status: 400,
+      });
       const ids = (f: EventFilter) => listAll(store, f).then((es) => es.map((e) => e.id));
       assert.deepEqual(await ids({}), [c.id, b.id, a.id]);
       assert.deepEqual(await ids({ source: 'stripe' }), [c.id, a.id]);
@@ -331,14 +351,20 @@ for (const factory of STORES) {
       await store.enqueue(dead, undefined);
       await store.deadLetter(await claimOne(store), 1, 'boom');
       for (const j of jobs.slice(1)) await store.enqueue(j, undefined);
-      await waitFor(async () => (await store.events.trim()) === 0 && (await store.events.size()) <= 10, {
-        what: 'the log trimmed to 10',
-      });
+      await waitFor(
+        async () => (await store.events.trim()) === 0 && (await store.events.size()) <= 10,
+        {
+          what: 'the log trimmed to 10',
+        },
+      );
       assert.equal(await store.events.size(), 10);
       const kept = await listAll(store, {});
       assert.deepEqual(
         kept.map((e) => e.id),
-        jobs.slice(-10).reverse().map((j) => j.id),
+        jobs
+          .slice(-10)
+          .reverse()
+          .map((j) => j.id),
         'the newest ten are kept',
       );
       assert.equal(await store.events.get(dead.id), undefined);
@@ -389,8 +415,14 @@ for (const factory of STORES) {
       assert.equal(await store.events.get(j.id), undefined);
       assert.deepEqual((await store.events.list({ filter: {}, limit: 10 })).events, []);
       const minutes = await store.history.read(Date.now() - 120_000, Date.now() + 60_000);
-      assert.equal(minutes.reduce((n, m) => n + m.accepted, 0), 1);
-      assert.equal(minutes.reduce((n, m) => n + (m.delivered[HANDLERS_TARGET] ?? 0), 0), 1);
+      assert.equal(
+        minutes.reduce((n, m) => n + m.accepted, 0),
+        1,
+      );
+      assert.equal(
+        minutes.reduce((n, m) => n + (m.delivered[HANDLERS_TARGET] ?? 0), 0),
+        1,
+      );
     });
 
     it('counts every minute: accepted, duplicates, delivered and failed per target, dead-lettered, rejected', async () => {
@@ -404,21 +436,54 @@ for (const factory of STORES) {
       await store.complete([own], [{ startedAt: Date.now(), durationMs: 1 }]);
       const [b1, b2] = await claimN(billing, 2);
       assert.ok(b1 && b2);
-      await billing.retryLater(b1, 60_000, 'HTTP 500', { startedAt: Date.now(), durationMs: 1, status: 500 });
-      await billing.deadLetter(b2, 1, 'HTTP 404', { startedAt: Date.now(), durationMs: 1, status: 404 });
+      await billing.retryLater(b1, 60_000, 'HTTP 500', {
+        startedAt: Date.now(),
+        durationMs: 1,
+        status: 500,
+      });
+      await billing.deadLetter(b2, 1, 'HTTP 404', {
+        startedAt: Date.now(),
+        durationMs: 1,
+        status: 404,
+      });
       const now = Date.now();
       await store.history.addRejected({ '4xx': 3, '5xx': 1 }, now);
       await store.history.addRejected({ '4xx': 2 }, now);
       const minutes = await store.history.read(now - 120_000, now + 60_000);
-      const sum = (pick: (m: (typeof minutes)[number]) => number) => minutes.reduce((n, m) => n + pick(m), 0);
-      assert.equal(sum((m) => m.accepted), 2);
-      assert.equal(sum((m) => m.duplicates), 1);
-      assert.equal(sum((m) => m.delivered[HANDLERS_TARGET] ?? 0), 1);
-      assert.equal(sum((m) => m.delivered.billing ?? 0), 0);
-      assert.equal(sum((m) => m.failed.billing ?? 0), 2);
-      assert.equal(sum((m) => m.deadLettered), 1);
-      assert.equal(sum((m) => m.rejected['4xx'] ?? 0), 5);
-      assert.equal(sum((m) => m.rejected['5xx'] ?? 0), 1);
+      const sum = (pick: (m: (typeof minutes)[number]) => number) =>
+        minutes.reduce((n, m) => n + pick(m), 0);
+      assert.equal(
+        sum((m) => m.accepted),
+        2,
+      );
+      assert.equal(
+        sum((m) => m.duplicates),
+        1,
+      );
+      assert.equal(
+        sum((m) => m.delivered[HANDLERS_TARGET] ?? 0),
+        1,
+      );
+      assert.equal(
+        sum((m) => m.delivered.billing ?? 0),
+        0,
+      );
+      assert.equal(
+        sum((m) => m.failed.billing ?? 0),
+        2,
+      );
+      assert.equal(
+        sum((m) => m.deadLettered),
+        1,
+      );
+      assert.equal(
+        sum((m) => m.rejected['4xx'] ?? 0),
+        5,
+      );
+      assert.equal(
+        sum((m) => m.rejected['5xx'] ?? 0),
+        1,
+      );
       for (const m of minutes) {
         assert.equal(m.minute, minuteOf(m.minute), 'minutes start on the minute');
         assert.ok(m.minute >= minuteOf(now - 120_000) && m.minute < now + 60_000);
@@ -434,7 +499,10 @@ for (const factory of STORES) {
       await other.history.addRejected({ '4xx': 7 }, now);
       await store.history.addRejected({ '4xx': 1 }, now);
       const minutes = await store.history.read(now - 60_000, now + 60_000);
-      assert.equal(minutes.reduce((n, m) => n + (m.rejected['4xx'] ?? 0), 0), 8);
+      assert.equal(
+        minutes.reduce((n, m) => n + (m.rejected['4xx'] ?? 0), 0),
+        8,
+      );
     });
   });
 }
