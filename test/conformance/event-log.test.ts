@@ -139,6 +139,23 @@ for (const factory of STORES) {
       });
     });
 
+    it('a delivery put off without an attempt (retryLater with no report) records no attempt', async () => {
+      const store = await open();
+      const billing = store.lane('billing');
+      const j = job();
+      await store.enqueue(j, undefined, { handlers: false, destinations: ['billing'] });
+      const d = await claimOne(billing);
+      assert.equal(await billing.retryLater({ ...d, attempt: d.attempt - 1 }, 60_000, ''), true);
+      const r = await record(store, j.id);
+      assert.equal(r.state, 'queued');
+      assert.deepEqual(deliveryOf(r, 'billing').attempts, []);
+      const minutes = await store.history.read(Date.now() - 120_000, Date.now() + 60_000);
+      assert.equal(
+        minutes.reduce((n, m) => n + (m.failed.billing ?? 0), 0),
+        0,
+      );
+    });
+
     it('an event is dead while any delivery is, and queued again after its dead letter is replayed', async () => {
       const store = await open();
       const billing = store.lane('billing');
