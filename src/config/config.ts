@@ -9,14 +9,14 @@ import { accessSync, constants } from 'node:fs';
 import { resolve } from 'node:path';
 import { describeDestination } from '../delivery/describe-destination.js';
 import { describeSource } from '../sources/definition.js';
-import { type FileConfig, JOB_DEFAULTS, readConfigFile } from './config-file.js';
-import { formatDuration, MAX_TIMER_MS, parseDuration } from './duration.js';
-import { readSecurity, type SecurityConfig } from './security.js';
 import {
   EVENT_LOG_MAX_DEFAULT,
   EVENT_RETENTION_DEFAULT_MS,
   type EventLogOptions,
 } from '../store/event-log.js';
+import { type FileConfig, JOB_DEFAULTS, readConfigFile } from './config-file.js';
+import { formatDuration, MAX_TIMER_MS, parseDuration } from './duration.js';
+import { readSecurity, type SecurityConfig } from './security.js';
 
 export { MAX_TIMER_MS } from './duration.js';
 export type { RateLimitConfig } from './security.js';
