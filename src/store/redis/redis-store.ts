@@ -372,25 +372,26 @@ export class RedisStore implements Store, DeliveryQueue {
   async claim(max: number, blockMs: number): Promise<Delivery[]> {
     if (this.closed) return [];
     const deliveries = await this.consumer.claim(max, blockMs);
-    if (deliveries.length > 0 && this.eventLog.enabled) this.markDelivering(deliveries);
+    if (deliveries.length > 0 && this.eventLog.enabled) await this.markDelivering(deliveries);
     return deliveries;
   }
 
   /**
-   * Records claimed deliveries as delivering, without waiting: it goes on the
-   * command connection, ahead of any outcome of these deliveries, and a
-   * failure costs only the record's `delivering` step (the outcome still lands).
+   * Records claimed deliveries as delivering before the workers have them, so
+   * that no outcome can be written first (a reply of EVALSHA's NOSCRIPT would
+   * let a later command overtake it). A failure costs only the record's
+   * `delivering` step: the jobs are handed out all the same.
    */
-  private markDelivering(deliveries: readonly Delivery[]): void {
-    this.scripts
-      .eventDelivering(
+  private async markDelivering(deliveries: readonly Delivery[]): Promise<void> {
+    try {
+      await this.scripts.eventDelivering(
         this.keys.events.summary,
         this.target,
         deliveries.map((d) => d.job.id),
-      )
-      .catch((err: unknown) =>
-        this.opts.log.debug({ err: (err as Error).message }, 'event log: claim not recorded'),
       );
+    } catch (err) {
+      this.opts.log.debug({ err: (err as Error).message }, 'event log: claim not recorded');
+    }
   }
 
   interruptClaim(): Promise<void> {
@@ -452,7 +453,7 @@ export class RedisStore implements Store, DeliveryQueue {
       Math.max(0, Math.round(delayMs)),
       d.attempt,
       error,
-      attemptJson('failed', report, error),
+      report ? attemptJson('failed', report, error) : '',
       this.outcomes(),
     );
     this.forget([d.handle]);

@@ -10,10 +10,10 @@
 
   Returns how many records changed.
 
-  Only a delivery that is queued or retrying moves: this is sent on the
-  connection that later sends the delivery's outcome, so it arrives first, and
-  should it ever not, it cannot undo that outcome. A record no longer in the
-  log is not recreated.
+  Only a delivery that is queued or retrying moves: the claim waits for this
+  before handing the jobs out, so it lands before their outcomes, and should
+  one ever land first, this cannot undo it. A record no longer in the log is
+  not recreated.
 
   Runs past maxmemory (allow-oom): claiming is how the queue drains, and this
   only rewrites a few bytes of records that exist.

@@ -17,7 +17,9 @@
   ARGV[6]  the last error message
   ARGV[7]  "1" when the event log is on, else "0"
   ARGV[8]  the target of this delivery (a destination, or "handlers")
-  ARGV[9]  the attempt to record (JSON)
+  ARGV[9]  the attempt to record (JSON), or "" when none ran (a delivery put off
+           by its breaker, a pause or a rate limit): the log's delivery then goes
+           back to queued, and no failure is counted
 
   Returns 1 when scheduled, 0 when the entry was no longer pending (reclaimed
   meanwhile: its new copy carries on and nothing is written here).
@@ -43,6 +45,10 @@ local log = { history = KEYS[6], target = ARGV[8] }
 if ARGV[7] == "1" then
   log.summary, log.attempts = KEYS[4], KEYS[5]
 end
-recordOutcome(log, ARGV[3], "retrying", ARGV[9])
-countMinute(log, "f:" .. ARGV[8], 1)
+if ARGV[9] == "" then
+  recordOutcome(log, ARGV[3], "queued")
+else
+  recordOutcome(log, ARGV[3], "retrying", ARGV[9])
+  countMinute(log, "f:" .. ARGV[8], 1)
+end
 return 1
