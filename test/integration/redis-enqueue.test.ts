@@ -78,8 +78,9 @@ describe('redis group enqueue', () => {
   it('splits a turn by bytes too: large webhooks go in several bounded calls', async () => {
     const start = await redis.xlen(store.keys.stream);
     const before = await scriptCalls();
-    // 10 webhooks of 300 KB: three fit in the 1 MiB a call may carry, a fourth does not.
-    const big = () => ({ ...job(), payload: JSON.stringify({ pad: 'b'.repeat(300_000) }) });
+    // 10 webhooks of 150 KB, each carried twice (its job, and its event record with the
+    // payload): three fit in the 1 MiB a call may carry, a fourth does not.
+    const big = () => ({ ...job(), payload: JSON.stringify({ pad: 'b'.repeat(150_000) }) });
     const jobs = Array.from({ length: 10 }, big);
     const results = await Promise.all(jobs.map((j) => store.enqueue(j, undefined)));
     assert.deepEqual(
