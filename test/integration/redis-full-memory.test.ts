@@ -145,6 +145,47 @@ describe('Redis at maxmemory', () => {
     assert.ok(await refusesWrites(direct), 'all of it with memory still past the limit');
   });
 
+  it('the event log records claims and outcomes past the limit, and is trimmed there', async (t) => {
+    const queue = { QUEUE_NAME: `full_${randomUUID().slice(0, 8)}` };
+    const s = store(t, queue);
+    await s.init();
+    const jobs = [job(), job(), job()];
+    for (const j of jobs) await s.enqueue(j, undefined);
+
+    await fillPastLimit(direct, OVER_LIMIT);
+    const [done, failed, dead] = await s.claim(3, 100);
+    assert.ok(done && failed && dead);
+    for (const d of [done, failed, dead]) {
+      assert.equal((await s.events.get(d.job.id))?.state, 'delivering');
+    }
+    const report = { startedAt: Date.now(), durationMs: 5, status: 500 };
+    await s.complete([done], [{ ...report, status: 200 }]);
+    assert.equal(await s.retryLater(failed, 60_000, 'HTTP 500', report), true);
+    assert.equal(await s.deadLetter(dead, 3, 'HTTP 500', report), true);
+    const states = await Promise.all(jobs.map(async (j) => (await s.events.get(j.id))?.state));
+    assert.deepEqual(states, ['delivered', 'retrying', 'dead']);
+    const now = Date.now();
+    const [minute] = await s.history.read(now - 120_000, now + 60_000).then((ms) => ms.slice(-1));
+    assert.equal(minute?.deadLettered, 1);
+
+    // A trim frees memory: it runs at the limit.
+    const trimmer = testStore(
+      testConfig({ REDIS_ADDR: server.addr, ...queue }),
+      'trim',
+      undefined,
+      {
+        maxEvents: 1,
+        retentionMs: 3_600_000,
+        payloads: true,
+      },
+    );
+    t.after(() => trimmer.close());
+    await trimmer.init();
+    assert.equal(await trimmer.events.trim(), 2);
+    assert.equal(await trimmer.events.size(), 1);
+    assert.ok(await refusesWrites(direct), 'all of it with memory still past the limit');
+  });
+
   it('jobs an older version left waiting in its stream are moved and drained past the limit', async (t) => {
     const queue = { QUEUE_NAME: `full_${randomUUID().slice(0, 8)}` };
     const older = new OlderInstance(direct, queue.QUEUE_NAME);
