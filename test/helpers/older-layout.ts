@@ -7,7 +7,7 @@
  */
 import type { Redis } from 'ioredis';
 import { dedupeKey } from '../../src/ingest/event.js';
-import { NO_RECORD } from '../../src/store/redis/event-records.js';
+import { noRecord } from '../../src/store/redis/event-records.js';
 import { type QueueKeys, queueKeys } from '../../src/store/redis/keys.js';
 import { type OutcomeLog, QueueScripts } from '../../src/store/redis/scripts.js';
 import type { JobRecord } from '../../src/store/store.js';
@@ -62,7 +62,7 @@ export class OlderInstance {
           ttlMs: 600_000,
           id: job.id,
           targets: [{ stream: this.keys.stream, job: JSON.stringify(job) }],
-          record: NO_RECORD,
+          record: noRecord({}),
         },
       ],
       { keys: this.keys.events, history: this.log.history, maxEvents: 0, retentionMs: 0 },

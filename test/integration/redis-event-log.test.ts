@@ -466,6 +466,7 @@ describe('Redis event log: options', () => {
     await store.enqueue(j, dedupe('off'));
     await store.enqueue(job(), dedupe('off'));
     await store.complete([await claimOne(store)]);
+    await store.enqueue(j, undefined, { handlers: true, destinations: [], replay: true });
     assert.equal(await store.events.get(j.id), undefined);
     assert.deepEqual(await store.events.list({ filter: {}, limit: 10 }), {
       events: [],

@@ -70,15 +70,20 @@ export function enqueueRecord(
   };
 }
 
-/** The record's fields of an enqueue when the log is off: the script reads none of them. */
-export const NO_RECORD: EnqueueRecord = {
-  mode: 'new',
-  member: '',
-  meta: '',
-  line: '',
-  body: '',
-  key: '',
-};
+/**
+ * The record's fields of an enqueue when the log is off: the script reads only
+ * the mode (a replay is not counted as accepted).
+ */
+export function noRecord(targets: Pick<EnqueueTargets, 'replay'>): EnqueueRecord {
+  return {
+    mode: targets.replay ? 'replay' : 'new',
+    member: '',
+    meta: '',
+    line: '',
+    body: '',
+    key: '',
+  };
+}
 
 /** `text` cut to MAX_ERROR_BYTES of UTF-8, never inside a character. */
 export function truncateError(text: string): string {

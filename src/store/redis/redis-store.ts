@@ -52,7 +52,7 @@ import { fieldMap, parseDeadLetter, RedisDeadLetters } from './dead-letters.js';
 import { RedisDestinationStates } from './destination-states.js';
 import { EnqueueBatcher } from './enqueue-batcher.js';
 import { REDIS_EVENT_LOG_DEFAULTS, RedisEventLog } from './event-log.js';
-import { attemptJson, enqueueRecord, NO_RECORD } from './event-records.js';
+import { attemptJson, enqueueRecord, noRecord } from './event-records.js';
 import { RedisThroughputHistory } from './history.js';
 import { laneKeys, type QueueKeys, queueKeys } from './keys.js';
 import { drainLegacyStream } from './legacy-stream.js';
@@ -357,7 +357,7 @@ export class RedisStore implements Store, DeliveryQueue {
       targets: copies,
       record: this.eventLog.enabled
         ? enqueueRecord(job, targets, this.eventLog.options.payloads)
-        : NO_RECORD,
+        : noRecord(targets),
     });
     this.enqueuing.add(sent);
     try {
