@@ -288,6 +288,7 @@ for (const factory of STORES) {
         type: 'invoice.paid',
         receivedAt: t0,
         idempotencyKey: 'ka',
+        payload: '{"amount":100}',
       });
       const b = job({
         source: 'github',
@@ -295,7 +296,12 @@ for (const factory of STORES) {
         receivedAt: t0 + 1_000,
         payload: JSON.stringify({ ref: 'refs/heads/main', needle: 'blue-whale-42' }),
       });
-      const c = job({ source: 'stripe', type: 'charge.failed', receivedAt: t0 + 2_000 });
+      const c = job({
+        source: 'stripe',
+        type: 'charge.failed',
+        receivedAt: t0 + 2_000,
+        payload: '{"amount":7}',
+      });
       await store.enqueue(a, undefined, { handlers: false, destinations: ['billing'] });
       await store.enqueue(b, undefined, { handlers: true, destinations: ['ci'] });
       await store.enqueue(c, undefined, { handlers: false, destinations: ['billing'] });
