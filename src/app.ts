@@ -17,6 +17,7 @@ import {
   removedReclaimIdleMs,
 } from './delivery/removed-destinations.js';
 import { DeadLetterRetention } from './dlq/retention.js';
+import { EventLogUpkeep } from './events/upkeep.js';
 import { defaultRegistry } from './handlers/builtin.js';
 import type { Handler } from './handlers/handler.js';
 import { HandlerRegistry } from './handlers/registry.js';
@@ -168,6 +169,12 @@ export function createService(opts: ServiceOptions): Service {
     metrics,
     log.child({ component: 'dlq' }),
   );
+  const upkeep = new EventLogUpkeep(
+    store.events,
+    store.history,
+    metrics.rejections,
+    log.child({ component: 'events' }),
+  );
   const sources = new SourceRegistry(config.sources);
   const limits = new RateLimits(
     rateLimiterFor(store),
@@ -219,6 +226,7 @@ export function createService(opts: ServiceOptions): Service {
       ]);
       backlog.stop();
       await retention.stop();
+      await upkeep.stop();
       await store
         .close()
         .catch((err: unknown) => log.warn({ err: describeError(err) }, 'store close failed'));
@@ -243,6 +251,7 @@ export function createService(opts: ServiceOptions): Service {
     await removed?.start();
     await backlog.start();
     retention.start();
+    upkeep.start();
     pool.start();
     dispatcher?.start();
     const address = await app.listen({ port: config.port, host: config.host });

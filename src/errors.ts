@@ -43,6 +43,15 @@ export const ERRORS = {
     message: 'No dead letter with that id (it may have been replayed or deleted already).',
   },
   unknown_destination: { status: 404, message: 'No destination of that name is configured.' },
+  event_not_found: {
+    status: 404,
+    message: 'No event with that id is in the event log (it may be older than EVENT_RETENTION).',
+  },
+  event_not_replayable: {
+    status: 409,
+    message:
+      'The event cannot be replayed: it is a suppressed duplicate (replay the original), or the log kept no payload for it.',
+  },
   destination_not_configured: {
     status: 409,
     message:

@@ -7,7 +7,8 @@
  * create a series.
  */
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
-import type { ErrorCode } from './errors.js';
+import { ERRORS, type ErrorCode } from './errors.js';
+import { RejectionTally } from './events/upkeep.js';
 
 export type ReceivedOutcome = 'accepted' | 'duplicate' | 'rejected';
 
@@ -125,6 +126,9 @@ export class Metrics {
     help: 'Handlers that timed out but have not returned yet (they ignore their AbortSignal).',
     registers: [this.registry],
   });
+  /** Refusals at the edge by status class, for the shared per-minute history. */
+  readonly rejections = new RejectionTally();
+
   readonly signatureFailures = new Counter({
     name: 'webhook_signature_failures_total',
     help: 'Requests to a configured source whose signature did not verify, by source.',
@@ -173,5 +177,6 @@ export class Metrics {
   countRejected(code: ErrorCode): void {
     this.received.inc({ outcome: 'rejected' });
     this.rejected.inc({ code });
+    this.rejections.count(ERRORS[code].status);
   }
 }

@@ -6,6 +6,7 @@
  */
 import { destinationsCommand } from './destinations.js';
 import { dlqCommand } from './dlq.js';
+import { eventsCommand } from './events.js';
 import { CliError, EXIT, type Io, processIo } from './io.js';
 import { sendCommand } from './send.js';
 import { statusCommand } from './status.js';
@@ -15,6 +16,7 @@ export const HELP = `Usage: webhook-processor [command] [options]
 Commands:
   serve         run the service (the default), configured by the environment (see README)
   status        health and backlog figures of a running service
+  events        search, show and replay events from the event log (needs the admin token)
   dlq           list, show, replay and purge dead letters (needs the admin token)
   destinations  list, pause and resume destinations (needs the admin token)
   send          post an example webhook or a file, signed for a source's scheme
@@ -34,6 +36,7 @@ Exit codes: 0 stopped cleanly, 1 start-up failure or forced stop, 2 invalid conf
 
 const COMMANDS: Record<string, (args: string[], io: Io) => Promise<number>> = {
   status: statusCommand,
+  events: eventsCommand,
   dlq: dlqCommand,
   destinations: destinationsCommand,
   send: sendCommand,

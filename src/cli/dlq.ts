@@ -146,7 +146,12 @@ function hasFilter(values: Values): boolean {
   );
 }
 
-function positiveInt(name: string, value: string | undefined, def: number, max: number): number {
+export function positiveInt(
+  name: string,
+  value: string | undefined,
+  def: number,
+  max: number,
+): number {
   if (value === undefined) return def;
   const n = /^\d+$/.test(value) ? Number(value) : Number.NaN;
   if (!(n >= 1 && n <= max))
@@ -290,6 +295,6 @@ async function bulk(
 }
 
 /** One progress line: rewritten in place on a terminal, a line per batch otherwise. */
-function progress(io: Io, text: string): void {
+export function progress(io: Io, text: string): void {
   io.err(io.interactive ? `\r${text}` : `${text}\n`);
 }

@@ -9,6 +9,11 @@ import { accessSync, constants } from 'node:fs';
 import { resolve } from 'node:path';
 import { describeDestination } from '../delivery/describe-destination.js';
 import { describeSource } from '../sources/definition.js';
+import {
+  EVENT_LOG_MAX_DEFAULT,
+  EVENT_RETENTION_DEFAULT_MS,
+  type EventLogOptions,
+} from '../store/event-log.js';
 import { type FileConfig, JOB_DEFAULTS, readConfigFile } from './config-file.js';
 import { formatDuration, MAX_TIMER_MS, parseDuration } from './duration.js';
 import { readSecurity, type SecurityConfig } from './security.js';
@@ -76,6 +81,8 @@ export interface Config extends SecurityConfig, FileConfig {
   dlqMaxLength: number;
   /** DLQ_RETENTION: dead letters older than this are dropped; 0 = kept until DLQ_MAX_LEN. */
   dlqRetentionMs: number;
+  /** EVENT_LOG_MAX, EVENT_RETENTION, EVENT_LOG_PAYLOADS: what the event log keeps. */
+  eventLog: EventLogOptions;
 }
 
 export class ConfigError extends Error {
@@ -354,8 +361,15 @@ export function loadConfig(env: Env): Config {
       `RECLAIM_IDLE (${formatDuration(reclaimIdleMs)}) must be longer than TIMEOUT (${formatDuration(jobTimeoutMs)}), or live jobs would be taken from their workers`,
     );
   }
+  const store = readStore(r);
   const config: Config = {
-    ...readStore(r),
+    ...store,
+    eventLog: {
+      // Redis keeps the log in memory: its default is smaller (see docs/event-log.md).
+      maxEvents: r.int('EVENT_LOG_MAX', EVENT_LOG_MAX_DEFAULT[store.store], 0),
+      retentionMs: r.duration('EVENT_RETENTION', EVENT_RETENTION_DEFAULT_MS),
+      payloads: r.bool('EVENT_LOG_PAYLOADS', true),
+    },
     port: r.int('PORT', 8080, 0, 65535),
     host: r.raw('HOST') ?? '0.0.0.0',
     workerCount: r.int('WORKER_COUNT', 10, 0, 10_000),

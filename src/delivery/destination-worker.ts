@@ -11,6 +11,7 @@
  */
 import type { Logger } from 'pino';
 import type { DestinationStates, Gate } from '../store/destinations.js';
+import type { AttemptReport } from '../store/event-log.js';
 import { persist } from '../store/persist.js';
 import type { Delivery, DeliveryQueue } from '../store/store.js';
 import { type Backoff, exponentialBackoff } from '../worker/backoff.js';
@@ -220,6 +221,7 @@ export class DestinationWorker {
       return;
     }
     const { job } = delivery;
+    const startedAt = Date.now();
     const outcome = await this.o.send(
       this.d.name,
       {
@@ -239,7 +241,7 @@ export class DestinationWorker {
       await this.handBack(delivery, true);
       return;
     }
-    await this.settle(delivery, outcome, probe);
+    await this.settle(delivery, outcome, probe, startedAt);
   }
 
   /** True once a request may go; false when the delivery was rescheduled instead. */
@@ -292,8 +294,18 @@ export class DestinationWorker {
     this.released += r.released;
   }
 
-  private async settle(delivery: Delivery, outcome: AttemptOutcome, probe: boolean): Promise<void> {
+  private async settle(
+    delivery: Delivery,
+    outcome: AttemptOutcome,
+    probe: boolean,
+    startedAt: number,
+  ): Promise<void> {
     const { job } = delivery;
+    const report: AttemptReport = {
+      startedAt,
+      durationMs: Math.round(outcome.durationMs),
+      ...(outcome.status !== undefined ? { status: outcome.status } : {}),
+    };
     const m = this.o.metrics;
     const name = this.d.name;
     m.duration.observe({ destination: name }, outcome.durationMs / 1000);
@@ -315,7 +327,7 @@ export class DestinationWorker {
       // The two writes are independent: sent together, they cost the slot one
       // store round trip instead of two (and one socket write, pipelined).
       const recorded = this.o.states.recordSuccess(name, probe).catch(() => undefined);
-      await persist(() => this.o.queue.complete([delivery]));
+      await persist(() => this.o.queue.complete([delivery], [report]));
       m.deliveries.inc({ destination: name, outcome: 'delivered' });
       this.log.info(fields, 'delivered');
       this.noteBreaker(await recorded);
@@ -339,7 +351,7 @@ export class DestinationWorker {
     );
     if (outcome.kind === 'dead' || delivery.attempt > this.d.maxRetries) {
       const moved = await persist(() =>
-        this.o.queue.deadLetter(delivery, delivery.attempt, recordedError(outcome)),
+        this.o.queue.deadLetter(delivery, delivery.attempt, recordedError(outcome), report),
       );
       if (moved) {
         m.deliveries.inc({ destination: name, outcome: 'dead_lettered' });
@@ -358,7 +370,7 @@ export class DestinationWorker {
         ? Math.min(Math.max(outcome.retryAfterMs, backoff), this.d.retryMaxDelayMs)
         : backoff;
     const scheduled = await persist(() =>
-      this.o.queue.retryLater(delivery, delayMs, recordedError(outcome)),
+      this.o.queue.retryLater(delivery, delayMs, recordedError(outcome), report),
     );
     if (scheduled) {
       m.deliveries.inc({ destination: name, outcome: 'retried' });

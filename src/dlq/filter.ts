@@ -23,15 +23,17 @@ export const FILTER_PARAMS = [
   'failed_before',
 ] as const;
 
-const EVENT_TYPE = /^[A-Za-z0-9._:/-]{1,128}$/;
-const SOURCE = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+export const EVENT_TYPE = /^[A-Za-z0-9._:/-]{1,128}$/;
+/** A source's or a destination's name. */
+export const NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:[Zz]|[+-]\d{2}:\d{2})$/;
 
-function invalid(what: string): never {
+export function invalid(what: string): never {
   throw apiError('invalid_filter', `Invalid filter: ${what}.`);
 }
 
-function time(name: string, value: unknown): number | undefined {
+/** An RFC 3339 time parameter, in ms since the epoch; undefined when absent. */
+export function time(name: string, value: unknown): number | undefined {
   if (value === undefined) return undefined;
   const ms = typeof value === 'string' && RFC3339.test(value) ? Date.parse(value) : Number.NaN;
   if (!Number.isFinite(ms))
@@ -54,12 +56,12 @@ export function parseFilter(raw: RawFilter): DeadLetterFilter {
     filter.type = raw.type;
   }
   if (raw.source !== undefined) {
-    if (typeof raw.source !== 'string' || !SOURCE.test(raw.source))
+    if (typeof raw.source !== 'string' || !NAME.test(raw.source))
       invalid('source is not a source name');
     filter.source = raw.source;
   }
   if (raw.destination !== undefined) {
-    if (typeof raw.destination !== 'string' || !SOURCE.test(raw.destination))
+    if (typeof raw.destination !== 'string' || !NAME.test(raw.destination))
       invalid('destination is not a destination name');
     filter.destination = raw.destination;
   }

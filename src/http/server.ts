@@ -91,6 +91,7 @@ function trustProxyOption(
 const UNKNOWN_PARAM_CODES: Partial<Record<string, ErrorCode>> = {
   source: 'unknown_source',
   id: 'dlq_entry_not_found',
+  eventId: 'event_not_found',
 };
 
 export function buildHttpServer(deps: HttpDeps): FastifyInstance {

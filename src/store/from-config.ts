@@ -16,6 +16,7 @@ export function createStore(config: Config, consumer: string, log: Logger): Stor
       consumer,
       log: storeLog,
       commitWindowMs: config.sqlite.commitWindowMs,
+      eventLog: config.eventLog,
     });
   }
   return new RedisStore({
@@ -23,6 +24,7 @@ export function createStore(config: Config, consumer: string, log: Logger): Stor
     queueName: config.queueName,
     consumer,
     log: storeLog,
+    eventLog: config.eventLog,
   });
 }
 

@@ -185,14 +185,24 @@ export interface JobQueue {
    * recorded with the time of the write.
    */
   complete(deliveries: readonly Delivery[], reports?: readonly AttemptReport[]): Promise<void>;
-  /** Returns false when the delivery was no longer this consumer's (nothing changed). */
+  /**
+   * Returns false when the delivery was no longer this consumer's (nothing
+   * changed). With a `report`, an attempt ran and failed: the log records it
+   * (`retrying`) and the history counts it as failed. Without one, no attempt
+   * ran (a delivery put off by its breaker, a pause or a rate limit): the log's
+   * delivery goes back to `queued`, with no attempt recorded and nothing counted.
+   */
   retryLater(
     delivery: Delivery,
     delayMs: number,
     error: string,
     report?: AttemptReport,
   ): Promise<boolean>;
-  /** `attempts` is the total number of attempts made. Returns false as for retryLater. */
+  /**
+   * `attempts` is the total number of attempts made. Returns false as for
+   * retryLater. With a `report`, the attempt that just failed is recorded and
+   * counted as failed; the move to the DLQ is counted either way.
+   */
   deadLetter(
     delivery: Delivery,
     attempts: number,

@@ -9,6 +9,7 @@
 import type { Logger } from 'pino';
 import { PermanentError } from '../handlers/handler.js';
 import type { Metrics } from '../metrics.js';
+import type { AttemptReport } from '../store/event-log.js';
 import { persist } from '../store/persist.js';
 import type { Delivery, ReleaseResult, Store } from '../store/store.js';
 import type { Backoff } from './backoff.js';
@@ -37,14 +38,16 @@ export interface OutcomesOptions {
 
 export class Outcomes {
   private ackBatch: Delivery[] = [];
+  private ackReports: AttemptReport[] = [];
   private ackScheduled = false;
   private readonly pendingWrites = new Set<Promise<unknown>>();
 
   constructor(private readonly o: OutcomesOptions) {}
 
   /** Acknowledges a completed job with the next batch. */
-  completed(delivery: Delivery): void {
+  completed(delivery: Delivery, report: AttemptReport): void {
     this.ackBatch.push(delivery);
+    this.ackReports.push(report);
     if (this.ackScheduled) return;
     this.ackScheduled = true;
     setImmediate(() => this.flushAcks());
@@ -55,9 +58,11 @@ export class Outcomes {
     this.ackScheduled = false;
     if (this.ackBatch.length === 0) return;
     const batch = this.ackBatch;
+    const reports = this.ackReports;
     this.ackBatch = [];
+    this.ackReports = [];
     this.track(
-      persist(() => this.o.store.complete(batch)).catch((err: unknown) => {
+      persist(() => this.o.store.complete(batch, reports)).catch((err: unknown) => {
         this.o.log.error(
           { err: describeError(err), jobs: batch.length },
           'could not acknowledge completed jobs; they will run again after RECLAIM_IDLE',
@@ -75,8 +80,9 @@ export class Outcomes {
     error: unknown,
     fields: AttemptFields,
     typeLabel: string,
+    report: AttemptReport,
   ): Promise<void> {
-    const write = this.recordFailure(delivery, error, fields, typeLabel);
+    const write = this.recordFailure(delivery, error, fields, typeLabel, report);
     this.track(write);
     return write;
   }
@@ -86,13 +92,14 @@ export class Outcomes {
     error: unknown,
     fields: AttemptFields,
     typeLabel: string,
+    report: AttemptReport,
   ): Promise<void> {
     const message = describeError(error);
     const permanent = isPermanent(error);
     const { store, metrics, log } = this.o;
     try {
       if (permanent || delivery.attempt > this.o.maxRetries) {
-        if (await persist(() => store.deadLetter(delivery, delivery.attempt, message))) {
+        if (await persist(() => store.deadLetter(delivery, delivery.attempt, message, report))) {
           metrics.deadLettered.inc({ event_type: typeLabel });
           log.error(
             { ...fields, err: message, permanent },
@@ -104,7 +111,7 @@ export class Outcomes {
         }
       } else {
         const delayMs = this.o.backoff(delivery.attempt);
-        if (await persist(() => store.retryLater(delivery, delayMs, message))) {
+        if (await persist(() => store.retryLater(delivery, delayMs, message, report))) {
           metrics.retried.inc({ event_type: typeLabel });
           log.warn(
             { ...fields, err: message, retry_in_ms: delayMs },

@@ -19,6 +19,7 @@
 import type { Logger } from 'pino';
 import type { HandlerRegistry } from '../handlers/registry.js';
 import type { Metrics } from '../metrics.js';
+import type { AttemptReport } from '../store/event-log.js';
 import type { Delivery, Store } from '../store/store.js';
 import { AttemptAbort, type AttemptResult, runAttempt } from './attempt.js';
 import type { Backoff } from './backoff.js';
@@ -262,6 +263,7 @@ export class WorkerPool {
     const { delivery, controller } = entry;
     const { job } = delivery;
     const started = performance.now();
+    const startedAt = Date.now();
     try {
       const typeLabel = this.o.metrics.typeLabel(job.type);
       const result = await runAttempt({
@@ -275,8 +277,9 @@ export class WorkerPool {
       this.o.metrics.duration.observe({ event_type: typeLabel }, durationMs / 1000);
       if (result.kind === 'timedOut') this.watchAbandoned(result.settled);
       if (this.closed) return; // after stop: the job stays pending for the reclaim
+      const report: AttemptReport = { startedAt, durationMs: Math.round(durationMs) };
       if (entry.interrupted) {
-        this.settleInterrupted(delivery, result);
+        this.settleInterrupted(delivery, result, report);
         return;
       }
       const fields: AttemptFields = {
@@ -289,19 +292,26 @@ export class WorkerPool {
       if (result.kind === 'completed') {
         this.o.metrics.completed.inc({ event_type: typeLabel });
         this.o.log.debug(fields, 'job completed');
-        this.outcomes.completed(delivery);
+        this.outcomes.completed(delivery, report);
         return;
       }
       controller.abort(result.error);
       this.o.metrics.failed.inc({ event_type: typeLabel });
       if (result.kind === 'failed') {
-        await this.outcomes.failed(delivery, result.error, fields, typeLabel);
+        await this.outcomes.failed(delivery, result.error, fields, typeLabel, report);
         return;
       }
       // Timed out, handler still running: the slot is freed now; the retry waits
       // for the handler, and the job stays pending (reclaimed after RECLAIM_IDLE
       // if the handler never settles).
-      void this.recordWhenSettled(delivery, result.settled, result.error, fields, typeLabel);
+      void this.recordWhenSettled(
+        delivery,
+        result.settled,
+        result.error,
+        fields,
+        typeLabel,
+        report,
+      );
     } catch (err) {
       this.o.log.error(
         { job_id: job.id, err: describeError(err) },
@@ -313,8 +323,12 @@ export class WorkerPool {
   }
 
   /** Shutdown aborted it and it settled: a success is completed, anything else handed back. */
-  private settleInterrupted(delivery: Delivery, result: AttemptResult): void {
-    if (result.kind === 'completed') this.outcomes.completed(delivery);
+  private settleInterrupted(
+    delivery: Delivery,
+    result: AttemptResult,
+    report: AttemptReport,
+  ): void {
+    if (result.kind === 'completed') this.outcomes.completed(delivery, report);
     else if (result.kind === 'failed') this.toHandBack.push(delivery);
     // Timed out during the shutdown, still running: left pending for the reclaim.
   }
@@ -335,8 +349,9 @@ export class WorkerPool {
     error: unknown,
     fields: AttemptFields,
     typeLabel: string,
+    report: AttemptReport,
   ): Promise<void> {
     await settled;
-    if (!this.closed) await this.outcomes.failed(delivery, error, fields, typeLabel);
+    if (!this.closed) await this.outcomes.failed(delivery, error, fields, typeLabel, report);
   }
 }

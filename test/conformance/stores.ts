@@ -5,6 +5,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { EventLogOptions } from '../../src/store/event-log.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import type { Store } from '../../src/store/store.js';
 import { dropQueue, redisClient } from '../helpers/redis.js';
@@ -19,9 +20,14 @@ export interface StoreHarness {
   cleanup(): Promise<void>;
 }
 
+/** What a harness's stores are opened with, beyond the defaults. */
+export interface HarnessOptions {
+  eventLog?: EventLogOptions;
+}
+
 export interface StoreFactory {
   name: string;
-  harness(): StoreHarness;
+  harness(opts?: HarnessOptions): StoreHarness;
 }
 
 /** A harness from how to make a store of the queue and how to remove the queue's data. */
@@ -48,7 +54,7 @@ function harnessOf(make: (consumer: string) => Store, removeData: () => Promise<
 export const STORES: StoreFactory[] = [
   {
     name: 'sqlite',
-    harness() {
+    harness(opts = {}) {
       const dir = mkdtempSync(join(tmpdir(), 'wp-conformance-'));
       return harnessOf(
         (consumer) =>
@@ -57,6 +63,7 @@ export const STORES: StoreFactory[] = [
             consumer,
             log: silentLog,
             commitWindowMs: 2,
+            ...(opts.eventLog ? { eventLog: opts.eventLog } : {}),
           }),
         async () => rmSync(dir, { recursive: true, force: true }),
       );
@@ -64,10 +71,10 @@ export const STORES: StoreFactory[] = [
   },
   {
     name: 'redis',
-    harness() {
+    harness(opts = {}) {
       const config = testConfig();
       return harnessOf(
-        (consumer) => testStore(config, consumer),
+        (consumer) => testStore(config, consumer, silentLog, opts.eventLog),
         async () => {
           const redis = redisClient();
           await dropQueue(redis, config.queueName);

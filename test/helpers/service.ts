@@ -4,6 +4,7 @@ import type { Redis } from 'ioredis';
 import { type Logger, pino } from 'pino';
 import { createService, type Service, type ServiceOptions } from '../../src/app.js';
 import { type Config, loadConfig } from '../../src/config/config.js';
+import type { EventLogOptions } from '../../src/store/event-log.js';
 import { RedisStore } from '../../src/store/redis/redis-store.js';
 import { dropQueue, REDIS_ADDR, redisClient, uniqueQueue } from './redis.js';
 
@@ -25,12 +26,14 @@ export function testStore(
   config: Config,
   consumer = `c-${Math.random().toString(16).slice(2, 8)}`,
   log: Logger = silentLog,
+  eventLog?: EventLogOptions,
 ): RedisStore {
   return new RedisStore({
     redis: config.redis,
     queueName: config.queueName,
     consumer,
     log,
+    ...(eventLog ? { eventLog } : {}),
   });
 }
 

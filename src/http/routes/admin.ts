@@ -17,6 +17,7 @@ import { ADMIN_SECURITY } from '../openapi.js';
 import { errorResponseSchema, errorResponses } from '../schemas.js';
 import { destinationRoutes } from './destinations.js';
 import { dlqRoutes } from './dlq.js';
+import { eventRoutes } from './events.js';
 
 export interface AdminDeps {
   token: Secret;
@@ -64,6 +65,11 @@ export function adminRoutes(app: FastifyInstance, deps: AdminDeps): void {
 
       dlqRoutes(admin, {
         deadLetters: deps.deadLetters,
+        destinations: deps.config.destinations.map((d) => d.name),
+        log: deps.log,
+      });
+      eventRoutes(admin, {
+        store: deps.store,
         destinations: deps.config.destinations.map((d) => d.name),
         log: deps.log,
       });
