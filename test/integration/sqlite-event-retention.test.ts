@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { HISTORY_RETENTION_MS, minuteOf } from '../../src/store/event-log.js';
+import { trigramQuery } from '../../src/store/sqlite/event-search.js';
 import type { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { EventLogStores, job, MovableTime } from '../helpers/sqlite-events.js';
 
@@ -49,6 +50,17 @@ describe('embedded event log: retention', () => {
     }
     assert.equal(await store.events.size(), 3);
     assert.deepEqual(await ids(store), [jobs[4]?.id, jobs[3]?.id, jobs[2]?.id]);
+    // What belonged to a dropped event went with it: deliveries, attempts, its payload's index.
+    const count = (sql: string, ...args: string[]) =>
+      (store.database.prepare(sql).get(...args) as { n: number }).n;
+    assert.equal(count('SELECT count(*) AS n FROM event_deliveries'), 3);
+    const dropped = trigramQuery(jobs[0]?.payload ?? '') ?? '';
+    assert.equal(
+      count('SELECT count(*) AS n FROM events_fts WHERE events_fts MATCH ?', dropped),
+      0,
+    );
+    const kept = trigramQuery(jobs[4]?.payload ?? '') ?? '';
+    assert.equal(count('SELECT count(*) AS n FROM events_fts WHERE events_fts MATCH ?', kept), 1);
   });
 
   it('an enqueue drops at most twice what it adds; trim() drops the rest in steps', async () => {

@@ -4,10 +4,14 @@
  * keyset cursor. Every filter has an index to start from: the time, source,
  * type, state and key indexes of `events`, the target index of
  * `event_deliveries`, and the trigram index of the payload for a `q` of three
- * characters or more. A shorter `q` has too few characters for a trigram and
- * is checked with instr() on the rows the other filters leave: correct, not
- * indexed. instr() also re-checks what the index found, so `q` is an exact,
- * case-sensitive substring whatever the tokenizer made of it.
+ * characters or more.
+ *
+ * The trigram index keeps no positions (schema.ts), so it answers "has all of
+ * these trigrams", not "has this string": it narrows the candidates, and
+ * instr() on each candidate's payload decides, which also makes `q` an exact,
+ * case-sensitive substring whatever its characters. A `q` shorter than three
+ * characters has no trigram: instr() alone, on the rows the other filters
+ * leave (correct, not indexed).
  */
 import type { EventFilter } from '../event-log.js';
 
@@ -32,8 +36,10 @@ export function decodeCursor(text: string): Position | undefined {
   return { receivedAt, id: Buffer.from(m[2] as string, 'base64url').toString('utf8') };
 }
 
-/** A trigram needs three characters (code points, not UTF-16 units). */
+/** A trigram is three characters (code points, not UTF-16 units). */
 const TRIGRAM = 3;
+/** The most trigrams of `q` looked up: enough to narrow, bounded for a long `q`. */
+const MAX_TRIGRAMS = 16;
 
 /**
  * The SQL and its arguments for up to `limit` events of `filter` after `after`.
@@ -64,9 +70,8 @@ export function searchStatement(
   );
   const q = filter.q;
   if (q !== undefined && q !== '') {
-    if ([...q].length >= TRIGRAM) {
-      add('n IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ?)', phrase(q));
-    }
+    const match = trigramQuery(q);
+    if (match) add('n IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ?)', match);
     add('instr(payload, ?) > 0', q);
   }
   if (after) add('(received_at, id) < (?, ?)', after.receivedAt, after.id);
@@ -76,7 +81,22 @@ export function searchStatement(
   return { sql, args: [...args, limit] };
 }
 
-/** `q` as one FTS5 phrase: in double quotes, a quote inside doubled; no operator applies. */
-export function phrase(q: string): string {
-  return `"${q.replaceAll('"', '""')}"`;
+/**
+ * An FTS5 query for the events whose payload has every trigram of `q` (up to
+ * MAX_TRIGRAMS of them, spread over `q`); undefined when `q` has none. Each
+ * trigram is a quoted string, a quote inside doubled, so no character of `q`
+ * is an operator.
+ */
+export function trigramQuery(q: string): string | undefined {
+  const chars = [...q];
+  const count = chars.length - TRIGRAM + 1;
+  if (count < 1) return undefined;
+  const picked = new Set<string>();
+  const step = Math.max(1, (count - 1) / (MAX_TRIGRAMS - 1));
+  for (let i = 0; i < count && picked.size < MAX_TRIGRAMS; i += step) {
+    const at = Math.min(count - 1, Math.round(i));
+    picked.add(chars.slice(at, at + TRIGRAM).join(''));
+  }
+  picked.add(chars.slice(count - 1).join(''));
+  return [...picked].map((t) => `"${t.replaceAll('"', '""')}"`).join(' AND ');
 }
