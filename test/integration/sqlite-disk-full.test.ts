@@ -312,3 +312,55 @@ describe('embedded store: DLQ operations on a disk with no room left at all', ()
     removeFiller(`${filler}-more`);
   });
 });
+
+describe('embedded store: the event log on a full disk', () => {
+  let dir: string;
+  before(() => {
+    dir = smallDisk('event-log');
+  });
+
+  it('gives way: each trim drops a step of the oldest events, never a dead letter', async () => {
+    const store = new SqliteStore({
+      file: join(dir, 'queue.sqlite'),
+      consumer: 'event-log',
+      log: silentLog,
+      commitWindowMs: 0,
+      diskCheckIntervalMs: 50,
+    });
+    await store.init();
+    try {
+      const job = () => ({
+        id: randomUUID(),
+        type: 'disk.test',
+        source: 'default',
+        payload: JSON.stringify({ pad: randomUUID().repeat(40) }),
+        receivedAt: Date.now(),
+      });
+      for (let i = 0; i < 40; i++) await store.enqueue(job(), undefined);
+      const [d] = await store.claim(1, 0);
+      assert.ok(d);
+      await store.deadLetter(d, 1, 'no', { startedAt: 1, durationMs: 1 });
+      for (;;) {
+        const ds = await store.claim(100, 0);
+        if (ds.length === 0) break;
+        await store.complete(ds);
+      }
+      assert.equal(await store.events.trim(), 0, 'within its bounds, the log keeps everything');
+
+      const filler = join(dir, 'filler');
+      fillDisk(filler);
+      await waitFor(() => store.disk().full, { what: 'the store to see the full disk' });
+      assert.equal(await store.events.trim(), 40, 'the log gives its room to the queue');
+      assert.equal(await store.events.size(), 0);
+      assert.equal((await store.stats()).dead, 1, 'the DLQ is untouched');
+
+      removeFiller(filler);
+      await waitFor(() => !store.disk().full, { what: 'ingest to resume' });
+      await store.enqueue(job(), undefined);
+      assert.equal(await store.events.trim(), 0, 'with room again, the bounds alone decide');
+      assert.equal(await store.events.size(), 1);
+    } finally {
+      await store.close();
+    }
+  });
+});
