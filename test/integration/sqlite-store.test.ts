@@ -1,7 +1,7 @@
 /**
  * Embedded store specifics the conformance suite cannot express: the clean-up
- * of expired idempotency keys, and rows that are not job envelopes. The full
- * disk has its own file (sqlite-disk-full.test.ts).
+ * of expired idempotency keys, rows that are not job envelopes, and files of
+ * older schema versions. The full disk has its own file (sqlite-disk-full.test.ts).
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -122,6 +122,68 @@ describe('embedded store: a row that is not a job envelope', () => {
   });
 });
 
+/** A v4 file less what version 4 added: the event log and the history. */
+const WITHOUT_EVENT_LOG = `
+  DROP TABLE events_fts;
+  DROP TABLE events;
+  DROP TABLE event_deliveries;
+  DROP TABLE event_attempts;
+  DROP TABLE history_minutes;
+  DELETE FROM counts WHERE name = 'events';
+`;
+
+describe('embedded store: a file of schema version 3', () => {
+  it('gains the event log and the history at start-up, and keeps its jobs', async () => {
+    const file = join(root, 'v3', 'queue.sqlite');
+    const open = () =>
+      new SqliteStore({ file, consumer: 'v3', log: pino({ level: 'silent' }), commitWindowMs: 2 });
+    const id = randomUUID();
+    let store = open();
+    await store.init();
+    await store.enqueue(
+      { id, type: 't', source: 'default', payload: '{}', receivedAt: Date.now() },
+      undefined,
+    );
+    store.database.exec(`${WITHOUT_EVENT_LOG} PRAGMA user_version = 3;`);
+    await store.close();
+
+    store = open();
+    await store.init();
+    try {
+      assert.equal(store.database.pragma('user_version', { simple: true }), SCHEMA_VERSION);
+      assert.equal(await store.events.size(), 0, 'events before the upgrade were not recorded');
+      const [d] = await store.claim(1, 50);
+      assert.equal(d?.job.id, id, 'the job written before the upgrade is there');
+      assert.ok(d);
+      await store.complete([d]);
+      assert.equal(await store.events.get(id), undefined, 'its outcome creates no record');
+      const later = randomUUID();
+      await store.enqueue(
+        {
+          id: later,
+          type: 't',
+          source: 'default',
+          payload: '{"n":"upgraded"}',
+          receivedAt: Date.now(),
+        },
+        undefined,
+      );
+      assert.equal((await store.events.get(later))?.state, 'queued');
+      const found = await store.events.list({ filter: { q: 'upgraded' }, limit: 10 });
+      assert.deepEqual(
+        found.events.map((e) => e.id),
+        [later],
+        'the payload index works on the upgraded file',
+      );
+      const [minute] = await store.history.read(0, Date.now() + 60_000);
+      assert.equal(minute?.accepted, 1);
+      assert.deepEqual(minute?.delivered, { handlers: 1 });
+    } finally {
+      await store.close();
+    }
+  });
+});
+
 describe('embedded store: a file of schema version 1', () => {
   it('gains the hand-back count and the lanes at start-up, and keeps its jobs', async () => {
     const file = join(root, 'v1', 'queue.sqlite');
@@ -136,6 +198,7 @@ describe('embedded store: a file of schema version 1', () => {
     );
     // What a file written by schema version 1 holds: no hand-back count, no lanes.
     store.database.exec(`
+      ${WITHOUT_EVENT_LOG}
       DROP INDEX jobs_by_lane;
       DROP INDEX dead_letters_by_destination;
       ALTER TABLE jobs DROP COLUMN handbacks;

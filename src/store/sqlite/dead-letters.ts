@@ -5,7 +5,8 @@
  *
  * A replay is one transaction that deletes the row and inserts a waiting job
  * with no attempts, so an entry is never both dead and queued, nor neither, and
- * a second replay of the same id finds nothing to move.
+ * a second replay of the same id finds nothing to move. The same transaction
+ * puts the delivery back to `queued` in the event log.
  */
 import type { Database, Statement } from 'better-sqlite3';
 import type {
@@ -18,6 +19,7 @@ import type {
   DeadLetterTrim,
   JobRecord,
 } from '../store.js';
+import { type EventRecorder, targetOf } from './event-records.js';
 import type { DeadRow } from './queries.js';
 
 interface SummaryRow {
@@ -55,13 +57,15 @@ export class SqliteDeadLetters implements DeadLetters {
   /**
    * `db` is resolved at each call (the store opens its database in `init`);
    * `onReplayed` wakes the claims waiting for work; `now` is the store's wall
-   * clock (see clock.ts); every change runs through `write` (QueueDatabase.write).
+   * clock (see clock.ts); every change runs through `write` (QueueDatabase.write);
+   * `events` records replays in the event log.
    */
   constructor(
     private readonly db: () => Database,
     private readonly onReplayed: () => void,
     private readonly now: () => number,
     private readonly write: <T>(what: string, run: () => T) => T,
+    private readonly events: () => EventRecorder,
   ) {}
 
   /** A prepared statement, cached per text for the database it was prepared on. */
@@ -136,6 +140,7 @@ export class SqliteDeadLetters implements DeadLetters {
     const take = this.stmt(SQL.take);
     const insert = this.stmt(SQL.insertJob);
     const now = this.now();
+    const events = this.events();
     const moved = this.write('replay', () =>
       this.db().transaction(() => {
         let n = 0;
@@ -146,6 +151,7 @@ export class SqliteDeadLetters implements DeadLetters {
           if (!row) continue;
           // A dead delivery goes back to its destination's queue, and only there.
           insert.run(row.job_id, row.job, row.destination, now);
+          events.queued(row.job_id, targetOf(row.destination));
           n++;
         }
         return n;

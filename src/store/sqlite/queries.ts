@@ -17,9 +17,14 @@
  *   completion) or come back as running and be reclaimed; at-least-once holds.
  *   This saves an fsync, milliseconds of blocked event loop, per claim and
  *   acknowledgement.
+ *
+ * Each of these transactions also records what it did in the event log and the
+ * history (event-records.ts), so the log never says what did not commit.
  */
 import type { Database, Statement } from 'better-sqlite3';
+import type { AttemptReport } from '../event-log.js';
 import type { Dedupe, EnqueueResult, EnqueueTargets, JobRecord, QueueStats } from '../store.js';
+import { type EventRecorder, targetOf } from './event-records.js';
 
 export interface EnqueueItem {
   job: JobRecord;
@@ -33,7 +38,15 @@ export interface LeaseRef {
   lease: number;
 }
 
+/** A claim's outcome, with what the worker knows of the attempt (see AttemptReport). */
+export interface Completion {
+  ref: LeaseRef;
+  report: AttemptReport | undefined;
+}
+
 export interface ClaimedRow extends LeaseRef {
+  job_id: string;
+  lane: string;
   job: string;
   attempts: number;
   last_error: string | null;
@@ -52,7 +65,14 @@ interface JobRow {
   seq: number;
   job_id: string;
   job: string;
+  lane: string;
   attempts: number;
+}
+
+/** A job row's event-log names. */
+interface JobRef {
+  job_id: string;
+  lane: string;
 }
 
 /** Rows taken back per reclaim transaction; a pass loops until none are left. */
@@ -61,7 +81,10 @@ const RECLAIM_BATCH = 500;
 export class QueueQueries {
   private readonly s: Record<string, Statement>;
 
-  constructor(private readonly db: Database) {
+  constructor(
+    private readonly db: Database,
+    private readonly events: EventRecorder,
+  ) {
     const p = (sql: string) => db.prepare(sql);
     this.s = {
       syncFull: p('PRAGMA synchronous = FULL'),
@@ -78,16 +101,22 @@ export class QueueQueries {
         `UPDATE jobs SET state = 'running', owner = ?, lease = lease + 1, leased_at = ?
          WHERE seq IN (SELECT seq FROM jobs WHERE lane = ? AND state = 'waiting'
                        ORDER BY run_at, seq LIMIT ?)
-         RETURNING seq, lease, job, attempts, last_error, run_at`,
+         RETURNING seq, lease, job_id, lane, job, attempts, last_error, run_at`,
       ),
-      complete: p(`DELETE FROM jobs WHERE seq = ? AND lease = ? AND state = 'running'`),
+      complete: p(
+        `DELETE FROM jobs WHERE seq = ? AND lease = ? AND state = 'running' RETURNING job_id, lane`,
+      ),
+      leased: p(
+        `SELECT job_id, lane, attempts FROM jobs WHERE seq = ? AND lease = ? AND state = 'running'`,
+      ),
       retry: p(
         `UPDATE jobs SET state = 'scheduled', run_at = ?, attempts = ?, last_error = ?,
            owner = NULL, leased_at = NULL
          WHERE seq = ? AND lease = ? AND state = 'running'`,
       ),
       takeRunning: p(
-        `DELETE FROM jobs WHERE seq = ? AND lease = ? AND state = 'running' RETURNING job_id, job`,
+        `DELETE FROM jobs WHERE seq = ? AND lease = ? AND state = 'running'
+         RETURNING job_id, job, lane`,
       ),
       insertDead: p(
         `INSERT INTO dead_letters
@@ -96,10 +125,11 @@ export class QueueQueries {
       ),
       release: p(
         `UPDATE jobs SET state = 'waiting', run_at = ?, owner = NULL, leased_at = NULL
-         WHERE seq = ? AND lease = ? AND state = 'running'`,
+         WHERE seq = ? AND lease = ? AND state = 'running'
+         RETURNING job_id, lane`,
       ),
       runningRow: p(
-        `SELECT seq, job_id, job, attempts, last_error, handbacks FROM jobs
+        `SELECT seq, job_id, job, lane, attempts, last_error, handbacks FROM jobs
          WHERE seq = ? AND lease = ? AND state = 'running'`,
       ),
       handBack: p(
@@ -113,7 +143,7 @@ export class QueueQueries {
                        ORDER BY run_at, seq LIMIT ?)`,
       ),
       stale: p(
-        `SELECT seq, job_id, job, attempts FROM jobs
+        `SELECT seq, job_id, job, lane, attempts FROM jobs
          WHERE lane = ? AND state = 'running' AND leased_at <= ? ORDER BY seq LIMIT ?`,
       ),
       storedLanes: p(`SELECT DISTINCT lane FROM jobs WHERE lane <> ''`),
@@ -121,7 +151,7 @@ export class QueueQueries {
         `DELETE FROM jobs WHERE seq IN (
            SELECT seq FROM jobs WHERE lane = ?
              AND (state <> 'running' OR leased_at <= ?) ORDER BY seq LIMIT ?)
-         RETURNING job_id, job, attempts, state`,
+         RETURNING job_id, job, lane, attempts, state`,
       ),
       laneCounts: p('SELECT state, count(*) AS n FROM jobs WHERE lane = ? GROUP BY state'),
       deleteJob: p('DELETE FROM jobs WHERE seq = ?'),
@@ -157,13 +187,17 @@ export class QueueQueries {
     now: number,
     fsync: 'inline' | 'caller',
   ): EnqueueResult[] {
-    const run = this.db.transaction(() =>
-      items.map(({ job, dedupe, targets }): EnqueueResult => {
+    const run = this.db.transaction(() => {
+      let recorded = 0;
+      const results = items.map(({ job, dedupe, targets }): EnqueueResult => {
         if (dedupe) {
           const existing = this.stmt('findKey').get(dedupe.key, now) as
             | { job_id: string }
             | undefined;
-          if (existing) return { id: existing.job_id, duplicate: true };
+          if (existing) {
+            if (this.events.duplicate(job, existing.job_id, now)) recorded++;
+            return { id: existing.job_id, duplicate: true };
+          }
         }
         if (targets.handlers) this.stmt('insertJob').run(job.id, JSON.stringify(job), '', now);
         for (const destination of targets.destinations) {
@@ -171,9 +205,13 @@ export class QueueQueries {
           this.stmt('insertJob').run(job.id, copy, destination, now);
         }
         if (dedupe) this.stmt('putKey').run(dedupe.key, job.id, now + dedupe.ttlMs);
+        if (this.events.accepted(job, targets, now)) recorded++;
         return { id: job.id, duplicate: false };
-      }),
-    );
+      });
+      // Trimming as it records, up to twice what it added, keeps the log near its bounds.
+      this.events.trim(2 * recorded, now);
+      return results;
+    });
     if (fsync === 'caller') return run.immediate();
     this.stmt('syncFull').run();
     try {
@@ -183,31 +221,67 @@ export class QueueQueries {
     }
   }
 
-  claim(lane: string, owner: string, max: number, now: number): ClaimedRow[] {
-    const rows = this.stmt('claim').all(owner, now, lane, max) as ClaimedRow[];
+  /** `leaseNow` is lease time (clock.ts). */
+  claim(lane: string, owner: string, max: number, leaseNow: number): ClaimedRow[] {
+    const rows = this.db.transaction(() => {
+      const claimed = this.stmt('claim').all(owner, leaseNow, lane, max) as ClaimedRow[];
+      for (const row of claimed) this.events.delivering(row.job_id, targetOf(row.lane));
+      return claimed;
+    })();
     // RETURNING gives no order guarantee; deliver oldest first.
     return rows.sort((a, b) => a.run_at - b.run_at || a.seq - b.seq);
   }
 
-  complete(refs: readonly LeaseRef[]): number {
+  complete(done: readonly Completion[], now: number): number {
     return this.db.transaction(() => {
       let n = 0;
-      for (const r of refs) n += this.stmt('complete').run(r.seq, r.lease).changes;
+      for (const { ref, report } of done) {
+        const row = this.stmt('complete').get(ref.seq, ref.lease) as JobRef | undefined;
+        if (!row) continue;
+        this.events.delivered(row.job_id, targetOf(row.lane), report, now);
+        n++;
+      }
       return n;
     })();
   }
 
-  retry(ref: LeaseRef, dueAt: number, attempts: number, error: string): boolean {
-    return this.stmt('retry').run(dueAt, attempts, error, ref.seq, ref.lease).changes === 1;
+  /**
+   * A failed attempt, tried again at `dueAt`. With the attempt count unchanged
+   * and no report, no attempt ran (a deferral): the log shows it queued again.
+   */
+  retry(done: Completion, dueAt: number, attempts: number, error: string, now: number): boolean {
+    const { ref, report } = done;
+    return this.db.transaction(() => {
+      const row = this.stmt('leased').get(ref.seq, ref.lease) as
+        | (JobRef & { attempts: number })
+        | undefined;
+      if (!row) return false;
+      this.stmt('retry').run(dueAt, attempts, error, ref.seq, ref.lease);
+      const target = targetOf(row.lane);
+      if (report || attempts > row.attempts) {
+        this.events.failed(row.job_id, target, 'retrying', error, report, now);
+      } else this.events.queued(row.job_id, target);
+      return true;
+    })();
   }
 
-  deadLetter(ref: LeaseRef, attempts: number, error: string, now: number): boolean {
+  /** To the DLQ; `report` when an attempt ran and failed (else none is recorded). */
+  deadLetter(
+    ref: LeaseRef,
+    attempts: number,
+    error: string,
+    now: number,
+    report?: AttemptReport,
+  ): boolean {
     return this.db.transaction(() => {
       const row = this.stmt('takeRunning').get(ref.seq, ref.lease) as
-        | Pick<JobRow, 'job_id' | 'job'>
+        | Pick<JobRow, 'job_id' | 'job' | 'lane'>
         | undefined;
       if (!row) return false;
       this.insertDead(row, attempts, error, now);
+      const target = targetOf(row.lane);
+      if (report) this.events.failed(row.job_id, target, 'dead', error, report, now);
+      else this.events.deadLettered(row.job_id, target, now);
       return true;
     })();
   }
@@ -216,7 +290,12 @@ export class QueueQueries {
   release(refs: readonly LeaseRef[], now: number): number {
     return this.db.transaction(() => {
       let n = 0;
-      for (const r of refs) n += this.stmt('release').run(now, r.seq, r.lease).changes;
+      for (const r of refs) {
+        const row = this.stmt('release').get(now, r.seq, r.lease) as JobRef | undefined;
+        if (!row) continue;
+        this.events.queued(row.job_id, targetOf(row.lane));
+        n++;
+      }
       return n;
     })();
   }
@@ -243,12 +322,16 @@ export class QueueQueries {
         const counted = handbacks > 1;
         const attempts = counted ? row.attempts + 1 : row.attempts;
         const lastError = counted ? error : row.last_error;
+        const target = targetOf(row.lane);
         if (attempts >= maxAttempts) {
           this.stmt('deleteJob').run(row.seq);
           this.insertDead(row, attempts, lastError ?? error, now);
+          this.events.deadLettered(row.job_id, target, now);
           out.deadLettered++;
         } else {
           this.stmt('handBack').run(now, attempts, lastError, handbacks, row.seq);
+          if (counted) this.events.lost(row.job_id, target, error, now);
+          else this.events.queued(row.job_id, target);
           out.released++;
         }
       }
@@ -276,12 +359,15 @@ export class QueueQueries {
       const rows = this.stmt('stale').all(lane, leasedBefore, RECLAIM_BATCH) as JobRow[];
       for (const row of rows) {
         const attempts = row.attempts + 1;
+        const target = targetOf(row.lane);
         if (attempts >= maxAttempts) {
           this.stmt('deleteJob').run(row.seq);
           this.insertDead(row, attempts, error, now);
+          this.events.deadLettered(row.job_id, target, now);
           out.deadLettered++;
         } else {
           this.stmt('requeue').run(now, attempts, error, row.seq);
+          this.events.lost(row.job_id, target, error, now);
           out.requeued++;
         }
       }
@@ -316,6 +402,7 @@ export class QueueQueries {
       })[];
       for (const row of rows) {
         this.insertDead(row, row.state === 'running' ? row.attempts + 1 : row.attempts, error, now);
+        this.events.deadLettered(row.job_id, targetOf(row.lane), now);
       }
       return rows.length;
     });

@@ -5,16 +5,20 @@
  *
  * Besides the connection it holds what the consumers share: the group commit of
  * ingest writes, the wake-up of claims blocked waiting for work, the background
- * expiry of idempotency keys, the clocks (clock.ts) and the guard that keeps the
- * workers writing on a full disk (disk-guard.ts).
+ * expiry of idempotency keys, the clocks (clock.ts), the guard that keeps the
+ * workers writing on a full disk (disk-guard.ts) and the event log's writer
+ * (event-records.ts). The first store to open a file sets the event log's
+ * options for every store on it.
  */
 import { realpathSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { Database } from 'better-sqlite3';
 import type { Logger } from 'pino';
+import type { EventLogOptions } from '../event-log.js';
 import { type EnqueueResult, StoreUnavailableError } from '../store.js';
 import { QueueClock, type TimeSource } from './clock.js';
 import { DiskGuard, isSqliteFull } from './disk-guard.js';
+import { EventRecorder } from './event-records.js';
 import { GroupCommit } from './group-commit.js';
 import { closeDatabase, openDatabase } from './open.js';
 import { type EnqueueItem, QueueQueries } from './queries.js';
@@ -38,6 +42,7 @@ export interface QueueDatabaseOptions {
   diskCheckIntervalMs: number;
   /** How often expired idempotency keys are deleted; default every minute. */
   keyPurgeIntervalMs?: number;
+  eventLog: EventLogOptions;
 }
 
 /** Largest ingest transaction, in webhooks and in body bytes; a full batch commits at once. */
@@ -51,6 +56,8 @@ const open = new Map<string, QueueDatabase>();
 
 export class QueueDatabase {
   readonly queries: QueueQueries;
+  /** Writes the event log and the history, inside the transactions of `queries`. */
+  readonly events: EventRecorder;
   readonly clock: QueueClock;
   readonly disk: DiskGuard;
   /** Resolves once the disk reserve is settled (written, or found missing room for). */
@@ -91,20 +98,23 @@ export class QueueDatabase {
   ) {
     this.disk = disk;
     disk.attach(db);
-    this.queries = new QueueQueries(db);
+    this.events = new EventRecorder(db, opts.eventLog);
+    this.queries = new QueueQueries(db, this.events);
     this.clock = new QueueClock(opts.time, (step) => this.wallClockStepped(step));
     // Nothing else can hold a lease on a file this process owns: every running
     // job belongs to a process that died. Expire the leases so that the first
     // reclaim pass takes the jobs back (counting the lost run) at once.
     this.orphanedAtOpen = this.queries.expireLeases();
     this.walSync = new WalSync(file);
+    // The log's copy of a body weighs like a delivery's: it is written in the same transaction.
+    const logCopies = this.events.enabled && opts.eventLog.payloads ? 1 : 0;
     this.ingest = new GroupCommit((items) => this.commitIngest(items), {
       windowMs: opts.commitWindowMs,
       maxBatch: MAX_BATCH,
       maxWeight: MAX_BATCH_BYTES,
       weigh: (item) =>
         item.job.payload.length *
-        ((item.targets.handlers ? 1 : 0) + item.targets.destinations.length),
+        ((item.targets.handlers ? 1 : 0) + item.targets.destinations.length + logCopies),
       durable: opts.fsync === 'inline' ? () => Promise.resolve() : () => this.walSync.sync(),
       failure: (err) => this.ingestFailure(err),
     });

@@ -23,13 +23,21 @@
  *   and last error, and its outcomes per minute (see store/destinations.ts).
  * - `counts`: figures for /health and /metrics, kept exact by triggers in the
  *   same transactions as the changes they count, so stats never scan a table.
+ * - `events`, `event_deliveries`, `event_attempts`, `events_fts`: the event log
+ *   (store/event-log.ts). An event's integer key `n` ties its deliveries,
+ *   attempts and payload index to it; triggers keep the event's state folded
+ *   from its deliveries', count the events, index the payload (FTS5 trigram,
+ *   case-sensitive) and delete what belongs to an event with it, so a trim is
+ *   one DELETE on `events`.
+ * - `history_minutes`: the per-minute throughput counters, one row per minute,
+ *   series (`accepted`, `delivered`…) and key (a target, a status class, or '').
  */
 import type { Database } from 'better-sqlite3';
 
 /** `PRAGMA application_id`: marks a file as ours ("WHKP"). */
 export const APPLICATION_ID = 0x57484b50;
 /** `PRAGMA user_version`: the schema below. Bump it with a migration step. */
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 
 const DESTINATION_TABLES = `
 CREATE TABLE destinations (
@@ -50,6 +58,102 @@ CREATE TABLE destination_minutes (
   PRIMARY KEY (name, minute)
 ) WITHOUT ROWID;
 `;
+
+/**
+ * The event log and the history. `events.state` is the deliveries' states
+ * folded as eventState (event-log.ts) does it; a duplicate keeps its own.
+ */
+const EVENT_LOG_TABLES = `
+CREATE TABLE events (
+  n               INTEGER PRIMARY KEY,
+  id              TEXT    NOT NULL UNIQUE,
+  source          TEXT    NOT NULL,
+  type            TEXT    NOT NULL,
+  received_at     INTEGER NOT NULL,
+  state           TEXT    NOT NULL,
+  idempotency_key TEXT,
+  duplicate_of    TEXT,
+  content_type    TEXT,
+  headers         TEXT,
+  payload         TEXT
+);
+CREATE INDEX events_by_time ON events (received_at, id);
+CREATE INDEX events_by_source ON events (source, received_at, id);
+CREATE INDEX events_by_type ON events (type, received_at, id);
+CREATE INDEX events_by_state ON events (state, received_at, id);
+CREATE INDEX events_by_key ON events (idempotency_key) WHERE idempotency_key IS NOT NULL;
+
+CREATE TABLE event_deliveries (
+  event    INTEGER NOT NULL,
+  target   TEXT    NOT NULL,
+  state    TEXT    NOT NULL,
+  position INTEGER NOT NULL,
+  PRIMARY KEY (event, target)
+) WITHOUT ROWID;
+CREATE INDEX event_deliveries_by_target ON event_deliveries (target, event);
+
+CREATE TABLE event_attempts (
+  a           INTEGER PRIMARY KEY,
+  event       INTEGER NOT NULL,
+  target      TEXT    NOT NULL,
+  at          INTEGER NOT NULL,
+  outcome     TEXT    NOT NULL,
+  status      INTEGER,
+  duration_ms INTEGER,
+  error       TEXT
+);
+CREATE INDEX event_attempts_by_delivery ON event_attempts (event, target, a);
+
+CREATE VIRTUAL TABLE events_fts USING fts5(
+  payload, content = 'events', content_rowid = 'n', tokenize = 'trigram case_sensitive 1'
+);
+
+CREATE TABLE history_minutes (
+  minute INTEGER NOT NULL,
+  series TEXT    NOT NULL,
+  key    TEXT    NOT NULL,
+  count  INTEGER NOT NULL,
+  PRIMARY KEY (minute, series, key)
+) WITHOUT ROWID;
+
+INSERT INTO counts (name, n) VALUES ('events', 0);
+
+CREATE TRIGGER events_in AFTER INSERT ON events BEGIN
+  UPDATE counts SET n = n + 1 WHERE name = 'events';
+END;
+CREATE TRIGGER events_payload_in AFTER INSERT ON events WHEN NEW.payload IS NOT NULL BEGIN
+  INSERT INTO events_fts (rowid, payload) VALUES (NEW.n, NEW.payload);
+END;
+CREATE TRIGGER events_out AFTER DELETE ON events BEGIN
+  UPDATE counts SET n = n - 1 WHERE name = 'events';
+  DELETE FROM event_deliveries WHERE event = OLD.n;
+  DELETE FROM event_attempts WHERE event = OLD.n;
+END;
+CREATE TRIGGER events_payload_out AFTER DELETE ON events WHEN OLD.payload IS NOT NULL BEGIN
+  INSERT INTO events_fts (events_fts, rowid, payload) VALUES ('delete', OLD.n, OLD.payload);
+END;
+CREATE TRIGGER event_delivery_added AFTER INSERT ON event_deliveries BEGIN
+  ${foldState('NEW.event')}
+END;
+CREATE TRIGGER event_delivery_moved AFTER UPDATE OF state ON event_deliveries
+  WHEN OLD.state <> NEW.state BEGIN
+  ${foldState('NEW.event')}
+END;
+`;
+
+/** The statement that sets an event's state from its deliveries' (see eventState). */
+function foldState(event: string): string {
+  return `UPDATE events SET state = (
+    SELECT CASE
+      WHEN count(*) = 0 THEN 'queued'
+      WHEN sum(state = 'dead') > 0 THEN 'dead'
+      WHEN sum(state = 'retrying') > 0 THEN 'retrying'
+      WHEN sum(state = 'delivering') > 0 THEN 'delivering'
+      WHEN sum(state = 'queued') > 0 THEN 'queued'
+      ELSE 'delivered' END
+    FROM event_deliveries WHERE event = ${event})
+  WHERE n = ${event} AND state <> 'duplicate';`;
+}
 
 const DDL = `
 CREATE TABLE jobs (
@@ -127,6 +231,8 @@ const MIGRATIONS: Record<number, string> = {
     ALTER TABLE dead_letters ADD COLUMN destination TEXT NOT NULL DEFAULT '';
     CREATE INDEX dead_letters_by_destination ON dead_letters (destination, dlq_id);
     ${DESTINATION_TABLES}`,
+  // The event log and the per-minute history.
+  3: EVENT_LOG_TABLES,
 };
 
 /** Why a file cannot be used as this queue's database. */
@@ -151,6 +257,7 @@ export function prepareSchema(db: Database, file: string): void {
     if (appId === 0 && version === 0 && tables === 0) {
       db.exec(DDL);
       db.exec(DESTINATION_TABLES);
+      db.exec(EVENT_LOG_TABLES);
       db.pragma(`application_id = ${APPLICATION_ID}`);
       db.pragma(`user_version = ${SCHEMA_VERSION}`);
       return;
@@ -179,5 +286,6 @@ function recount(db: Database): void {
     UPDATE counts SET n = (SELECT count(*) FROM jobs WHERE state = counts.name)
       WHERE name IN ('waiting', 'running', 'scheduled');
     UPDATE counts SET n = (SELECT count(*) FROM dead_letters) WHERE name = 'dead';
+    UPDATE counts SET n = (SELECT count(*) FROM events) WHERE name = 'events';
   `);
 }

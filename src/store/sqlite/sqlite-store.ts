@@ -11,12 +11,20 @@
  * Each SqliteStore is one consumer; stores opened on the same file in one
  * process share the connection (queue-database.ts). A delivery handle is
  * `seq:lease`, one claim of one job, so an outcome reported for a claim that was
- * taken back changes nothing.
+ * taken back changes nothing. Every step also writes the event log and the
+ * history in its own transaction (event-records.ts); they are read through
+ * `events` (event-log.ts) and `history` (history.ts).
  */
 import { join } from 'node:path';
 import type { Database } from 'better-sqlite3';
 import type { Logger } from 'pino';
 import type { DestinationStates } from '../destinations.js';
+import {
+  type AttemptReport,
+  EVENT_LOG_MAX_DEFAULT,
+  EVENT_RETENTION_DEFAULT_MS,
+  type EventLogOptions,
+} from '../event-log.js';
 import {
   type DeadLetterEntry,
   type Dedupe,
@@ -39,8 +47,10 @@ import {
 import { systemTime, type TimeSource } from './clock.js';
 import { SqliteDeadLetters } from './dead-letters.js';
 import { SqliteDestinationStates } from './destination-states.js';
+import { SqliteEventLog } from './event-log.js';
 import type { GroupCommitStats } from './group-commit.js';
-import type { ClaimedRow, LeaseRef } from './queries.js';
+import { SqliteHistory } from './history.js';
+import type { ClaimedRow, Completion, LeaseRef } from './queries.js';
 import { type FsyncMode, QueueDatabase } from './queue-database.js';
 
 export interface SqliteStoreOptions {
@@ -63,6 +73,22 @@ export interface SqliteStoreOptions {
   diskCheckIntervalMs?: number;
   /** How often expired idempotency keys are deleted; default every minute. */
   keyPurgeIntervalMs?: number;
+  /**
+   * The event log's bounds and whether it keeps bodies; by default
+   * EVENT_LOG_MAX_DEFAULT.sqlite events for EVENT_RETENTION_DEFAULT_MS, with
+   * bodies. The first store opened on a file sets them for all on it.
+   */
+  eventLog?: EventLogOptions;
+}
+
+function eventLogOptions(o: EventLogOptions | undefined): EventLogOptions {
+  return (
+    o ?? {
+      maxEvents: EVENT_LOG_MAX_DEFAULT.sqlite,
+      retentionMs: EVENT_RETENTION_DEFAULT_MS,
+      payloads: true,
+    }
+  );
 }
 
 /** Longest a claim waits for work; bounds how long a claim outlives interruptClaim's absence. */
@@ -85,6 +111,8 @@ export class SqliteStore implements Store, DeliveryQueue {
   private interrupt: (() => void) | undefined;
   readonly deadLetters: SqliteDeadLetters;
   readonly destinations: DestinationStates;
+  readonly events: SqliteEventLog;
+  readonly history: SqliteHistory;
   /** The destinations' delivery queues, by name (empty in a delivery queue itself). */
   private readonly lanes = new Map<string, SqliteStore>();
 
@@ -96,6 +124,16 @@ export class SqliteStore implements Store, DeliveryQueue {
       () => this.open().wakeClaimers(),
       () => this.open().clock.now(),
       (what, run) => this.open().write(what, run),
+      () => this.open().events,
+    );
+    const eventLog = eventLogOptions(opts.eventLog);
+    this.history = new SqliteHistory(() => this.open());
+    this.events = new SqliteEventLog(
+      () => this.open(),
+      eventLog.maxEvents > 0,
+      eventLog.payloads,
+      this.history,
+      opts.log,
     );
   }
 
@@ -138,6 +176,7 @@ export class SqliteStore implements Store, DeliveryQueue {
       log: this.opts.log,
       time: this.opts.time ?? systemTime,
       diskCheckIntervalMs: this.opts.diskCheckIntervalMs ?? DISK_CHECK_INTERVAL_MS,
+      eventLog: eventLogOptions(this.opts.eventLog),
       ...(this.opts.reserveBytes !== undefined ? { reserveBytes: this.opts.reserveBytes } : {}),
       ...(this.opts.keyPurgeIntervalMs !== undefined
         ? { keyPurgeIntervalMs: this.opts.keyPurgeIntervalMs }
@@ -249,28 +288,47 @@ export class SqliteStore implements Store, DeliveryQueue {
     }
   }
 
-  async complete(deliveries: readonly Delivery[]): Promise<void> {
+  async complete(
+    deliveries: readonly Delivery[],
+    reports?: readonly AttemptReport[],
+  ): Promise<void> {
     if (deliveries.length === 0) return;
+    const done: Completion[] = [];
+    deliveries.forEach((d, i) => {
+      const ref = leaseRef(d.handle);
+      if (ref) done.push({ ref, report: reports?.[i] });
+    });
     const qdb = this.open();
-    qdb.write('complete', () => qdb.queries.complete(refsOf(deliveries)));
+    qdb.write('complete', () => qdb.queries.complete(done, qdb.clock.now()));
   }
 
-  async retryLater(d: Delivery, delayMs: number, error: string): Promise<boolean> {
+  async retryLater(
+    d: Delivery,
+    delayMs: number,
+    error: string,
+    report?: AttemptReport,
+  ): Promise<boolean> {
     const ref = leaseRef(d.handle);
     if (!ref) return false;
     const qdb = this.open();
     return qdb.write('retry', () => {
-      const dueAt = qdb.clock.now() + Math.max(0, Math.round(delayMs));
-      return qdb.queries.retry(ref, dueAt, d.attempt, error);
+      const now = qdb.clock.now();
+      const dueAt = now + Math.max(0, Math.round(delayMs));
+      return qdb.queries.retry({ ref, report }, dueAt, d.attempt, error, now);
     });
   }
 
-  async deadLetter(d: Delivery, attempts: number, error: string): Promise<boolean> {
+  async deadLetter(
+    d: Delivery,
+    attempts: number,
+    error: string,
+    report?: AttemptReport,
+  ): Promise<boolean> {
     const ref = leaseRef(d.handle);
     if (!ref) return false;
     const qdb = this.open();
     return qdb.write('dead-letter', () =>
-      qdb.queries.deadLetter(ref, attempts, error, qdb.clock.now()),
+      qdb.queries.deadLetter(ref, attempts, error, qdb.clock.now(), report),
     );
   }
 

@@ -1,0 +1,251 @@
+/**
+ * The write side of the event log and the history: statements that run inside
+ * the transactions of queries.ts and dead-letters.ts, so that what the log says
+ * commits with the state change it describes, or not at all.
+ *
+ * An outcome names its event by job id and its delivery by target (a lane's
+ * destination, or `handlers` for the lane ''). Every change to a delivery is an
+ * upsert through the event's row: an event no longer in the log (trimmed, or
+ * never recorded because the log was off) matches nothing, so no outcome can
+ * recreate it. The history is counted either way.
+ *
+ * Nothing here may fail on what a request carried: a repeated id is ignored
+ * (ON CONFLICT), numbers that are not finite are left out, an error is cut to
+ * ERROR_MAX_BYTES. A failure inside the ingest transaction would refuse every
+ * webhook of the batch.
+ */
+import type { Database, Statement } from 'better-sqlite3';
+import {
+  type AttemptReport,
+  type DeliveryState,
+  type EventAttempt,
+  type EventLogOptions,
+  HANDLERS_TARGET,
+  MAX_RECORDED_ATTEMPTS,
+  minuteOf,
+} from '../event-log.js';
+import type { EnqueueTargets, JobRecord } from '../store.js';
+
+/** The longest error kept with an attempt, in UTF-8 bytes. */
+export const ERROR_MAX_BYTES = 2 * 1024;
+
+/** The history's series, as stored in `history_minutes.series`. */
+export type Series = 'accepted' | 'duplicates' | 'rejected' | 'delivered' | 'failed' | 'dead';
+
+/** The event log's target of a job row's lane. */
+export function targetOf(lane: string): string {
+  return lane === '' ? HANDLERS_TARGET : lane;
+}
+
+const SQL = {
+  insertEvent: `INSERT INTO events (id, source, type, received_at, state, idempotency_key,
+                  duplicate_of, content_type, headers, payload)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (id) DO NOTHING`,
+  eventKey: 'SELECT n FROM events WHERE id = ?',
+  undoDuplicate: `UPDATE events SET state = 'queued' WHERE n = ? AND state = 'duplicate'`,
+  // Through the event's row: nothing when the event is not in the log.
+  setDelivery: `INSERT INTO event_deliveries (event, target, state, position)
+                SELECT n, ?, ?, (SELECT count(*) FROM event_deliveries WHERE event = events.n)
+                FROM events WHERE id = ?
+                ON CONFLICT (event, target) DO UPDATE SET state = excluded.state
+                RETURNING event`,
+  addAttempt: `INSERT INTO event_attempts (event, target, at, outcome, status, duration_ms, error)
+               VALUES (?, ?, ?, ?, ?, ?, ?)`,
+  dropOldAttempts: `DELETE FROM event_attempts WHERE a IN (
+                      SELECT a FROM event_attempts WHERE event = ? AND target = ?
+                      ORDER BY a DESC LIMIT -1 OFFSET ${MAX_RECORDED_ATTEMPTS})`,
+  count: `INSERT INTO history_minutes (minute, series, key, count) VALUES (?, ?, ?, ?)
+          ON CONFLICT (minute, series, key) DO UPDATE SET count = count + excluded.count`,
+  size: "SELECT n FROM counts WHERE name = 'events'",
+  dropOldest: `DELETE FROM events WHERE n IN
+                 (SELECT n FROM events ORDER BY received_at, id LIMIT ?)`,
+  dropBefore: `DELETE FROM events WHERE n IN
+                 (SELECT n FROM events WHERE received_at < ? ORDER BY received_at, id LIMIT ?)`,
+} as const;
+
+export class EventRecorder {
+  private readonly s: Record<keyof typeof SQL, Statement>;
+
+  constructor(
+    db: Database,
+    readonly options: EventLogOptions,
+  ) {
+    this.s = Object.fromEntries(
+      Object.entries(SQL).map(([name, sql]) => [name, db.prepare(sql)]),
+    ) as Record<keyof typeof SQL, Statement>;
+  }
+
+  get enabled(): boolean {
+    return this.options.maxEvents > 0;
+  }
+
+  /**
+   * A new event with one queued delivery per target; for a replay, the record
+   * kept (created if it is gone) and the targets named queued again. Returns
+   * whether a record was created (what a trim after the batch may make up for).
+   */
+  accepted(job: JobRecord, targets: EnqueueTargets, now: number): boolean {
+    if (!targets.replay) this.count('accepted', '', now);
+    if (!this.enabled) return false;
+    const kept = targets.replay
+      ? (this.s.eventKey.get(job.id) as { n: number } | undefined)
+      : undefined;
+    if (kept) this.s.undoDuplicate.run(kept.n);
+    const created = !kept && this.insert(job, 'queued', undefined);
+    if (targets.handlers) this.setDelivery(job.id, HANDLERS_TARGET, 'queued');
+    for (const d of targets.destinations) this.setDelivery(job.id, d, 'queued');
+    return created;
+  }
+
+  /** A duplicate suppressed at ingest: a record of its own under its new id. */
+  duplicate(job: JobRecord, originalId: string, now: number): boolean {
+    this.count('duplicates', '', now);
+    return this.enabled && this.insert(job, 'duplicate', originalId);
+  }
+
+  /** Claimed: on its way to its target. */
+  delivering(jobId: string, target: string): void {
+    if (this.enabled) this.setDelivery(jobId, target, 'delivering');
+  }
+
+  /** Back to waiting with no attempt counted (a hand-back, a deferral, a DLQ replay). */
+  queued(jobId: string, target: string): void {
+    if (this.enabled) this.setDelivery(jobId, target, 'queued');
+  }
+
+  /** An attempt that succeeded. */
+  delivered(jobId: string, target: string, report: AttemptReport | undefined, now: number): void {
+    this.count('delivered', target, now);
+    this.move(jobId, target, 'delivered', attemptOf('delivered', report, undefined, now));
+  }
+
+  /** An attempt that failed: retried later, or dead-lettered after it. */
+  failed(
+    jobId: string,
+    target: string,
+    next: 'retrying' | 'dead',
+    error: string,
+    report: AttemptReport | undefined,
+    now: number,
+  ): void {
+    this.count('failed', target, now);
+    if (next === 'dead') this.count('dead', '', now);
+    this.move(jobId, target, next, attemptOf('failed', report, error, now));
+  }
+
+  /** A run whose outcome never came (a reclaim, a hand-back that counted): tried again. */
+  lost(jobId: string, target: string, error: string, now: number): void {
+    this.move(jobId, target, 'retrying', { at: now, outcome: 'lost', error });
+  }
+
+  /** To the DLQ without an attempt of its own (no attempts left, a retired lane, a bad row). */
+  deadLettered(jobId: string, target: string, now: number): void {
+    this.count('dead', '', now);
+    this.move(jobId, target, 'dead', undefined);
+  }
+
+  /** Adds `n` to a counter of the minute of `at`. */
+  count(series: Series, key: string, at: number, n = 1): void {
+    this.s.count.run(minuteOf(at), series, key, n);
+  }
+
+  /** Events in the log. */
+  size(): number {
+    return (this.s.size.get() as { n: number } | undefined)?.n ?? 0;
+  }
+
+  /**
+   * Drops up to `max` of the oldest events beyond either bound (all of them
+   * when the log is off); returns how many.
+   */
+  trim(max: number, now: number): number {
+    if (max <= 0) return 0;
+    const excess = this.size() - this.options.maxEvents;
+    let dropped = excess > 0 ? this.s.dropOldest.run(Math.min(excess, max)).changes : 0;
+    if (dropped < max) {
+      dropped += this.s.dropBefore.run(now - this.options.retentionMs, max - dropped).changes;
+    }
+    return dropped;
+  }
+
+  /** Drops up to `max` of the oldest events whatever the bounds (to give room on a full disk). */
+  dropOldest(max: number): number {
+    return this.s.dropOldest.run(max).changes;
+  }
+
+  private insert(job: JobRecord, state: 'queued' | 'duplicate', duplicateOf?: string): boolean {
+    const keep = this.options.payloads;
+    return (
+      this.s.insertEvent.run(
+        job.id,
+        String(job.source),
+        String(job.type),
+        finite(job.receivedAt) ?? 0,
+        state,
+        typeof job.idempotencyKey === 'string' ? job.idempotencyKey : null,
+        duplicateOf ?? null,
+        typeof job.contentType === 'string' ? job.contentType : null,
+        keep && job.headers ? JSON.stringify(job.headers) : null,
+        keep && typeof job.payload === 'string' ? job.payload : null,
+      ).changes === 1
+    );
+  }
+
+  private move(
+    jobId: string,
+    target: string,
+    state: DeliveryState,
+    attempt: EventAttempt | undefined,
+  ): void {
+    if (!this.enabled) return;
+    const event = this.setDelivery(jobId, target, state);
+    if (event === undefined || !attempt) return;
+    this.s.addAttempt.run(
+      event,
+      target,
+      attempt.at,
+      attempt.outcome,
+      attempt.status ?? null,
+      attempt.durationMs ?? null,
+      attempt.error === undefined ? null : truncate(attempt.error),
+    );
+    this.s.dropOldAttempts.run(event, target);
+  }
+
+  /** The delivery's new state; returns the event's key, undefined when it is not in the log. */
+  private setDelivery(jobId: string, target: string, state: DeliveryState): number | undefined {
+    const row = this.s.setDelivery.get(target, state, jobId) as { event: number } | undefined;
+    return row?.event;
+  }
+}
+
+function attemptOf(
+  outcome: 'delivered' | 'failed',
+  report: AttemptReport | undefined,
+  error: string | undefined,
+  now: number,
+): EventAttempt {
+  const status = finite(report?.status);
+  const durationMs = finite(report?.durationMs);
+  return {
+    at: finite(report?.startedAt) ?? now,
+    outcome,
+    ...(durationMs !== undefined ? { durationMs: Math.round(durationMs) } : {}),
+    ...(status !== undefined ? { status: Math.round(status) } : {}),
+    ...(error !== undefined ? { error } : {}),
+  };
+}
+
+function finite(n: unknown): number | undefined {
+  return typeof n === 'number' && Number.isFinite(n) ? n : undefined;
+}
+
+const encoder = new TextEncoder();
+
+/** `text` cut to ERROR_MAX_BYTES of UTF-8, never inside a character. */
+export function truncate(text: string): string {
+  if (text.length * 3 <= ERROR_MAX_BYTES) return text;
+  const { read } = encoder.encodeInto(text, new Uint8Array(ERROR_MAX_BYTES));
+  return text.slice(0, read);
+}
