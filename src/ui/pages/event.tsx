@@ -36,7 +36,7 @@ function AttemptLine(props: { a: Attempt; n: number }) {
       ) : (
         <span class="muted">no answer</span>
       )}
-      {a.duration_ms != null && <span class="muted">{count(a.duration_ms)} ms</span>}
+      {a.duration_ms != null && <span class="muted duration">{count(a.duration_ms)} ms</span>}
       {a.error && <span class="error-text attempt-error">{a.error}</span>}
     </li>
   );

@@ -39,10 +39,12 @@ export function eventQuery(values: Values): EventQuery {
 
 /** The form's values in words, for the bulk replay's question. */
 function describeQuery(values: Values): string {
-  const parts = Object.entries(values).map(([k, v]) =>
-    k === 'q' ? `payload contains “${v}”` : `${k} ${v}`,
-  );
-  return parts.length === 0 ? 'every event' : parts.join(', ');
+  const parts = Object.entries(values)
+    .filter(([k]) => k !== 'destination')
+    .map(([k, v]) => (k === 'q' ? `payload contains “${v}”` : `${k} ${v}`));
+  const which = parts.length === 0 ? 'every event' : parts.join(', ');
+  // A destination both selects and narrows: each event goes to it alone.
+  return values.destination ? `${which}, to ${targetName(values.destination)} only` : which;
 }
 
 /** Shown when the service has no event log to search. */
@@ -135,7 +137,7 @@ export function EventsPage(props: { query: Values }) {
             name="bulk-replay"
             plan={eventReplayPlan(filter as EventFilter)}
             words={EVENT_REPLAY_WORDS}
-            filterText={`${describeQuery(props.query)}${query.destination ? `, to ${targetName(query.destination)} only` : ''}`}
+            filterText={describeQuery(props.query)}
             disabled={
               query.id !== undefined ? 'An id names one event: replay it from its page.' : undefined
             }
