@@ -271,6 +271,9 @@ sources:
     assert.ok(!replayed.some((b) => b.includes('o-7004')), 'the later arrival is left out');
     assert.equal(shop.received.length, shopBefore + 1, 'shop got only o-7004, no replay');
     await bulk.getByRole('button', { name: 'OK' }).click();
+    await page.getByRole('button', { name: 'Clear' }).click();
+    await page.locator('tr[data-event-id]').nth(6).waitFor();
+    await shot('events');
   });
 
   it('finds a dead-lettered delivery, shows it, replays it, and the receiver gets it', async () => {
@@ -308,6 +311,7 @@ sources:
     assert.match((await attempts('shop').nth(1).textContent()) ?? '', /delivered[\s\S]*200/);
     await page.locator('[data-delivery="shop"] .delivery-head [data-state="delivered"]').waitFor();
     await page.locator('.fields [data-state="delivered"]').waitFor();
+    await shot('event-replayed');
   });
 
   it('bulk-replays every match after showing the count, with progress, and every one arrives', async () => {
@@ -418,9 +422,6 @@ sources:
     await waitFor(async () => (await accepted()) >= 10, { what: 'the accepted total' });
     await page.locator('.chart canvas').waitFor();
     await shot('overview');
-    await open('Events');
-    await page.locator('tr[data-event-id]').nth(9).waitFor();
-    await shot('events');
   });
 
   it('draws the per-minute chart from the history API (its documented shape)', async () => {
@@ -446,14 +447,16 @@ sources:
       }),
     );
     try {
+      // From another page, so that the Overview loads its history afresh.
+      await open('Destinations');
       await open('Overview');
       await page.locator('.chart canvas').waitFor();
       const total = async (key: string) =>
         (await page.locator(`[data-total="${key}"]`).textContent()) ?? '';
-      assert.match(
-        await total('accepted'),
-        new RegExp(sum(history.series.accepted).toLocaleString('en')),
-      );
+      const accepted = sum(history.series.accepted).toLocaleString('en');
+      await waitFor(async () => (await total('accepted')).includes(accepted), {
+        what: 'the sample history',
+      });
       assert.match(
         await total('delivered'),
         new RegExp((sum(wave(12)) + sum(wave(7))).toLocaleString('en')),
@@ -487,6 +490,7 @@ sources:
         await open(link);
         await page.waitForLoadState('networkidle');
         await page.screenshot({ path: join(SHOTS, `phone-${name}.png`), fullPage: true });
+        await page.screenshot({ path: join(SHOTS, `phone-${name}-top.png`) });
         assert.equal(await overflow(), 0, `${link} is no wider than the screen`);
       }
       await page.locator('tr[data-event-id] a').first().click();
