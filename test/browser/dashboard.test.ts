@@ -391,6 +391,7 @@ sources:
         (d) => d.name === 'shop',
       )?.state;
     assert.equal(await state(), 'paused');
+    assert.match((await card.locator('[data-latency="p50"]').textContent()) ?? '', /\d ms$/);
     await shot('destinations');
     await card.getByRole('button', { name: 'Resume' }).click();
     await card.locator('[data-state="closed"]').waitFor();
@@ -465,6 +466,52 @@ sources:
       assert.match(await total('delivered'), new RegExp(sum(wave(12)).toLocaleString('en')));
       await page.getByRole('combobox', { name: 'Destination' }).selectOption('');
       await shot('overview-history');
+    } finally {
+      await page.unrouteAll();
+    }
+  });
+
+  it('searches on through short pages of a bounded scan, says what it scanned, and goes further', async () => {
+    // What the Redis store answers for a rare match: empty pages of 1,000 events scanned
+    // each, with a cursor, until the match, 8 windows back.
+    const seen: (string | null)[] = [];
+    await page.route('**/admin/events?*', (route) => {
+      const cursor = new URL(route.request().url()).searchParams.get('cursor');
+      seen.push(cursor);
+      const n = cursor === null ? 0 : Number(cursor.slice(1));
+      const far = {
+        id: 'evt-far',
+        source: 'stripe',
+        type: 'invoice.paid',
+        state: 'delivered',
+        received_at: new Date(Date.now() - 86_400_000).toISOString(),
+        idempotency_key: 'evt_rare',
+        duplicate_of: null,
+        destinations: [{ name: 'shop', state: 'delivered' }],
+      };
+      return route.fulfill({
+        status: 200,
+        contentType: 'application/json',
+        body: JSON.stringify(
+          n < 7
+            ? { items: [], next_cursor: `c${n + 1}`, scanned: 1000 }
+            : { items: [far], next_cursor: null, scanned: 1000 },
+        ),
+      });
+    });
+    try {
+      await page.goto(`${origin}/admin/ui/#/events?q=rare`);
+      const scanned = page.getByTestId('scanned');
+      await scanned.getByText('Scanned 5,000 events.').waitFor();
+      await scanned.getByText(/No match so far/).waitFor();
+      assert.deepEqual(seen.slice(0, 5), [null, 'c1', 'c2', 'c3', 'c4']);
+      await shot('events-search-further');
+      seen.length = 0;
+      await scanned.getByRole('button', { name: 'Search further' }).click();
+      await page.locator('tr[data-event-id="evt-far"]').waitFor();
+      await scanned.getByText('Scanned 3,000 events.').waitFor();
+      assert.deepEqual(seen.slice(0, 3), ['c5', 'c6', 'c7']);
+      assert.equal(await scanned.getByRole('button', { name: 'Search further' }).count(), 0);
     } finally {
       await page.unrouteAll();
     }
