@@ -94,16 +94,19 @@ const label = (key: string) =>
   LABELS[key] ??
   key
     .replace(/^ours:(.*)$/, 'ours, POST /webhooks ($1)')
-    .replace(/^routed:(.*)$/, 'ours, POST /webhooks ($1), routed to one destination');
+    .replace(/^routed:(.*)$/, 'ours, POST /webhooks ($1), routed to one destination')
+    .replace(/^nolog:(.*)$/, 'ours, POST /webhooks ($1), event log off');
 
-/** Ingest with every event routed to one destination ÷ without routes, per store. */
-function routingCost(r: Results): string | undefined {
-  const stores = Object.keys(r.ingest).flatMap((k) => /^routed:(.*)$/.exec(k)?.[1] ?? []);
+/** Ingest in a variant (`prefix:<store>`) ÷ ours as configured by default, per store. */
+function variantCost(r: Results, prefix: string, label: string): string | undefined {
+  const re = new RegExp(`^${prefix}:(.*)$`);
+  const stores = Object.keys(r.ingest).flatMap((k) => re.exec(k)?.[1] ?? []);
   const parts = stores.map(
-    (store) => `${store} ${medianRatio(r.ingestRounds, `routed:${store}`, `ours:${store}`) ?? '-'}`,
+    (store) =>
+      `${store} ${medianRatio(r.ingestRounds, `${prefix}:${store}`, `ours:${store}`) ?? '-'}`,
   );
   return parts.length > 0
-    ? `   routing at ingest: routed ÷ no routes, req/s (median of each round's ratio): ${parts.join(', ')}`
+    ? `   ${label}, req/s (median of each round's ratio): ${parts.join(', ')}`
     : undefined;
 }
 
@@ -185,8 +188,12 @@ export function render(r: Results, t: Target[], header: string): string {
         ]),
       ]),
     );
-    const routing = routingCost(r);
-    if (routing) parts.push(routing);
+    for (const line of [
+      variantCost(r, 'routed', 'routing at ingest: routed ÷ no routes'),
+      variantCost(r, 'nolog', 'the event log: log off ÷ log on (the default)'),
+    ]) {
+      if (line) parts.push(line);
+    }
   }
   if (Object.keys(r.drain).length > 0) {
     parts.push(

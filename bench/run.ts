@@ -133,6 +133,12 @@ machine: ${machine.nproc} × ${machine.cpu}, node ${machine.node}, redis ${machi
                   ...routeAllTo(ctx, 'http://127.0.0.1:9/unused'),
                 }),
             );
+            // The cost of the event log: recorded in the enqueue itself, on by default.
+            round[`nolog:${store}`] = await measureIngest(
+              ctx,
+              label(`ours (${store}), event log off`),
+              () => ctx.ours('ingest-nolog', store, { ...INGEST_ONLY, EVENT_LOG_MAX: '0' }),
+            );
           });
         round.bullmq = await measureIngest(ctx, label('BullMQ route'), () =>
           ctx.peer('bullmq-ingest.ts'),

@@ -288,6 +288,8 @@ for (const factory of STORES) {
         type: 'invoice.paid',
         receivedAt: t0,
         idempotencyKey: 'ka',
+        // Fixed bodies: a random number in the default one may hold the short q below.
+        payload: JSON.stringify({ hello: 'world' }),
       });
       const b = job({
         source: 'github',
@@ -295,7 +297,12 @@ for (const factory of STORES) {
         receivedAt: t0 + 1_000,
         payload: JSON.stringify({ ref: 'refs/heads/main', needle: 'blue-whale-42' }),
       });
-      const c = job({ source: 'stripe', type: 'charge.failed', receivedAt: t0 + 2_000 });
+      const c = job({
+        source: 'stripe',
+        type: 'charge.failed',
+        receivedAt: t0 + 2_000,
+        payload: JSON.stringify({ hello: 'world' }),
+      });
       await store.enqueue(a, undefined, { handlers: false, destinations: ['billing'] });
       await store.enqueue(b, undefined, { handlers: true, destinations: ['ci'] });
       await store.enqueue(c, undefined, { handlers: false, destinations: ['billing'] });

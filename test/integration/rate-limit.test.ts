@@ -145,9 +145,9 @@ function notRedis(inner: RedisStore): Store {
     retireLane: (destination, idle, error) => inner.retireLane(destination, idle, error),
     claim: (max, blockMs) => inner.claim(max, blockMs),
     interruptClaim: () => inner.interruptClaim(),
-    complete: (d) => inner.complete(d),
-    retryLater: (d, ms, e) => inner.retryLater(d, ms, e),
-    deadLetter: (d, n, e) => inner.deadLetter(d, n, e),
+    complete: (d, reports) => inner.complete(d, reports),
+    retryLater: (d, ms, e, report) => inner.retryLater(d, ms, e, report),
+    deadLetter: (d, n, e, report) => inner.deadLetter(d, n, e, report),
     release: (d, started) => inner.release(d, started),
     promoteDue: (max) => inner.promoteDue(max),
     reclaimStale: (idle, max) => inner.reclaimStale(idle, max),
@@ -155,6 +155,8 @@ function notRedis(inner: RedisStore): Store {
     peekDead: (limit) => inner.peekDead(limit),
     deadLetters: inner.deadLetters,
     destinations: inner.destinations,
+    events: inner.events,
+    history: inner.history,
     close: () => inner.close(),
   };
 }

@@ -151,7 +151,7 @@ describe('embedded event log: a delivery through its states', () => {
     assert.equal(e?.state, 'delivering');
   });
 
-  it('a deferral (no report, attempt unspent) goes back to queued with no attempt', async () => {
+  it('a retry without a report (a deferral) is queued again, with no attempt and no count', async () => {
     const store = await stores.open();
     const j = job();
     await store.enqueue(j, undefined, { handlers: false, destinations: ['crm'] });

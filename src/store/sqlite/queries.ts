@@ -106,13 +106,11 @@ export class QueueQueries {
       complete: p(
         `DELETE FROM jobs WHERE seq = ? AND lease = ? AND state = 'running' RETURNING job_id, lane`,
       ),
-      leased: p(
-        `SELECT job_id, lane, attempts FROM jobs WHERE seq = ? AND lease = ? AND state = 'running'`,
-      ),
       retry: p(
         `UPDATE jobs SET state = 'scheduled', run_at = ?, attempts = ?, last_error = ?,
            owner = NULL, leased_at = NULL
-         WHERE seq = ? AND lease = ? AND state = 'running'`,
+         WHERE seq = ? AND lease = ? AND state = 'running'
+         RETURNING job_id, lane`,
       ),
       takeRunning: p(
         `DELETE FROM jobs WHERE seq = ? AND lease = ? AND state = 'running'
@@ -246,21 +244,19 @@ export class QueueQueries {
   }
 
   /**
-   * A failed attempt, tried again at `dueAt`. With the attempt count unchanged
-   * and no report, no attempt ran (a deferral): the log shows it queued again.
+   * Back to scheduled until `dueAt`. With a report, an attempt ran and failed;
+   * without one, none ran (a deferral): the log shows the delivery queued again.
    */
   retry(done: Completion, dueAt: number, attempts: number, error: string, now: number): boolean {
     const { ref, report } = done;
     return this.db.transaction(() => {
-      const row = this.stmt('leased').get(ref.seq, ref.lease) as
-        | (JobRef & { attempts: number })
+      const row = this.stmt('retry').get(dueAt, attempts, error, ref.seq, ref.lease) as
+        | JobRef
         | undefined;
       if (!row) return false;
-      this.stmt('retry').run(dueAt, attempts, error, ref.seq, ref.lease);
       const target = targetOf(row.lane);
-      if (report || attempts > row.attempts) {
-        this.events.failed(row.job_id, target, 'retrying', error, report, now);
-      } else this.events.queued(row.job_id, target);
+      if (report) this.events.failed(row.job_id, target, 'retrying', error, report, now);
+      else this.events.queued(row.job_id, target);
       return true;
     })();
   }
