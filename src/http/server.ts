@@ -157,6 +157,7 @@ function routes(app: FastifyInstance, deps: HttpDeps): void {
       config: deps.config,
       deadLetters: deps.deadLetters,
       store: deps.store,
+      metrics: deps.metrics,
       log: deps.log.child({ component: 'admin' }),
     });
     dashboardRoutes(app, { assets: loadDashboardAssets() });

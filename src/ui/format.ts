@@ -13,6 +13,12 @@ export function rate(ratio: number | null, attempts: number): string {
     : `${percent(ratio)} of ${count(attempts)}`;
 }
 
+/** A duration in milliseconds, to a tenth below 10 ms. */
+export function ms(value: number | null | undefined): string {
+  if (value === null || value === undefined) return '—';
+  return value < 10 ? `${value.toFixed(1)} ms` : `${integer.format(Math.round(value))} ms`;
+}
+
 export function percent(ratio: number | null | undefined): string {
   return ratio === null || ratio === undefined ? '—' : `${(ratio * 100).toFixed(1)} %`;
 }

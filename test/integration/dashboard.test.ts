@@ -38,7 +38,9 @@ const DASHBOARD_CALLS = [
   ['GET', '/admin/events?limit=50'],
   ['GET', '/admin/events/evt_1'],
   ['POST', '/admin/events/evt_1/replay'],
+  ['POST', '/admin/events/replay'],
   ['GET', '/admin/stats/history?window=1h'],
+  ['GET', '/admin/stats/signatures'],
 ] as const;
 
 /** XML namespace names: identifiers in the DOM's and SVG's code, never fetched. */

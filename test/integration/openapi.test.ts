@@ -32,6 +32,12 @@ const EXPECTED = [
   'GET /admin/destinations',
   'POST /admin/destinations/{name}/pause',
   'POST /admin/destinations/{name}/resume',
+  'GET /admin/events',
+  'GET /admin/events/{eventId}',
+  'POST /admin/events/{eventId}/replay',
+  'POST /admin/events/replay',
+  'GET /admin/stats/history',
+  'GET /admin/stats/signatures',
 ];
 
 describe('GET /openapi.json', () => {

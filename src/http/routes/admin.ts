@@ -10,6 +10,8 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { type Config, redactedConfig } from '../../config/config.js';
 import type { Secret } from '../../config/secret.js';
+import { deliveryLatencies } from '../../delivery/latency.js';
+import type { Metrics } from '../../metrics.js';
 import type { DeadLetters, Store } from '../../store/store.js';
 import { adminGuard } from '../admin-auth.js';
 import { sendNoRoute } from '../error-handler.js';
@@ -18,6 +20,7 @@ import { errorResponseSchema, errorResponses } from '../schemas.js';
 import { destinationRoutes } from './destinations.js';
 import { dlqRoutes } from './dlq.js';
 import { eventRoutes } from './events.js';
+import { signatureStatsRoutes } from './signature-stats.js';
 
 export interface AdminDeps {
   token: Secret;
@@ -25,6 +28,8 @@ export interface AdminDeps {
   deadLetters: DeadLetters;
   /** For the destination routes. */
   store: Store;
+  /** For the figures that only this instance's metrics hold: latency, signature failures. */
+  metrics: Metrics;
   log: Logger;
 }
 
@@ -76,7 +81,12 @@ export function adminRoutes(app: FastifyInstance, deps: AdminDeps): void {
       destinationRoutes(admin, {
         destinations: deps.config.destinations,
         store: deps.store,
+        latencies: () => deliveryLatencies(deps.metrics.registry),
         log: deps.log,
+      });
+      signatureStatsRoutes(admin, {
+        metrics: deps.metrics,
+        sources: deps.config.sources.map((s) => s.name),
       });
     },
     { prefix: '/admin' },

@@ -2,13 +2,14 @@
  * The destination admin routes, registered inside the /admin plugin (and so
  * behind its bearer guard):
  *
- *   GET  /admin/destinations              every destination's state and backlog
+ *   GET  /admin/destinations              every destination's state, backlog and latency
  *   POST /admin/destinations/:name/pause  hold its deliveries (every instance)
  *   POST /admin/destinations/:name/resume deliver again
  */
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { DestinationConfig } from '../../delivery/destination.js';
+import { type Latency, NO_LATENCY } from '../../delivery/latency.js';
 import { destinationOverview } from '../../delivery/overview.js';
 import { apiError } from '../../errors.js';
 import type { Store } from '../../store/store.js';
@@ -17,6 +18,8 @@ import { errorResponses } from '../schemas.js';
 export interface DestinationRouteDeps {
   destinations: readonly DestinationConfig[];
   store: Store;
+  /** Each destination's delivery latency on this instance, by name. */
+  latencies: () => Promise<Map<string, Latency>>;
   log: Logger;
 }
 
@@ -34,6 +37,12 @@ const overviewSchema = {
     last_error_at: { type: ['string', 'null'] },
     success_rate_5m: { type: ['number', 'null'] },
     attempts_5m: { type: 'integer' },
+    p50_ms: {
+      type: ['number', 'null'],
+      description:
+        'Median attempt duration on this instance since it started (from webhook_delivery_duration_seconds); null before the first attempt.',
+    },
+    p99_ms: { type: ['number', 'null'], description: 'The 99th percentile, likewise.' },
   },
 } as const;
 
@@ -45,6 +54,11 @@ const nameParams = {
 
 export function destinationRoutes(app: FastifyInstance, deps: DestinationRouteDeps): void {
   const byName = new Map(deps.destinations.map((d) => [d.name, d]));
+  /** The store's view of a destination, with this instance's latency. */
+  async function overview(d: DestinationConfig, latencies: Map<string, Latency>) {
+    const { p50_ms, p99_ms } = latencies.get(d.name) ?? NO_LATENCY;
+    return { ...(await destinationOverview(deps.store, d)), p50_ms, p99_ms };
+  }
   const find = (name: string): DestinationConfig => {
     const d = byName.get(name);
     if (!d) throw apiError('unknown_destination');
@@ -65,11 +79,12 @@ export function destinationRoutes(app: FastifyInstance, deps: DestinationRouteDe
         },
       },
     },
-    async () => ({
-      destinations: await Promise.all(
-        deps.destinations.map((d) => destinationOverview(deps.store, d)),
-      ),
-    }),
+    async () => {
+      const latencies = await deps.latencies();
+      return {
+        destinations: await Promise.all(deps.destinations.map((d) => overview(d, latencies))),
+      };
+    },
   );
 
   for (const action of ['pause', 'resume'] as const) {
@@ -89,7 +104,7 @@ export function destinationRoutes(app: FastifyInstance, deps: DestinationRouteDe
         const d = find(request.params.name);
         await deps.store.destinations.setPaused(d.name, action === 'pause');
         deps.log.warn({ destination: d.name }, `destination ${action}d by an operator`);
-        return destinationOverview(deps.store, d);
+        return overview(d, await deps.latencies());
       },
     );
   }

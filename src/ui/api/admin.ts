@@ -1,6 +1,6 @@
 /**
- * The parts of the API that the service serves today: GET /health, the
- * destinations and the dead-letter queue under /admin.
+ * The service's health, its destinations, signature failures and the
+ * dead-letter queue: GET /health and routes under /admin.
  */
 import { ADMIN, call, ROOT } from './client.js';
 
@@ -37,6 +37,9 @@ export interface Destination {
   last_error_at: string | null;
   success_rate_5m: number | null;
   attempts_5m: number;
+  /** Attempt duration percentiles on the instance that answered, since it started. */
+  p50_ms?: number | null;
+  p99_ms?: number | null;
 }
 
 export const listDestinations = async () =>
@@ -47,6 +50,15 @@ export const setPaused = (name: string, paused: boolean) =>
     'POST',
     `${ADMIN}destinations/${encodeURIComponent(name)}/${paused ? 'pause' : 'resume'}`,
   );
+
+/** Each configured source and the requests it refused for a bad signature (this instance). */
+export const getSignatureFailures = async () =>
+  (
+    await call<{ sources: { source: string; failures: number }[] }>(
+      'GET',
+      `${ADMIN}stats/signatures`,
+    )
+  ).sources;
 
 /** The DLQ filter, as the API names its parameters (times in RFC 3339). */
 export interface DeadLetterFilter {

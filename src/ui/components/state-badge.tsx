@@ -5,6 +5,7 @@ const LABELS: Record<string, string> = {
   open: 'breaker open',
   paused: 'paused',
   dead_lettered: 'dead-lettered',
+  dead: 'dead-lettered',
 };
 
 const TONES: Record<string, string> = {
@@ -15,8 +16,13 @@ const TONES: Record<string, string> = {
   failed: 'bad',
   dead_lettered: 'bad',
   unhealthy: 'bad',
+  dead: 'bad',
+  lost: 'bad',
   paused: 'warn',
-  pending: 'neutral',
+  retrying: 'warn',
+  delivering: 'active',
+  queued: 'neutral',
+  duplicate: 'neutral',
 };
 
 export function StateBadge(props: { state: string }) {

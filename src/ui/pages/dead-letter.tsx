@@ -79,7 +79,16 @@ export function DeadLetterPage(props: { id: string }) {
           ['Event type', entry.event_type],
           ['Source', entry.source],
           ['Destination', entry.destination ?? 'in-process handlers'],
-          ['Job', <code key="job">{entry.job_id}</code>],
+          [
+            'Event',
+            <a
+              key="job"
+              href={href('events', entry.job_id)}
+              title="Its deliveries in the event log"
+            >
+              <code>{entry.job_id}</code>
+            </a>,
+          ],
           ['Idempotency key', entry.idempotency_key ?? '—'],
           ['Accepted', time(entry.first_seen)],
           ['Dead-lettered', time(entry.failed_at)],

@@ -11,6 +11,7 @@ import {
   replayDeadLetter,
 } from '../api/admin.js';
 import { describe } from '../api/client.js';
+import { DEAD_LETTER_WORDS, deadLetterPlan } from '../bulk/dead-letters.js';
 import { BulkRun } from '../components/bulk-run.js';
 import { type Field, FilterForm, type Values } from '../components/filter-form.js';
 import { Notice } from '../components/notice.js';
@@ -111,14 +112,17 @@ export function DeadLettersPage(props: { query: Values }) {
       />
       <div class="toolbar">
         <BulkRun
-          action="replay"
-          filter={filter}
+          name="bulk-replay"
+          plan={deadLetterPlan('replay', filter)}
+          words={DEAD_LETTER_WORDS.replay}
           filterText={describeFilter(values)}
           onChange={changed}
         />
         <BulkRun
-          action="purge"
-          filter={filter}
+          name="bulk-purge"
+          danger
+          plan={deadLetterPlan('purge', filter)}
+          words={DEAD_LETTER_WORDS.purge}
           filterText={describeFilter(values)}
           onChange={changed}
         />

@@ -4,7 +4,7 @@ import { type Destination, listDestinations, setPaused } from '../api/admin.js';
 import { describe } from '../api/client.js';
 import { Notice } from '../components/notice.js';
 import { StateBadge } from '../components/state-badge.js';
-import { count, percent, time } from '../format.js';
+import { count, ms, percent, time } from '../format.js';
 import { usePoll } from '../poll.js';
 
 export const DESTINATIONS_POLL_MS = 2_000;
@@ -58,6 +58,14 @@ function Card(props: { d: Destination; onChanged: () => void }) {
             {d.attempts_5m === 0 ? <small>no attempts</small> : percent(d.success_rate_5m)}
             {d.attempts_5m > 0 && <small> of {count(d.attempts_5m)}</small>}
           </dd>
+        </div>
+        <div>
+          <dt>Latency p50</dt>
+          <dd data-latency="p50">{d.p50_ms == null ? <small>no attempts</small> : ms(d.p50_ms)}</dd>
+        </div>
+        <div>
+          <dt>Latency p99</dt>
+          <dd data-latency="p99">{d.p99_ms == null ? <small>no attempts</small> : ms(d.p99_ms)}</dd>
         </div>
       </dl>
       {d.state === 'open' && <p class="muted">Next probe after {time(d.open_until)}</p>}
