@@ -50,7 +50,7 @@ export const ERRORS = {
   event_not_replayable: {
     status: 409,
     message:
-      'The event cannot be replayed: it is a suppressed duplicate (replay the original), or the log kept no payload for it.',
+      'The event cannot be replayed: it is a suppressed duplicate (replay the original), the log kept no payload for it, or it is still being delivered.',
   },
   destination_not_configured: {
     status: 409,

@@ -8,6 +8,7 @@
  * a bug downstream is fixed.
  */
 import {
+  type DeliveryState,
   type EventFilter,
   type EventLog,
   type EventRecord,
@@ -22,7 +23,8 @@ export type ReplayRefusal =
   | 'duplicate'
   | 'no_payload'
   | 'unknown_destination'
-  | 'no_target';
+  | 'no_target'
+  | 'in_progress';
 
 export class ReplayRefusedError extends Error {
   constructor(
@@ -39,10 +41,22 @@ export interface ReplayTargets {
   configured(destination: string): boolean;
 }
 
-/** Where a replay of `e` goes: `only`, or every target it had that is still configured. */
+/** Deliveries still under way: a replay would send a second copy beside the first. */
+const UNDER_WAY = new Set<DeliveryState>(['queued', 'delivering', 'retrying']);
+
+function underWay(e: EventSummary, target: string): boolean {
+  const d = e.deliveries.find((x) => x.target === target);
+  return d !== undefined && UNDER_WAY.has(d.state);
+}
+
+/**
+ * Where a replay of `e` goes: `only`, or every target it had that is still
+ * configured; in either case, only where its delivery is finished (delivered
+ * or dead) or was never made.
+ */
 function targetsOf(e: EventSummary, only: string | undefined, t: ReplayTargets): EnqueueTargets {
   const names = only !== undefined ? [only] : e.deliveries.map((d) => d.target);
-  const usable = names.filter((n) => n === HANDLERS_TARGET || t.configured(n));
+  const usable = names.filter((n) => (n === HANDLERS_TARGET || t.configured(n)) && !underWay(e, n));
   return {
     handlers: usable.includes(HANDLERS_TARGET),
     destinations: usable.filter((n) => n !== HANDLERS_TARGET),
@@ -77,6 +91,13 @@ function refusalOf(
   }
   const targets = targetsOf(e, only, t);
   if (!targets.handlers && targets.destinations.length === 0) {
+    const names = only !== undefined ? [only] : e.deliveries.map((d) => d.target);
+    if (names.some((n) => underWay(e, n))) {
+      return new ReplayRefusedError(
+        'in_progress',
+        `Event ${e.id} is still being delivered${only !== undefined ? ` to ${only}` : ''}: replay it once that delivery is delivered or dead.`,
+      );
+    }
     return new ReplayRefusedError(
       'no_target',
       `None of event ${e.id}'s destinations is configured any more: a replay would deliver it nowhere. Name a destination to replay it to.`,
@@ -140,7 +161,10 @@ export interface BulkReplayRequest {
 export interface BulkReplayResult {
   /** Replayed (or, in a dry run, that would be). */
   replayed: number;
-  /** Matched but not replayable: duplicates, events without a payload, or with no target left. */
+  /**
+   * Matched but not replayed: duplicates, events without a payload, with no
+   * destination left, or still being delivered.
+   */
   skipped: number;
   asOf: number;
   /** Where the next call continues; undefined when the run is complete. */

@@ -168,7 +168,7 @@ export const bulkEventReplayResponseSchema = {
     skipped: {
       type: 'integer',
       description:
-        'Matched but not replayable: duplicates, events without a payload, or no destination left.',
+        'Matched but not replayed: duplicates, events without a payload, with no destination left, or still being delivered.',
     },
     as_of: time,
     done: { type: 'boolean' },
