@@ -287,6 +287,59 @@ for (const [storeName, storeEnv] of Object.entries(STORE_ENV)) {
       await waitFor(async () => (await health()).dlq_size === count, { what: 'back in the DLQ' });
     });
 
+    it('events list, show and replay: by filter, one event, in bulk with a dry run', async () => {
+      const key = `cli-evt-${Date.now()}`;
+      const sent = await cli(['send', '--event', 'cli.events', '--id', key], env);
+      assert.equal(sent.code, 0, sent.stderr);
+      const listed = await waitFor(
+        async () => {
+          const r = await cli(['events', 'list', '--key', key, '--json'], env);
+          assert.equal(r.code, 0, r.stderr);
+          const items = JSON.parse(r.stdout).items as { id: string; state: string }[];
+          return items.length === 1 && items[0]?.state === 'delivered' ? items : undefined;
+        },
+        { what: 'the event delivered in the log' },
+      );
+      const id = listed[0]?.id as string;
+      const table = await cli(['events', 'list', '--type', 'cli.events'], env);
+      assert.equal(table.code, 0, table.stderr);
+      assert.match(table.stdout, /^ID\s+RECEIVED\s+SOURCE\s+TYPE\s+STATE\s+DESTINATIONS$/m);
+      assert.match(
+        table.stdout,
+        new RegExp(
+          `^${id}\\s+\\S+Z\\s+default\\s+cli\\.events\\s+delivered\\s+handlers:delivered$`,
+          'm',
+        ),
+      );
+      const shown = await cli(['events', 'show', id], env);
+      assert.equal(shown.code, 0, shown.stderr);
+      const detail = JSON.parse(shown.stdout);
+      assert.equal(detail.idempotency_key, key);
+      assert.equal(detail.deliveries[0].attempts[0].outcome, 'delivered');
+      const again = await cli(['events', 'replay', id], env);
+      assert.equal(again.code, 0, again.stderr);
+      assert.match(again.stdout, new RegExp(`^replayed ${id}: queued for handlers$`, 'm'));
+      await waitFor(
+        async () => {
+          const d = JSON.parse((await cli(['events', 'show', id, '--json'], env)).stdout);
+          return d.state === 'delivered' && d.deliveries[0].attempts.length === 2;
+        },
+        { what: 'the replay delivered' },
+      );
+      const dry = await cli(['events', 'replay', '--key', key, '--dry-run'], env);
+      assert.equal(dry.code, 0, dry.stderr);
+      assert.match(dry.stdout, /^would replay 1 events$/m);
+      const bulk = await cli(['events', 'replay', '--key', key, '--json'], env);
+      assert.deepEqual(JSON.parse(bulk.stdout), { dry_run: false, replayed: 1, skipped: 0 });
+      const bare = await cli(['events', 'replay'], env);
+      assert.equal(bare.code, 2);
+      const missing = await cli(['events', 'show', 'no-such-event'], env);
+      assert.equal(missing.code, 1);
+      assert.match(missing.stderr, /no event no-such-event/);
+      const bad = await cli(['events', 'list', '--state', 'bogus'], env);
+      assert.equal(bad.code, 1);
+    });
+
     it('dlq purge needs --yes, deletes by id or filter, and a wrong token exits 4', async () => {
       const count = (await health()).dlq_size;
       assert.ok(count >= 3);

@@ -1,6 +1,7 @@
 /**
  * Retention: a long run of processed jobs leaves Redis memory flat, because a
- * completed job's entry is deleted with its acknowledgement.
+ * completed job's entry is deleted with its acknowledgement, and the event log
+ * drops its oldest events as it records new ones once it holds EVENT_LOG_MAX.
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -8,7 +9,10 @@ import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import type { RedisStore } from '../../src/store/redis/redis-store.js';
 import { RedisServer } from '../helpers/redis-server.js';
-import { testConfig, testStore } from '../helpers/service.js';
+import { silentLog, testConfig, testStore } from '../helpers/service.js';
+
+/** The warm-up batch fills the event log to its bound; from then on it only turns over. */
+const EVENT_LOG_MAX = 5_000;
 
 describe('retention', () => {
   let server: RedisServer;
@@ -16,7 +20,11 @@ describe('retention', () => {
   let probe: Redis;
   before(async () => {
     server = await RedisServer.start();
-    store = testStore(testConfig({ REDIS_ADDR: server.addr }), 'retention');
+    store = testStore(testConfig({ REDIS_ADDR: server.addr }), 'retention', silentLog, {
+      maxEvents: EVENT_LOG_MAX,
+      retentionMs: 3_600_000,
+      payloads: true,
+    });
     await store.init();
     probe = new Redis({ host: '127.0.0.1', port: server.port });
   });
@@ -50,7 +58,8 @@ describe('retention', () => {
   }
 
   it('keeps memory flat over 40,000 processed jobs', async () => {
-    await processBatch(5_000); // warm-up: allocator pools, script cache
+    await processBatch(5_000); // warm-up: allocator pools, script cache, a full event log
+    assert.equal(await store.events.size(), EVENT_LOG_MAX);
     const baseline = await usedMemory();
     const samples: number[] = [];
     for (let i = 0; i < 7; i++) {
@@ -60,6 +69,7 @@ describe('retention', () => {
     const stats = await store.stats();
     assert.equal(stats.waiting + stats.inProgress, 0);
     assert.equal(await probe.xlen(store.keys.stream), 0, 'no completed entry stays in the stream');
+    assert.equal(await store.events.size(), EVENT_LOG_MAX, 'the log holds its bound, no more');
     const growth = Math.max(...samples) - baseline;
     // 35,000 jobs of ~400 bytes would be >14 MB if kept; flat means well under one batch's worth.
     assert.ok(
