@@ -11,6 +11,8 @@ import {
   type EventFilter,
   type EventLog,
   type EventState,
+  loggedKey,
+  MAX_LOGGED_KEY,
 } from '../store/event-log.js';
 
 export const EVENT_FILTER_PARAMS = [
@@ -24,9 +26,8 @@ export const EVENT_FILTER_PARAMS = [
   'q',
 ] as const;
 
-/** Longest idempotency key and payload search accepted. */
-const MAX_KEY = 255;
-const MAX_Q = 256;
+/** Longest payload search accepted: a scan's cost grows with it. */
+const MAX_Q = 128;
 /** A job id: what ingest makes (a UUID) or what an older version made; never more. */
 const JOB_ID = /^[A-Za-z0-9_.:-]{1,128}$/;
 
@@ -35,6 +36,8 @@ function text(name: string, value: unknown, max: number): string | undefined {
   if (typeof value !== 'string' || value.length === 0 || value.length > max) {
     invalid(`${name} must be 1-${max} characters`);
   }
+  // A NUL is never in a JSON body, unescaped, nor in a key; FTS5 cannot take one.
+  if (value.includes('\u0000')) invalid(`${name} must not hold a NUL character`);
   return value;
 }
 
@@ -66,9 +69,9 @@ export function parseEventFilter(raw: Record<string, unknown>): EventFilter {
   if (since !== undefined && until !== undefined && since >= until) {
     invalid('since must be before until');
   }
-  const key = text('key', raw.key, MAX_KEY);
+  const key = text('key', raw.key, MAX_LOGGED_KEY);
   const q = text('q', raw.q, MAX_Q);
-  if (key !== undefined) filter.key = key;
+  if (key !== undefined) filter.key = loggedKey(key) as string;
   if (q !== undefined) filter.q = q;
   return filter;
 }

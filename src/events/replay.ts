@@ -67,7 +67,6 @@ function targetsOf(e: EventSummary, only: string | undefined, t: ReplayTargets):
 /** The refusal a replay of `e` meets, if any (checked before anything is written). */
 function refusalOf(
   e: EventSummary,
-  hasPayload: boolean,
   only: string | undefined,
   t: ReplayTargets,
 ): ReplayRefusedError | undefined {
@@ -77,7 +76,7 @@ function refusalOf(
       `Event ${e.id} is a suppressed duplicate of ${e.duplicateOf ?? 'another event'}; replay that one.`,
     );
   }
-  if (!hasPayload) {
+  if (!e.payloadKept) {
     return new ReplayRefusedError(
       'no_payload',
       `The log kept no payload for event ${e.id} (EVENT_LOG_PAYLOADS=false), so there is nothing to replay.`,
@@ -134,14 +133,26 @@ export async function replayEvent(
 ): Promise<Replayed> {
   const e = await store.events.get(id);
   if (!e) throw new ReplayRefusedError('not_found', `No event with id ${id} is in the log.`);
-  const refusal = refusalOf(e, e.payload !== undefined, only, t);
+  const refusal = refusalOf(e, only, t);
   if (refusal) throw refusal;
+  const queued = await enqueueReplay(store, e as EventRecord & { payload: string }, only, t);
+  if (queued.length === 0) {
+    // Another replay got there first: the store queues one copy per delivery.
+    throw new ReplayRefusedError('in_progress', `Event ${id} is being replayed already.`);
+  }
+  return { id, targets: queued };
+}
+
+/** Enqueues the replay; the targets the store queued (it skips any under way by then). */
+async function enqueueReplay(
+  store: Store,
+  e: EventRecord & { payload: string },
+  only: string | undefined,
+  t: ReplayTargets,
+): Promise<string[]> {
   const targets = targetsOf(e, only, t);
-  await store.enqueue(jobOf(e as EventRecord & { payload: string }), undefined, targets);
-  return {
-    id,
-    targets: [...(targets.handlers ? [HANDLERS_TARGET] : []), ...targets.destinations],
-  };
+  const r = await store.enqueue(jobOf(e), undefined, targets);
+  return r.queued ?? [...(targets.handlers ? [HANDLERS_TARGET] : []), ...targets.destinations];
 }
 
 export interface BulkReplayRequest {
@@ -197,18 +208,27 @@ export async function bulkReplayEvents(
       ...(cursor !== undefined ? { cursor } : {}),
     });
     for (const summary of page.events) {
-      const e = summary.state === 'duplicate' ? undefined : await log.get(summary.id);
-      const refusal = refusalOf(e ?? summary, e?.payload !== undefined, req.destination, t);
-      if (refusal || !e) {
+      // The summary decides; a dry run never reads a payload.
+      if (refusalOf(summary, req.destination, t)) {
         skipped++;
         continue;
       }
       if (!req.dryRun) {
-        await store.enqueue(
-          jobOf(e as EventRecord & { payload: string }),
-          undefined,
-          targetsOf(e, req.destination, t),
-        );
+        const e = await log.get(summary.id);
+        const queued =
+          e?.payload === undefined
+            ? []
+            : await enqueueReplay(
+                store,
+                e as EventRecord & { payload: string },
+                req.destination,
+                t,
+              );
+        if (queued.length === 0) {
+          // Dropped from the log, or replayed by someone else, since it was listed.
+          skipped++;
+          continue;
+        }
       }
       replayed++;
     }

@@ -67,7 +67,8 @@ export class EventLogUpkeep {
   /** One pass. Never throws. */
   async runOnce(): Promise<void> {
     try {
-      if (this.events.enabled) await this.events.trim();
+      // Also when the log is off: it drops what an earlier run recorded.
+      await this.events.trim();
       await this.flushRejections(true);
       if (this.failing) this.log.info('event log upkeep works again');
       this.failing = false;

@@ -78,6 +78,21 @@ export interface EventAttempt {
   error?: string;
 }
 
+/** The longest idempotency key the log records (and a search may give). */
+export const MAX_LOGGED_KEY = 1_024;
+
+/**
+ * The idempotency key as the log records and looks it up: as given, with any
+ * lone surrogate (a payload's `id` may hold one) replaced by U+FFFD so that
+ * every store can encode it; undefined for a key longer than MAX_LOGGED_KEY,
+ * which is not recorded (the event is, without its key).
+ */
+export function loggedKey(key: string | undefined): string | undefined {
+  if (key === undefined || key.length > MAX_LOGGED_KEY) return undefined;
+  // With the u flag, a paired surrogate is one code point: only lone ones match.
+  return key.replace(/[\uD800-\uDFFF]/gu, '\uFFFD');
+}
+
 /** At most this many attempts are kept per delivery: the latest. */
 export const MAX_RECORDED_ATTEMPTS = 25;
 
@@ -104,6 +119,8 @@ export interface EventSummary {
   idempotencyKey?: string;
   /** For a suppressed duplicate: the id of the event it duplicates. */
   duplicateOf?: string;
+  /** Whether the log kept the payload (EVENT_LOG_PAYLOADS), and so whether it can be replayed. */
+  payloadKept: boolean;
   /** In the order they were created (the handlers first when they have a copy). */
   deliveries: EventDeliveryState[];
 }
@@ -157,7 +174,10 @@ export interface EventPage {
 }
 
 export interface EventLog {
-  /** False when the log is turned off (EVENT_LOG_MAX=0): nothing is recorded. */
+  /**
+   * False when the log is turned off (EVENT_LOG_MAX=0): nothing is recorded,
+   * and trim() drops, in bounded batches, what an earlier run left.
+   */
   readonly enabled: boolean;
   /** True when `text` has the shape of one of this store's cursors. */
   isCursor(text: string): boolean;

@@ -104,6 +104,15 @@ export interface EnqueueResult {
   /** The job id: new, or the original one for a duplicate. */
   id: string;
   duplicate: boolean;
+  /**
+   * For a replay (EnqueueTargets.replay): the targets queued, in order
+   * (`handlers` or destination names). A target whose delivery the event log
+   * shows under way (queued, delivering or retrying) is left out, decided in
+   * the same atomic step as the enqueue, so that two replays at once never put
+   * a second copy beside the first. Every target named is queued when the
+   * event is not in the log.
+   */
+  queued?: string[];
 }
 
 export interface Dedupe {
@@ -377,8 +386,10 @@ export interface DeadLetters {
   /**
    * Moves entries back to the queue with a fresh attempt count. Each move is
    * atomic (an entry is never both dead and queued, nor neither), and an id no
-   * longer in the DLQ is skipped, so replaying twice queues once. Returns how
-   * many moved.
+   * longer in the DLQ is skipped, so replaying twice queues once. An entry whose
+   * delivery the event log shows under way again (replayed from the log:
+   * queued, delivering or retrying) is removed without queueing a second copy.
+   * Returns how many moved or were so removed.
    */
   replay(dlqIds: readonly string[]): Promise<number>;
   /** Deletes entries; returns how many were there. */

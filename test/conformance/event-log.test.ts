@@ -12,6 +12,7 @@ import {
   type EventRecord,
   type EventSummary,
   HANDLERS_TARGET,
+  MAX_LOGGED_KEY,
   minuteOf,
 } from '../../src/store/event-log.js';
 import type { Store } from '../../src/store/store.js';
@@ -280,6 +281,115 @@ for (const factory of STORES) {
       assert.equal(accepted, 1, 'replays are not counted as accepted');
     });
 
+    it('a replay queues only targets whose delivery is finished or was never made', async () => {
+      const store = await open();
+      const billing = store.lane('billing');
+      const j = job();
+      await store.enqueue(j, undefined, BOTH);
+      await store.complete([await claimOne(store)], [{ startedAt: Date.now(), durationMs: 1 }]);
+      // billing is still queued: a replay of the event sends the handlers' copy alone.
+      const r = await store.enqueue(j, undefined, { ...BOTH, replay: true });
+      assert.deepEqual(r.queued, [HANDLERS_TARGET]);
+      assert.equal((await billing.stats()).waiting, 1, 'no second copy for billing');
+      const again = await store.enqueue(j, undefined, { ...BOTH, replay: true });
+      assert.deepEqual(again.queued, [], 'both are under way now');
+      assert.equal((await store.stats()).waiting, 2);
+      const fresh = await store.enqueue(j, undefined, {
+        handlers: false,
+        destinations: ['ci'],
+        replay: true,
+      });
+      assert.deepEqual(fresh.queued, ['ci'], 'a target it never had is queued');
+    });
+
+    it('two replays at once queue one copy', async () => {
+      const store = await open();
+      const billing = store.lane('billing');
+      const j = job();
+      const targets = { handlers: false, destinations: ['billing'] };
+      await store.enqueue(j, undefined, targets);
+      await billing.complete([await claimOne(billing)], [{ startedAt: Date.now(), durationMs: 1 }]);
+      const [a, b] = await Promise.all([
+        store.enqueue(j, undefined, { ...targets, replay: true }),
+        store.enqueue(j, undefined, { ...targets, replay: true }),
+      ]);
+      assert.deepEqual([...(a.queued ?? []), ...(b.queued ?? [])], ['billing']);
+      assert.equal((await billing.stats()).waiting, 1);
+    });
+
+    it('a dead letter whose delivery was replayed from the log is not queued a second time', async () => {
+      const store = await open();
+      const billing = store.lane('billing');
+      const j = job();
+      const targets = { handlers: false, destinations: ['billing'] };
+      await store.enqueue(j, undefined, targets);
+      await billing.deadLetter(await claimOne(billing), 1, 'HTTP 400', {
+        startedAt: Date.now(),
+        durationMs: 1,
+        status: 400,
+      });
+      assert.deepEqual((await store.enqueue(j, undefined, { ...targets, replay: true })).queued, [
+        'billing',
+      ]);
+      const [dead] = (await store.deadLetters.list({ filter: {}, limit: 10 })).entries;
+      assert.ok(dead);
+      assert.equal(await store.deadLetters.replay([dead.dlqId]), 1);
+      assert.equal((await billing.stats()).waiting, 1, 'one copy, from the log replay');
+      assert.equal((await store.stats()).dead, 0, 'the dead letter is gone');
+      // Once that delivery is finished, a dead letter replays as usual.
+      await billing.deadLetter(await claimOne(billing), 1, 'HTTP 400', {
+        startedAt: Date.now(),
+        durationMs: 1,
+        status: 400,
+      });
+      const [second] = (await store.deadLetters.list({ filter: {}, limit: 10 })).entries;
+      assert.ok(second);
+      assert.equal(await store.deadLetters.replay([second.dlqId]), 1);
+      assert.equal((await billing.stats()).waiting, 1);
+      assert.equal(deliveryOf(await record(store, j.id), 'billing').state, 'queued');
+    });
+
+    it('says whether it kept the payload, and records a key every store can encode', async () => {
+      const store = await open();
+      const withKey = job({ idempotencyKey: 'x\ud800y' });
+      const longKey = job({ idempotencyKey: 'k'.repeat(MAX_LOGGED_KEY + 1) });
+      await store.enqueue(withKey, undefined);
+      await store.enqueue(longKey, undefined);
+      const r = await record(store, withKey.id);
+      assert.equal(r.idempotencyKey, 'x\ufffdy');
+      assert.equal(r.payloadKept, true);
+      assert.deepEqual(
+        (await listAll(store, { key: 'x\ufffdy' })).map((e) => e.id),
+        [withKey.id],
+      );
+      assert.equal((await record(store, longKey.id)).idempotencyKey, undefined);
+      const [summary] = await listAll(store, { key: 'x\ufffdy' });
+      assert.equal(summary?.payloadKept, true);
+    });
+
+    it('a lost run that dead-letters is recorded as a lost attempt', async () => {
+      const store = await open();
+      const j = job();
+      await store.enqueue(j, undefined);
+      await claimOne(store);
+      await waitFor(async () => (await store.reclaimStale(1, 1)).deadLettered === 1, {
+        what: 'the reclaim',
+      });
+      const [lost] = deliveryOf(await record(store, j.id), HANDLERS_TARGET).attempts;
+      assert.equal(lost?.outcome, 'lost');
+    });
+
+    it('with the log turned off, trim drops what an earlier run recorded', async () => {
+      let store = await open();
+      for (let i = 0; i < 5; i++) await store.enqueue(job(), undefined);
+      assert.equal(await store.events.size(), 5);
+      await h?.restart();
+      store = await (h as StoreHarness).open('again', { eventLog: { ...ON, maxEvents: 0 } });
+      assert.equal(store.events.enabled, false);
+      await waitFor(async () => (await store.events.trim()) === 0, { what: 'the trims to end' });
+      assert.equal(await store.events.size(), 0);
+    });
+
     it('searches by every field, newest first', async () => {
       const store = await open();
       const t0 = Date.now() - 10_000;
@@ -337,6 +447,7 @@ for (const factory of STORES) {
         type: 'push',
         state: 'dead',
         receivedAt: b.receivedAt,
+        payloadKept: true,
         deliveries: [
           { target: HANDLERS_TARGET, state: 'queued' },
           { target: 'ci', state: 'dead' },
@@ -424,6 +535,7 @@ for (const factory of STORES) {
       await store.enqueue(j, undefined);
       const r = await record(store, j.id);
       assert.equal(r.payload, undefined);
+      assert.equal(r.payloadKept, false);
       assert.equal(r.headers, undefined);
       assert.equal(r.type, j.type);
       assert.deepEqual(await listAll(store, { q: 'needle' }), []);

@@ -12,8 +12,8 @@ import { dropQueue, redisClient } from '../helpers/redis.js';
 import { silentLog, testConfig, testStore } from '../helpers/service.js';
 
 export interface StoreHarness {
-  /** A store on this queue with its own consumer name. */
-  open(consumer: string): Promise<Store>;
+  /** A store on this queue with its own consumer name (`opts`: other than the harness's). */
+  open(consumer: string, opts?: HarnessOptions): Promise<Store>;
   /** Closes every store opened so far, as a stopping process would; the data stays. */
   restart(): Promise<void>;
   /** Closes every store opened and removes the queue's data. */
@@ -31,12 +31,16 @@ export interface StoreFactory {
 }
 
 /** A harness from how to make a store of the queue and how to remove the queue's data. */
-function harnessOf(make: (consumer: string) => Store, removeData: () => Promise<void>) {
+function harnessOf(
+  make: (consumer: string, opts: HarnessOptions) => Store,
+  defaults: HarnessOptions,
+  removeData: () => Promise<void>,
+) {
   const opened: Store[] = [];
   const closeAll = () => Promise.all(opened.splice(0).map((s) => s.close()));
   return {
-    async open(consumer: string) {
-      const store = make(consumer);
+    async open(consumer: string, opts?: HarnessOptions) {
+      const store = make(consumer, opts ?? defaults);
       await store.init();
       opened.push(store);
       return store;
@@ -57,14 +61,15 @@ export const STORES: StoreFactory[] = [
     harness(opts = {}) {
       const dir = mkdtempSync(join(tmpdir(), 'wp-conformance-'));
       return harnessOf(
-        (consumer) =>
+        (consumer, o) =>
           new SqliteStore({
             file: join(dir, 'queue.sqlite'),
             consumer,
             log: silentLog,
             commitWindowMs: 2,
-            ...(opts.eventLog ? { eventLog: opts.eventLog } : {}),
+            ...(o.eventLog ? { eventLog: o.eventLog } : {}),
           }),
+        opts,
         async () => rmSync(dir, { recursive: true, force: true }),
       );
     },
@@ -74,7 +79,8 @@ export const STORES: StoreFactory[] = [
     harness(opts = {}) {
       const config = testConfig();
       return harnessOf(
-        (consumer) => testStore(config, consumer, silentLog, opts.eventLog),
+        (consumer, o) => testStore(config, consumer, silentLog, o.eventLog),
+        opts,
         async () => {
           const redis = redisClient();
           await dropQueue(redis, config.queueName);

@@ -273,6 +273,11 @@ for (const [storeName, storeEnv] of Object.entries(STORE_ENV)) {
       assert.deepEqual(await code('GET', '/admin/events?since=yesterday'), [400, 'invalid_filter']);
       assert.deepEqual(await code('GET', '/admin/events?colour=red'), [400, 'invalid_filter']);
       assert.deepEqual(await code('GET', '/admin/events?limit=0'), [400, 'invalid_filter']);
+      assert.deepEqual(await code('GET', '/admin/events?q=%00ab'), [400, 'invalid_filter']);
+      assert.deepEqual(await code('GET', `/admin/events?q=${'x'.repeat(129)}`), [
+        400,
+        'invalid_filter',
+      ]);
       assert.deepEqual(await code('GET', '/admin/events?cursor=junk%00'), [400, 'invalid_cursor']);
       assert.deepEqual(
         await code('GET', '/admin/events?since=2026-01-02T00:00:00Z&until=2026-01-01T00:00:00Z'),

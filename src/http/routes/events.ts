@@ -265,8 +265,14 @@ export function eventRoutes(admin: FastifyInstance, deps: EventDeps): void {
         targets,
       );
       if (!dryRun) {
+        // The filter's fields, not its values: `q` and `key` may be payload text.
         log.info(
-          { replayed: r.replayed, skipped: r.skipped, done: r.next === undefined, filter },
+          {
+            replayed: r.replayed,
+            skipped: r.skipped,
+            done: r.next === undefined,
+            filter: Object.keys(filter),
+          },
           'events replayed',
         );
       }
