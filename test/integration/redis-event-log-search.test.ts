@@ -150,6 +150,7 @@ describe('Redis event log: search', () => {
         state: 'queued',
         receivedAt: j.receivedAt,
         idempotencyKey: 'key-0',
+        payloadKept: true,
         deliveries: [
           { target: 'handlers', state: 'queued' },
           { target: 'hooks', state: 'queued' },

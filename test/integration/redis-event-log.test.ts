@@ -104,6 +104,7 @@ describe('Redis event log: recording', () => {
       receivedAt: j.receivedAt,
       idempotencyKey: 'evt-1',
       contentType: 'application/json',
+      payloadKept: true,
       payload: j.payload,
       headers: { 'user-agent': 'test' },
       deliveries: [
@@ -272,7 +273,13 @@ describe('Redis event log: recording', () => {
     assert.equal(r.deliveries[0]?.attempts[0]?.error, 'handed back at shutdown');
     const dead = await store.release([await claimOne(store)], { ...started, maxAttempts: 2 });
     assert.deepEqual(dead, { released: 0, deadLettered: 1 });
-    assert.equal((await record(store, j.id)).state, 'dead');
+    r = await record(store, j.id);
+    assert.equal(r.state, 'dead');
+    assert.deepEqual(
+      r.deliveries[0]?.attempts.map((a) => a.outcome),
+      ['lost', 'lost'],
+      'the counted hand-back that dead-letters is a lost attempt too',
+    );
     assert.equal((await lastHour(store)).deadLettered, 1);
   });
 
@@ -456,6 +463,9 @@ describe('Redis event log: options', () => {
     const r = await record(store, j.id);
     assert.equal(r.payload, undefined);
     assert.equal(r.headers, undefined);
+    assert.equal(r.payloadKept, false);
+    const [summary] = (await store.events.list({ filter: {}, limit: 1 })).events;
+    assert.equal(summary?.payloadKept, false, 'the summary says so without reading a body');
     assert.equal(await redis.hlen(store.keys.events.body), 0);
   });
 

@@ -20,6 +20,8 @@ import type { EnqueueItem } from './scripts.js';
 export interface EnqueueOutcome {
   id: string;
   duplicate: boolean;
+  /** For a replay: "1" for each target queued, "0" for one skipped, in order; else "". */
+  queued: string;
 }
 
 interface Waiting {
@@ -28,7 +30,7 @@ interface Waiting {
   reject: (err: unknown) => void;
 }
 
-/** Sends a batch; resolves with the script's flat reply (id, flag per item). */
+/** Sends a batch; resolves with the script's flat reply (id, flag, queued per item). */
 export type SendBatch = (items: EnqueueItem[]) => Promise<(string | number)[]>;
 
 export interface BatchBounds {
@@ -54,7 +56,8 @@ export class EnqueueBatcher {
   add(item: EnqueueItem): Promise<EnqueueOutcome> {
     return new Promise((resolve, reject) => {
       const r = item.record;
-      let size = Buffer.byteLength(item.idemKey) + Buffer.byteLength(r.meta) + r.body.length;
+      let size =
+        Buffer.byteLength(item.idemKey) + Buffer.byteLength(r.meta) + Buffer.byteLength(r.body);
       for (const t of item.targets) size += Buffer.byteLength(t.job) + Buffer.byteLength(t.stream);
       if (this.waiting.length > 0 && this.bytes + size > this.bounds.maxBytes) this.flush();
       this.waiting.push({ item, resolve, reject });
@@ -80,12 +83,16 @@ export class EnqueueBatcher {
     sent.then(
       (reply) => {
         batch.forEach((w, i) => {
-          const id = reply[2 * i];
+          const id = reply[3 * i];
           if (typeof id !== 'string') {
             w.reject(new Error(`enqueue script: no result for item ${i}`));
             return;
           }
-          w.resolve({ id, duplicate: Number(reply[2 * i + 1]) === 1 });
+          w.resolve({
+            id,
+            duplicate: Number(reply[3 * i + 1]) === 1,
+            queued: String(reply[3 * i + 2] ?? ''),
+          });
         });
       },
       (err: unknown) => {

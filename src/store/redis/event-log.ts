@@ -20,8 +20,9 @@
  * Writes happen in the queue's scripts (enqueue-n.lua records, the outcome
  * scripts update, see includes/event-log.lua), in the same step as the state
  * change. Filters with no index (source, type, state, destination, payload
- * search) scan a bounded window per call in event-page-3.lua, newest first,
- * and a page says where it stopped.
+ * search) scan a bounded window per call in event-page-3.lua, newest first
+ * (at most SCAN_WINDOW events, and SCAN_BODY_BYTES of bodies for a payload
+ * search), and a page says where it stopped.
  */
 import type { Redis } from 'ioredis';
 import {
@@ -34,6 +35,7 @@ import {
   type EventQuery,
   type EventRecord,
   type EventSummary,
+  loggedKey,
 } from '../event-log.js';
 import { keyPrefix, paddedTime, TIME_DIGITS } from './event-records.js';
 import { parseRecord, parseSummary } from './event-summaries.js';
@@ -42,6 +44,11 @@ import type { QueueScripts } from './scripts.js';
 
 /** Events a filtered page examines at most (one script call of about a millisecond). */
 const SCAN_WINDOW = 1_000;
+/**
+ * Bytes of bodies a payload search reads at most per call: a body may be
+ * 1 MiB, so the window in events alone would let one call read a gigabyte.
+ */
+const SCAN_BODY_BYTES = 4 * 1024 * 1024;
 /** The most events one page returns. */
 const MAX_PAGE = 1_000;
 /** Events dropped per trim script call. */
@@ -83,7 +90,10 @@ export class RedisEventLog implements EventLog {
     if (filter.state !== undefined && !EVENT_STATES.includes(filter.state)) return EMPTY;
     const cursor = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
     if (query.cursor !== undefined && cursor === undefined) return EMPTY;
-    const range = memberRange(filter.key, cursor, filter.since, filter.until);
+    // The key as it was recorded; a key too long to be recorded matches nothing.
+    const key = filter.key === undefined ? undefined : loggedKey(filter.key);
+    if (filter.key !== undefined && key === undefined) return EMPTY;
+    const range = memberRange(key, cursor, filter.since, filter.until);
     if (!range) return EMPTY;
     const limit = Math.max(1, Math.min(MAX_PAGE, Math.floor(query.limit) || 1));
     const scans = Boolean(
@@ -91,7 +101,7 @@ export class RedisEventLog implements EventLog {
     );
     const [next, scanned, flat] = await this.scripts.eventPage(
       {
-        index: filter.key === undefined ? this.keys.index : this.keys.byKey,
+        index: key === undefined ? this.keys.index : this.keys.byKey,
         summary: this.keys.summary,
         body: this.keys.body,
       },
@@ -105,6 +115,7 @@ export class RedisEventLog implements EventLog {
         target: filter.destination ?? '',
         q: filter.q ?? '',
       },
+      SCAN_BODY_BYTES,
     );
     const events: EventSummary[] = [];
     for (let i = 0; i + 1 < flat.length; i += 2) {
@@ -124,6 +135,7 @@ export class RedisEventLog implements EventLog {
     return reply.length === 0 ? undefined : parseRecord(id, reply);
   }
 
+  /** With the log off (maxEvents 0), every event an earlier run left is past the bound. */
   async trim(): Promise<number> {
     const { maxEvents, retentionMs } = this.options;
     let dropped = 0;

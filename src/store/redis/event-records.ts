@@ -5,7 +5,7 @@
  * small JSON object for the outcome scripts. Decoding a payload in Lua, on
  * the ingest path, would cost Redis time in proportion to the payload.
  */
-import { type AttemptReport, type EventAttempt, HANDLERS_TARGET } from '../event-log.js';
+import { type AttemptReport, type EventAttempt, HANDLERS_TARGET, loggedKey } from '../event-log.js';
 import type { EnqueueTargets, JobRecord } from '../store.js';
 import type { EnqueueRecord } from './scripts.js';
 
@@ -45,19 +45,38 @@ export function queuedLine(targets: readonly string[]): string {
   return ['queued', ...targets.map((t) => `${t}=queued`)].join(' ');
 }
 
-/** The record enqueue-n.lua writes for `job` (used only when the log is on). */
+/** A lone surrogate: JSON.stringify writes one as an escape that cjson cannot decode. */
+const LONE_SURROGATE = /[\uD800-\uDFFF]/gu;
+
+/**
+ * `text` with each lone surrogate replaced by U+FFFD, as the client encodes it
+ * when it sends the text itself (so a filter given the text still matches).
+ */
+export function wellFormed(text: string): string {
+  LONE_SURROGATE.lastIndex = 0;
+  return LONE_SURROGATE.test(text) ? text.replace(LONE_SURROGATE, '\uFFFD') : text;
+}
+
+/**
+ * The record enqueue-n.lua writes for `job` (used only when the log is on).
+ * The scripts decode its meta (a trim, for the key to unindex; a search by
+ * source or type), so nothing in it may hold a lone surrogate; the key is
+ * recorded as loggedKey gives it.
+ */
 export function enqueueRecord(
   job: JobRecord,
   targets: EnqueueTargets,
   payloads: boolean,
 ): EnqueueRecord {
   const receivedAt = indexTime(job.receivedAt);
+  const key = loggedKey(job.idempotencyKey);
   const meta = {
-    source: job.source,
-    type: job.type,
+    source: wellFormed(job.source),
+    type: wellFormed(job.type),
     receivedAt,
-    ...(job.idempotencyKey !== undefined ? { idempotencyKey: job.idempotencyKey } : {}),
-    ...(job.contentType !== undefined ? { contentType: job.contentType } : {}),
+    payloadKept: payloads,
+    ...(key !== undefined ? { idempotencyKey: key } : {}),
+    ...(job.contentType !== undefined ? { contentType: wellFormed(job.contentType) } : {}),
   };
   const headers = job.headers ? JSON.stringify(job.headers) : '';
   return {
@@ -66,7 +85,7 @@ export function enqueueRecord(
     meta: JSON.stringify(meta),
     line: queuedLine(targetNames(targets)),
     body: payloads ? `${headers}\n${job.payload}` : '',
-    key: job.idempotencyKey ?? '',
+    key: key ?? '',
   };
 }
 

@@ -31,6 +31,8 @@ interface Meta {
   idempotencyKey?: string;
   contentType?: string;
   duplicateOf?: string;
+  /** Written since the summary says so; absent in older records (read as not kept). */
+  payloadKept?: boolean;
 }
 
 interface ParsedSummary {
@@ -71,6 +73,7 @@ function parse(id: string, receivedAt: number, value: string): ParsedSummary | u
       receivedAt: typeof meta.receivedAt === 'number' ? meta.receivedAt : receivedAt,
       ...(typeof meta.idempotencyKey === 'string' ? { idempotencyKey: meta.idempotencyKey } : {}),
       ...(typeof meta.duplicateOf === 'string' ? { duplicateOf: meta.duplicateOf } : {}),
+      payloadKept: meta.payloadKept === true,
       deliveries,
     },
     contentType: typeof meta.contentType === 'string' ? meta.contentType : undefined,
@@ -92,6 +95,8 @@ export function parseRecord(id: string, reply: readonly string[]): EventRecord |
   }));
   const record: EventRecord = {
     ...parsed.summary,
+    // The record itself shows it, also in records older than the summary's flag.
+    payloadKept: Boolean(body),
     deliveries,
     ...(parsed.contentType !== undefined ? { contentType: parsed.contentType } : {}),
   };

@@ -52,7 +52,7 @@ import { fieldMap, parseDeadLetter, RedisDeadLetters } from './dead-letters.js';
 import { RedisDestinationStates } from './destination-states.js';
 import { EnqueueBatcher } from './enqueue-batcher.js';
 import { REDIS_EVENT_LOG_DEFAULTS, RedisEventLog } from './event-log.js';
-import { attemptJson, enqueueRecord, noRecord } from './event-records.js';
+import { attemptJson, enqueueRecord, noRecord, targetNames } from './event-records.js';
 import { RedisThroughputHistory } from './history.js';
 import { laneKeys, type QueueKeys, queueKeys } from './keys.js';
 import { drainLegacyStream } from './legacy-stream.js';
@@ -361,7 +361,10 @@ export class RedisStore implements Store, DeliveryQueue {
     });
     this.enqueuing.add(sent);
     try {
-      return await sent;
+      const { id, duplicate, queued } = await sent;
+      if (!targets.replay) return { id, duplicate };
+      // The script decided which targets a replay queues (see enqueue-n.lua).
+      return { id, duplicate, queued: targetNames(targets).filter((_, i) => queued[i] === '1') };
     } catch (err) {
       throw new StoreUnavailableError(`enqueue failed: ${(err as Error).message}`, { cause: err });
     } finally {

@@ -169,7 +169,10 @@ export class QueueScripts {
     ) as Record<ScriptName, Call>;
   }
 
-  /** One call for a batch; the reply is two entries (id, duplicate flag) per item, in order. */
+  /**
+   * One call for a batch; the reply is three entries (id, duplicate flag, the
+   * replay's queued targets as "1"/"0" a target) per item, in order.
+   */
   enqueue(items: readonly EnqueueItem[], log: EnqueueLog) {
     const ev = log.keys;
     const keys: Arg[] = [ev.index, ev.summary, ev.body, ev.byKey, ev.attempts, log.history];
@@ -452,6 +455,7 @@ export class QueueScripts {
     window: number,
     limit: number,
     filter: { source: string; type: string; state: string; target: string; q: string },
+    maxBodyBytes: number,
   ) {
     return this.calls.eventPage(
       keys.index,
@@ -467,6 +471,7 @@ export class QueueScripts {
       filter.state,
       filter.target,
       filter.q,
+      maxBodyBytes,
     ) as Promise<[next: string, scanned: number, matches: string[]]>;
   }
 

@@ -22,6 +22,8 @@
   written before the DLQ carried type and source fields have them read from the
   envelope.
 ]]
+--@include "includes/decode-json.lua"
+
 local entries = redis.call("XRANGE", KEYS[1], ARGV[1], ARGV[2], "COUNT", tonumber(ARGV[3]))
 local limit = tonumber(ARGV[4])
 local wantType, wantSource, wantDestination = ARGV[5], ARGV[6], ARGV[7] or ""
@@ -35,8 +37,8 @@ for _, e in ipairs(entries) do
   local f = {}
   for i = 1, #fields, 2 do f[fields[i]] = fields[i + 1] end
   if f.type == nil and f.job then
-    local ok, env = pcall(cjson.decode, f.job)
-    if ok and type(env) == "table" then
+    local env = decodeJson(f.job)
+    if env then
       f.job_id = type(env.id) == "string" and env.id or ""
       f.type = type(env.type) == "string" and env.type or ""
       f.source = type(env.source) == "string" and env.source or ""

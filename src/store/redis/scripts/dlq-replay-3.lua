@@ -12,7 +12,10 @@
   ARGV[2]     "1" when the event log is on, else "0"
   ARGV[3..n]  dead-letter entry ids
 
-  Returns the number of entries moved.
+  Returns the number of entries moved, or removed: an entry whose delivery
+  the event log shows under way (queued, delivering, retrying: replayed from
+  the log since it died) is deleted from the DLQ without queueing a second
+  copy beside that one.
 
   Each move is an XADD to the stream and an XDEL from the DLQ in this one
   script, so an entry is never both queued and dead, nor neither (under
@@ -43,13 +46,19 @@ for i = 3, #ARGV do
     if destination and destination ~= "" then stream = ARGV[1] .. destination end
     -- An entry without a job (not written by this service) cannot run: it stays.
     if job then
-      redis.call("XADD", stream, "*", "job", job, "attempt", "0")
-      redis.call("XDEL", KEYS[2], ARGV[i])
-      moved = moved + 1
+      local underWay = false
       if log then
         log.target = (destination and destination ~= "") and destination or "handlers"
-        recordOutcome(log, (jobId and jobId ~= "") and jobId or jobIdOf(job), "queued")
+        jobId = (jobId and jobId ~= "") and jobId or jobIdOf(job)
+        local states = jobId and deliveryStates(KEYS[3], jobId) or nil
+        underWay = states ~= nil and UNDER_WAY[states[log.target] or ""] == true
       end
+      if not underWay then
+        redis.call("XADD", stream, "*", "job", job, "attempt", "0")
+      end
+      redis.call("XDEL", KEYS[2], ARGV[i])
+      moved = moved + 1
+      if log and not underWay then recordOutcome(log, jobId, "queued") end
     end
   end
 end

@@ -49,6 +49,7 @@
   once and recreates the stream; whatever it writes there is drained as before.
 ]]
 --@include "includes/now-ms.lua"
+--@include "includes/decode-json.lua"
 --@include "includes/add-dead-letter.lua"
 --@include "includes/event-log.lua"
 --@include "includes/requeue-lost.lua"

@@ -21,20 +21,30 @@
     m            the number of targets (at least 1)
     job × m      the envelope for each target stream, in the order of KEYS
     mode         "new", or "replay" (an event of the log queued again under its
-                 id: its record is kept, the targets named go back to queued)
+                 id: its record is kept, and each target named is queued again
+                 unless its delivery is under way, see below)
     member       its index member: received time (15 digits) .. id
     meta         its meta JSON (source, type, receivedAt, idempotencyKey, contentType)
     line         its state line with one queued delivery per target, in order
     body         "<headers JSON>\n<payload>", or "" when payloads are not kept
     key          its idempotency key as received, or "" for none
 
-  Returns a flat array, two entries per webhook in order:
-    ARGV id, 0        accepted and queued on every target
-    original id, 1    a duplicate of a job accepted within the TTL: nothing is
-                      queued; the log records it under the new id, in state
-                      duplicate, pointing at the original
+  Returns a flat array, three entries per webhook in order:
+    ARGV id, 0, queued     accepted; `queued` is "" for a new event, and for a
+                           replay one character per target, "1" where it was
+                           queued and "0" where it was skipped
+    original id, 1, ""     a duplicate of a job accepted within the TTL: nothing
+                           is queued; the log records it under the new id, in
+                           state duplicate, pointing at the original
   Two webhooks with the same key in one batch: the first is queued, the second
   is its duplicate.
+
+  A replay queues a target only when the log holds no record of the event
+  (trimmed, or the log is off: every target, and the record is written anew),
+  or when that target's delivery is delivered, dead or absent: one under way
+  (queued, delivering, retrying) is skipped. The check and the queueing are
+  this one step, so two replays at once queue one copy. A duplicate's record
+  replayed becomes the record of an event of its own.
 
   Per webhook, the XADDs come before the SET, so there is never a key without its
   jobs (which would drop the provider's retry) nor a job without its key. Under
@@ -48,6 +58,7 @@
 ]]
 --@include "includes/now-ms.lua"
 --@include "includes/event-log.lua"
+--@include "includes/decode-json.lua"
 --@include "includes/event-trim.lua"
 
 local ev = { index = KEYS[1], summary = KEYS[2], body = KEYS[3], byKey = KEYS[4], attempts = KEYS[5] }
@@ -64,18 +75,14 @@ local function writeRecord(id, member, line, meta, body, key)
   if key ~= "" then redis.call("ZADD", ev.byKey, 0, keyMember(key, member)) end
 end
 
--- Puts the targets of `line` back to queued in the record of `id`; false when it is gone.
-local function requeueRecord(id, line)
-  if redis.call("HEXISTS", ev.summary, id) == 0 then return false end
-  local first = true
+-- The target names of a state line, in order.
+local function targetsOf(line)
+  local names = {}
   for token in string.gmatch(line, "%S+") do
-    if not first then
-      local eq = string.find(token, "=", 1, true)
-      if eq then setDeliveryState(ev.summary, id, string.sub(token, 1, eq - 1), "queued") end
-    end
-    first = false
+    local eq = string.find(token, "=", 1, true)
+    if eq then names[#names + 1] = string.sub(token, 1, eq - 1) end
   end
-  return true
+  return names
 end
 
 local out = {}
@@ -100,6 +107,34 @@ while a <= #ARGV do
         recorded = recorded + 1
       end
     end
+    out[#out + 1] = ""
+  elseif mode == "replay" then
+    local states, duplicate
+    if logOn then states, duplicate = deliveryStates(ev.summary, id) end
+    local kept = states ~= nil and not duplicate
+    local names = targetsOf(line)
+    local queued, any = {}, false
+    for t = 1, m do
+      local state = kept and states[names[t]]
+      if state and UNDER_WAY[state] then
+        queued[t] = "0"
+      else
+        redis.call("XADD", KEYS[k + t], "*", "job", ARGV[a + 3 + t], "attempt", "0")
+        if kept then setDeliveryState(ev.summary, id, names[t], "queued") end
+        queued[t] = "1"
+        any = true
+      end
+    end
+    if dedupe and any then
+      redis.call("SET", key, id, "PX", ttl)
+    end
+    if logOn and not kept then
+      writeRecord(id, member, line, meta, body, idemKey)
+      recorded = recorded + 1
+    end
+    out[#out + 1] = id
+    out[#out + 1] = 0
+    out[#out + 1] = table.concat(queued)
   else
     for t = 1, m do
       redis.call("XADD", KEYS[k + t], "*", "job", ARGV[a + 3 + t], "attempt", "0")
@@ -107,20 +142,14 @@ while a <= #ARGV do
     if dedupe then
       redis.call("SET", key, id, "PX", ttl)
     end
-    if mode == "replay" then
-      if logOn and not requeueRecord(id, line) then
-        writeRecord(id, member, line, meta, body, idemKey)
-        recorded = recorded + 1
-      end
-    else
-      accepted = accepted + 1
-      if logOn then
-        writeRecord(id, member, line, meta, body, idemKey)
-        recorded = recorded + 1
-      end
+    accepted = accepted + 1
+    if logOn then
+      writeRecord(id, member, line, meta, body, idemKey)
+      recorded = recorded + 1
     end
     out[#out + 1] = id
     out[#out + 1] = 0
+    out[#out + 1] = ""
   end
   k = k + 1 + m
   a = r + 6

@@ -17,6 +17,8 @@
   ARGV[8]  event state to match, "" for any
   ARGV[9]  a target the event must have a delivery to, "" for any
   ARGV[10] a substring the payload must hold (case-sensitive), "" for any
+  ARGV[11] the most bytes of bodies to read in this call (a payload search):
+           once past it, the call stops after that event and says where
 
   Returns { next, scanned, matches }:
     next     the index member (without prefix) of the last event examined, or
@@ -26,14 +28,20 @@
 
   Read-only. Only the summary (a state line and a small meta JSON) is read
   for most filters, and the meta decoded only for a source or type filter;
-  the body is read only for a payload search.
+  the body is read only for a payload search. A body may be 1 MiB: the
+  bound in bytes keeps a search's call short where the bound in events
+  could not.
 ]]
+--@include "includes/decode-json.lua"
+
 local members = redis.call("ZREVRANGEBYLEX", KEYS[1], ARGV[1], ARGV[2], "LIMIT", 0, tonumber(ARGV[4]))
 local skip = tonumber(ARGV[3])
 local limit = tonumber(ARGV[5])
 local wantSource, wantType, wantState = ARGV[6], ARGV[7], ARGV[8]
 local wantTarget = ARGV[9] ~= "" and (" " .. ARGV[9] .. "=") or nil
 local q = ARGV[10]
+local maxBodyBytes = tonumber(ARGV[11])
+local bodyBytes = 0
 local out = {}
 local matched, scanned = 0, 0
 local last = ""
@@ -48,14 +56,15 @@ local function matches(id, summary)
   end
   if wantTarget and not string.find(line .. " ", wantTarget, 1, true) then return false end
   if wantSource ~= "" or wantType ~= "" then
-    local ok, meta = pcall(cjson.decode, string.sub(summary, nl + 1))
-    if not ok or type(meta) ~= "table" then return false end
+    local meta = decodeJson(string.sub(summary, nl + 1))
+    if not meta then return false end
     if wantSource ~= "" and meta.source ~= wantSource then return false end
     if wantType ~= "" and meta.type ~= wantType then return false end
   end
   if q ~= "" then
     local body = redis.call("HGET", KEYS[3], id)
     if not body then return false end
+    bodyBytes = bodyBytes + #body
     local start = string.find(body, "\n", 1, true)
     if not start or not string.find(body, q, start + 1, true) then return false end
   end
@@ -76,6 +85,10 @@ for _, m in ipairs(members) do
       full = true
       break
     end
+  end
+  if bodyBytes >= maxBodyBytes then
+    full = true
+    break
   end
 end
 if not full and #members < tonumber(ARGV[4]) then

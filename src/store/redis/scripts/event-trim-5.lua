@@ -19,6 +19,7 @@
   Runs past maxmemory (allow-oom): it only deletes, and frees memory.
 ]]
 --@include "includes/now-ms.lua"
+--@include "includes/decode-json.lua"
 --@include "includes/event-trim.lua"
 
 local ev = { index = KEYS[1], summary = KEYS[2], body = KEYS[3], attempts = KEYS[4], byKey = KEYS[5] }

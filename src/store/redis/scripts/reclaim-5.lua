@@ -35,6 +35,7 @@
   fields, as dead-letter-5.lua keeps it, for an operator to see.
 ]]
 --@include "includes/now-ms.lua"
+--@include "includes/decode-json.lua"
 --@include "includes/add-dead-letter.lua"
 --@include "includes/event-log.lua"
 --@include "includes/requeue-lost.lua"

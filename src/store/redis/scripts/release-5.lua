@@ -32,6 +32,7 @@
 ]]
 --@include "includes/now-ms.lua"
 --@include "includes/take-pending.lua"
+--@include "includes/decode-json.lua"
 --@include "includes/add-dead-letter.lua"
 --@include "includes/event-log.lua"
 

@@ -30,6 +30,7 @@
   the event log, and counted in the minute's dead letters.
 ]]
 --@include "includes/now-ms.lua"
+--@include "includes/decode-json.lua"
 --@include "includes/add-dead-letter.lua"
 --@include "includes/event-log.lua"
 

@@ -2,9 +2,9 @@
 -- id, type, source, destination and received time as fields of their own, read from the
 -- envelope here (a rare step), so that listing and filtering the DLQ never
 -- decode payloads. Returns the job's id ("" when the envelope has none).
+-- Needs decode-json.lua.
 local function addDeadLetter(dlq, job, attempts, err, now)
-  local ok, env = pcall(cjson.decode, job)
-  if not ok or type(env) ~= "table" then env = {} end
+  local env = decodeJson(job) or {}
   local function text(v) return type(v) == "string" and v or "" end
   local received = type(env.receivedAt) == "number" and string.format("%.0f", env.receivedAt) or "0"
   redis.call("XADD", dlq, "*", "job", job, "attempts", tostring(attempts), "err", err,

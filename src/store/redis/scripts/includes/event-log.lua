@@ -23,6 +23,29 @@ local function foldedState(states)
   return "delivered"
 end
 
+-- A delivery in one of these states is under way: a replay of it would put a
+-- second copy beside the first.
+local UNDER_WAY = { queued = true, delivering = true, retrying = true }
+
+-- The states of event `id`'s deliveries by target, and whether the record is
+-- a suppressed duplicate's (which has none); nil when the record is gone.
+local function deliveryStates(summaryKey, id)
+  local v = redis.call("HGET", summaryKey, id)
+  if not v then return nil, false end
+  local nl = string.find(v, "\n", 1, true) or (#v + 1)
+  local states, first, duplicate = {}, true, false
+  for token in string.gmatch(string.sub(v, 1, nl - 1), "%S+") do
+    if first then
+      duplicate = token == "duplicate"
+      first = false
+    else
+      local eq = string.find(token, "=", 1, true)
+      if eq then states[string.sub(token, 1, eq - 1)] = string.sub(token, eq + 1) end
+    end
+  end
+  return states, duplicate
+end
+
 -- Sets `target`'s delivery of event `id` to `state` (adding it when missing).
 -- Leaves the record alone when it is gone (trimmed: never recreated), when it
 -- is a duplicate's, or when `from` is given and the delivery's state is not

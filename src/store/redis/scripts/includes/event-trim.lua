@@ -1,6 +1,6 @@
 -- Dropping events from the log (see redis/event-log.ts for the layout). `ev` is
 -- { index =, summary =, body =, attempts =, byKey = }. Each call touches a
--- bounded number of events: its budget.
+-- bounded number of events: its budget. Needs decode-json.lua.
 
 -- The idempotency-key index member of an event: "<key length>:<key>" then its index member.
 local function keyMember(key, member)
@@ -14,8 +14,8 @@ local function removeEvent(ev, id, member)
   if v then
     local nl = string.find(v, "\n", 1, true)
     local line = nl and string.sub(v, 1, nl - 1) or v
-    local ok, meta = pcall(cjson.decode, nl and string.sub(v, nl + 1) or "")
-    if ok and type(meta) == "table" then
+    local meta = decodeJson(nl and string.sub(v, nl + 1) or "")
+    if meta then
       if not member and type(meta.receivedAt) == "number" then
         member = string.format("%015.0f", meta.receivedAt) .. id
       end
