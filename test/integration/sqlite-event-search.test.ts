@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { EventFilter } from '../../src/store/event-log.js';
+import { type EventFilter, MAX_LOGGED_KEY } from '../../src/store/event-log.js';
 import { trigramQuery } from '../../src/store/sqlite/event-search.js';
 import type { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import type { JobRecord } from '../../src/store/store.js';
@@ -88,6 +88,14 @@ describe('embedded event log: filters', () => {
   it('key: exactly, by the index', async () => {
     assert.deepEqual(await find({ key: 'evt_1' }), ['c']);
     assert.deepEqual(await find({ key: 'evt_' }), []);
+    assert.deepEqual(await find({ key: 'k'.repeat(MAX_LOGGED_KEY + 1) }), [], 'never recorded');
+    const own = await stores.open();
+    const lone = job({ idempotencyKey: 'a\ud800b' });
+    await own.enqueue(lone, undefined);
+    const byKey = async (key: string) =>
+      (await own.events.list({ filter: { key }, limit: 5 })).events.map((e) => e.id);
+    assert.deepEqual(await byKey('a\ud800b'), [lone.id], 'looked up as loggedKey records it');
+    assert.deepEqual(await byKey('a\ufffdb'), [lone.id]);
     const plan = store.database
       .prepare(
         "EXPLAIN QUERY PLAN SELECT n FROM events WHERE idempotency_key = 'x' ORDER BY received_at DESC",

@@ -10,16 +10,17 @@
  */
 import type { Statement } from 'better-sqlite3';
 import type { Logger } from 'pino';
-import type {
-  DeliveryState,
-  EventAttempt,
-  EventDelivery,
-  EventLog,
-  EventPage,
-  EventQuery,
-  EventRecord,
-  EventState,
-  EventSummary,
+import {
+  type DeliveryState,
+  type EventAttempt,
+  type EventDelivery,
+  type EventLog,
+  type EventPage,
+  type EventQuery,
+  type EventRecord,
+  type EventState,
+  type EventSummary,
+  loggedKey,
 } from '../event-log.js';
 import { decodeCursor, encodeCursor, SCAN_WINDOW, searchStatement } from './event-search.js';
 import type { SqliteHistory } from './history.js';
@@ -100,8 +101,12 @@ export class SqliteEventLog implements EventLog {
     const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
     if (query.cursor !== undefined && !after) return none;
     if (query.filter.q && !this.payloads) return none;
+    // A key is looked up as it was recorded; one too long to record matches nothing.
+    const key = query.filter.key === undefined ? undefined : loggedKey(query.filter.key);
+    if (query.filter.key !== undefined && key === undefined) return none;
+    const filter = key === undefined ? query.filter : { ...query.filter, key };
     const limit = Math.min(MAX_PAGE, Math.max(1, Math.floor(query.limit) || 1));
-    const search = searchStatement(query.filter, after, limit + 1);
+    const search = searchStatement(filter, after, limit + 1);
     if (search.scan) return this.scanPage(search.sql, search.args, limit);
     const rows = this.stmt(search.sql).all(...search.args) as SummaryRow[];
     const page = rows.slice(0, limit);
