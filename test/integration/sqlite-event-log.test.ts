@@ -1,8 +1,9 @@
 /**
  * The embedded store's event log: what each step of a job records, in the
  * same transaction as the step, and what it never does (recreate a trimmed
- * event). Search and paging are in sqlite-event-search.test.ts, retention and
- * the history in sqlite-event-retention.test.ts.
+ * event). Replays are in sqlite-event-replay.test.ts, search and paging in
+ * sqlite-event-search.test.ts, retention and the history in
+ * sqlite-event-retention.test.ts.
  */
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
@@ -36,6 +37,7 @@ describe('embedded event log: ingest', () => {
       receivedAt: j.receivedAt,
       idempotencyKey: 'order-1',
       payload: j.payload,
+      payloadKept: true,
       headers: { 'x-a': '1' },
       contentType: 'text/json',
       deliveries: [
@@ -62,44 +64,6 @@ describe('embedded event log: ingest', () => {
     assert.equal(dup?.payload, again.payload);
     assert.deepEqual(dup?.deliveries, []);
     assert.equal((await store.events.get(first.id))?.deliveries.length, 1, 'original unchanged');
-  });
-
-  it('a replay keeps the record and queues the targets named again, adding a new one', async () => {
-    const store = await stores.open();
-    const j = job({ receivedAt: Date.now() - 5_000 });
-    await store.enqueue(j, undefined, { handlers: true, destinations: ['billing'] });
-    const d = await claimOne(store.lane('billing'));
-    await store.lane('billing').deadLetter(d, 1, 'HTTP 500', { startedAt: 1, durationMs: 2 });
-    assert.equal((await store.events.get(j.id))?.state, 'dead');
-
-    await store.enqueue({ ...j, receivedAt: Date.now() }, undefined, {
-      handlers: false,
-      destinations: ['billing', 'crm'],
-      replay: true,
-    });
-    const e = await store.events.get(j.id);
-    assert.equal(e?.receivedAt, j.receivedAt, 'the received time is kept');
-    assert.deepEqual(
-      e?.deliveries.map((x) => [x.target, x.state, x.attempts.length]),
-      [
-        ['handlers', 'queued', 0],
-        ['billing', 'queued', 1],
-        ['crm', 'queued', 0],
-      ],
-    );
-    assert.equal(e?.state, 'queued');
-    const [minute] = await store.history.read(0, Date.now() + 60_000);
-    assert.equal(minute?.accepted, 1, 'a replay is not accepted again');
-  });
-
-  it('a replay of an event no longer in the log records it anew', async () => {
-    const store = await stores.open();
-    const j = job();
-    await store.enqueue(j, undefined, { handlers: true, destinations: [], replay: true });
-    assert.deepEqual(
-      (await store.events.get(j.id))?.deliveries.map((x) => x.state),
-      ['queued'],
-    );
   });
 });
 
@@ -203,7 +167,11 @@ describe('embedded event log: a delivery through its states', () => {
     assert.equal((await store.reclaimStale(0, 2)).deadLettered, 1);
     e = await store.events.get(j.id);
     assert.equal(e?.state, 'dead');
-    assert.equal(e?.deliveries[0]?.attempts.length, 1, 'to the DLQ with no attempt of its own');
+    assert.deepEqual(
+      e?.deliveries[0]?.attempts.map((a) => a.outcome),
+      ['lost', 'lost'],
+      'the run lost on the way to the DLQ is recorded too',
+    );
   });
 
   it('release: unstarted and the free hand-back are queued; a counted one is lost', async () => {
@@ -223,7 +191,7 @@ describe('embedded event log: a delivery through its states', () => {
     assert.deepEqual(await states(), ['retrying', ['lost']]);
     const r = await store.release([await claimOne(store)], { ...started, maxAttempts: 2 });
     assert.equal(r.deadLettered, 1);
-    assert.deepEqual(await states(), ['dead', ['lost']]);
+    assert.deepEqual(await states(), ['dead', ['lost', 'lost']], 'a counted hand-back, lost');
   });
 
   it('retiring a lane marks its deliveries dead', async () => {

@@ -136,6 +136,49 @@ describe('embedded event log: turned off (maxEvents 0)', () => {
     assert.deepEqual(minute?.delivered, { handlers: 1 });
     assert.equal((await store.lane('crm').claim(1, 0)).length, 1, 'the queue works as ever');
   });
+  it('trim() drops what an earlier run recorded, in steps; size() counts it until then', async () => {
+    const file = join(scratch, `${randomUUID()}.sqlite`);
+    const before = await stores.open(log(10_000), undefined, file);
+    const j = job();
+    await before.enqueue(j, undefined, { handlers: true, destinations: ['crm'] });
+    const crm = before.lane('crm');
+    const [d] = await crm.claim(1, 0);
+    assert.ok(d);
+    await crm.retryLater(d, 60_000, 'HTTP 500', { startedAt: 1, durationMs: 1, status: 500 });
+    await enqueueMany(before, 2_499);
+    await before.close();
+    const store = await stores.open(log(0), undefined, file);
+    assert.equal(await store.events.size(), 2_500, 'what is stored, though the log is off');
+    assert.equal(await store.events.get(j.id), undefined, 'and not shown');
+    let yielded = false;
+    setImmediate(() => {
+      yielded = true;
+    });
+    assert.equal(await store.events.trim(), 2_500);
+    assert.ok(yielded, 'trim gave the event loop a turn between its steps');
+    assert.equal(await store.events.size(), 0);
+    for (const table of ['events', 'event_deliveries', 'event_attempts']) {
+      const rows = store.database.prepare(`SELECT count(*) AS n FROM ${table}`).get() as {
+        n: number;
+      };
+      assert.equal(rows.n, 0, `${table} is empty`);
+    }
+    const indexed = store.database
+      .prepare(`SELECT count(*) AS n FROM events_fts WHERE events_fts MATCH '"der"'`)
+      .get() as { n: number };
+    assert.equal(indexed.n, 0, 'the payload index is empty');
+    assert.equal(await store.events.trim(), 0);
+  });
+
+  it('trim() still drops the history past 24 hours', async () => {
+    const time = new MovableTime();
+    const store = await stores.open(log(0), time);
+    const old = minuteOf(time.wallMs());
+    await store.history.addRejected({ '4xx': 1 }, old);
+    time.advance(HISTORY_RETENTION_MS + 120_000);
+    await store.events.trim();
+    assert.deepEqual(await store.history.read(old, old + 60_000), []);
+  });
 });
 
 describe('embedded history', () => {

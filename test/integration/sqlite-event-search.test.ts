@@ -6,7 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { EventFilter } from '../../src/store/event-log.js';
+import { type EventFilter, MAX_LOGGED_KEY } from '../../src/store/event-log.js';
+import { trigramQuery } from '../../src/store/sqlite/event-search.js';
 import type { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import type { JobRecord } from '../../src/store/store.js';
 import { EventLogStores, job } from '../helpers/sqlite-events.js';
@@ -87,6 +88,14 @@ describe('embedded event log: filters', () => {
   it('key: exactly, by the index', async () => {
     assert.deepEqual(await find({ key: 'evt_1' }), ['c']);
     assert.deepEqual(await find({ key: 'evt_' }), []);
+    assert.deepEqual(await find({ key: 'k'.repeat(MAX_LOGGED_KEY + 1) }), [], 'never recorded');
+    const own = await stores.open();
+    const lone = job({ idempotencyKey: 'a\ud800b' });
+    await own.enqueue(lone, undefined);
+    const byKey = async (key: string) =>
+      (await own.events.list({ filter: { key }, limit: 5 })).events.map((e) => e.id);
+    assert.deepEqual(await byKey('a\ud800b'), [lone.id], 'looked up as loggedKey records it');
+    assert.deepEqual(await byKey('a\ufffdb'), [lone.id]);
     const plan = store.database
       .prepare(
         "EXPLAIN QUERY PLAN SELECT n FROM events WHERE idempotency_key = 'x' ORDER BY received_at DESC",
@@ -136,6 +145,21 @@ describe('embedded event log: filters', () => {
     assert.deepEqual(await find({ q: '"' }), ['d', 'c', 'b', 'a']);
     assert.deepEqual(await find({ q: 'a OR b' }), []);
     assert.deepEqual(await find({ q: '(((' }), []);
+  });
+
+  it('q: a NUL is matched by instr(), never given to FTS5', async () => {
+    const own = await stores.open();
+    const raw = job({ payload: 'plain\u0000text body', contentType: 'text/plain' });
+    await own.enqueue(raw, undefined);
+    await own.enqueue(job({ payload: 'plain text body' }), undefined);
+    const q = async (text: string) =>
+      (await own.events.list({ filter: { q: text }, limit: 5 })).events.map((e) => e.id);
+    assert.deepEqual(await q('n\u0000t'), [raw.id], 'a q whose only trigram holds the NUL');
+    assert.deepEqual(await q('plain\u0000text'), [raw.id], 'the trigrams around it narrow');
+    assert.deepEqual(await q('\u0000'), [raw.id]);
+    assert.deepEqual(await q('x\u0000y'), []);
+    assert.equal(trigramQuery('ab\u0000cde'), '"cde"');
+    assert.equal(trigramQuery('a\u0000b'), undefined);
   });
 
   it('filters together narrow each other', async () => {
@@ -223,6 +247,7 @@ describe('embedded event log: paging', () => {
       { target: 'crm', state: 'dead' },
     ]);
     assert.equal('payload' in (d ?? {}), false);
+    assert.equal(d?.payloadKept, true, 'whether it was kept, read without reading it');
   });
 });
 
@@ -233,12 +258,15 @@ describe('embedded event log: payloads not kept', () => {
     await own.enqueue(j, undefined);
     const e = await own.events.get(j.id);
     assert.equal(e?.payload, undefined);
+    assert.equal(e?.payloadKept, false);
     assert.equal(e?.headers, undefined);
     assert.equal(e?.contentType, 'application/json');
     assert.equal(e?.type, j.type);
     assert.deepEqual((await own.events.list({ filter: { q: 'secret' }, limit: 5 })).events, []);
     assert.deepEqual((await own.events.list({ filter: { q: 'se' }, limit: 5 })).events, []);
-    assert.equal((await own.events.list({ filter: {}, limit: 5 })).events.length, 1);
+    const [summary] = (await own.events.list({ filter: {}, limit: 5 })).events;
+    assert.equal(summary?.id, j.id);
+    assert.equal(summary?.payloadKept, false);
     const indexed = own.database
       .prepare(`SELECT count(*) AS n FROM events_fts WHERE events_fts MATCH '"sec"'`)
       .get() as { n: number };

@@ -6,7 +6,9 @@
  * A replay is one transaction that deletes the row and inserts a waiting job
  * with no attempts, so an entry is never both dead and queued, nor neither, and
  * a second replay of the same id finds nothing to move. The same transaction
- * puts the delivery back to `queued` in the event log.
+ * puts the delivery back to `queued` in the event log, or, when the log shows
+ * it under way already (replayed from the log meanwhile), only deletes the row:
+ * a second copy would deliver the event twice.
  */
 import type { Database, Statement } from 'better-sqlite3';
 import type {
@@ -141,23 +143,28 @@ export class SqliteDeadLetters implements DeadLetters {
     const insert = this.stmt(SQL.insertJob);
     const now = this.now();
     const events = this.events();
+    let queued = 0;
     const moved = this.write('replay', () =>
       this.db().transaction(() => {
+        queued = 0;
         let n = 0;
         for (const id of ids) {
           const row = take.get(id) as
             | { job_id: string; job: string; destination: string }
             | undefined;
           if (!row) continue;
+          n++;
+          const target = targetOf(row.destination);
+          if (events.underWay(row.job_id, target)) continue;
           // A dead delivery goes back to its destination's queue, and only there.
           insert.run(row.job_id, row.job, row.destination, now);
-          events.queued(row.job_id, targetOf(row.destination));
-          n++;
+          events.queued(row.job_id, target);
+          queued++;
         }
         return n;
       })(),
     );
-    if (moved > 0) this.onReplayed();
+    if (queued > 0) this.onReplayed();
     return moved;
   }
 

@@ -10,18 +10,19 @@
  */
 import type { Statement } from 'better-sqlite3';
 import type { Logger } from 'pino';
-import type {
-  DeliveryState,
-  EventAttempt,
-  EventDelivery,
-  EventLog,
-  EventPage,
-  EventQuery,
-  EventRecord,
-  EventState,
-  EventSummary,
+import {
+  type DeliveryState,
+  type EventAttempt,
+  type EventDelivery,
+  type EventLog,
+  type EventPage,
+  type EventQuery,
+  type EventRecord,
+  type EventState,
+  type EventSummary,
+  loggedKey,
 } from '../event-log.js';
-import { decodeCursor, encodeCursor, searchStatement } from './event-search.js';
+import { decodeCursor, encodeCursor, SCAN_WINDOW, searchStatement } from './event-search.js';
 import type { SqliteHistory } from './history.js';
 import type { QueueDatabase } from './queue-database.js';
 
@@ -41,6 +42,12 @@ interface SummaryRow {
   received_at: number;
   idempotency_key: string | null;
   duplicate_of: string | null;
+  payload_kept: number;
+}
+
+/** A row of a scan's window (event-search.ts): `hit` when its payload holds q. */
+interface ScanRow extends SummaryRow {
+  hit: number | null;
 }
 
 interface RecordRow extends SummaryRow {
@@ -60,7 +67,8 @@ interface AttemptRow {
 
 const SQL = {
   get: `SELECT n, id, source, type, state, received_at, idempotency_key, duplicate_of,
-          content_type, headers, payload FROM events WHERE id = ?`,
+          payload IS NOT NULL AS payload_kept, content_type, headers, payload
+        FROM events WHERE id = ?`,
   deliveries: 'SELECT target, state FROM event_deliveries WHERE event = ? ORDER BY position',
   attempts: `SELECT target, at, outcome, status, duration_ms, error FROM event_attempts
              WHERE event = ? ORDER BY a`,
@@ -93,18 +101,52 @@ export class SqliteEventLog implements EventLog {
     const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
     if (query.cursor !== undefined && !after) return none;
     if (query.filter.q && !this.payloads) return none;
+    // A key is looked up as it was recorded; one too long to record matches nothing.
+    const key = query.filter.key === undefined ? undefined : loggedKey(query.filter.key);
+    if (query.filter.key !== undefined && key === undefined) return none;
+    const filter = key === undefined ? query.filter : { ...query.filter, key };
     const limit = Math.min(MAX_PAGE, Math.max(1, Math.floor(query.limit) || 1));
-    const { sql, args } = searchStatement(query.filter, after, limit + 1);
-    const rows = this.stmt(sql).all(...args) as SummaryRow[];
+    const search = searchStatement(filter, after, limit + 1);
+    if (search.scan) return this.scanPage(search.sql, search.args, limit);
+    const rows = this.stmt(search.sql).all(...search.args) as SummaryRow[];
     const page = rows.slice(0, limit);
-    const events = page.map((row) => this.summary(row));
     const last = page[page.length - 1];
     return {
-      events,
-      next:
-        rows.length > limit && last
-          ? encodeCursor({ receivedAt: last.received_at, id: last.id })
-          : undefined,
+      events: page.map((row) => this.summary(row)),
+      next: rows.length > limit && last ? cursorAt(last) : undefined,
+    };
+  }
+
+  /**
+   * A page picked from a scan's window (event-search.ts): the first `limit`
+   * hits, and where to go on. A window read to its end without filling the
+   * page continues after its last row, even if no event in it matched, so the
+   * page may be short, or empty, and still have a `next`.
+   */
+  private scanPage(sql: string, args: (string | number)[], limit: number): EventPage {
+    const hits: SummaryRow[] = [];
+    let scanned = 0;
+    let last: SummaryRow | undefined;
+    let full = false;
+    // Rows are read one at a time, so a page found early stops the scan there.
+    for (const row of this.stmt(sql).iterate(...args) as IterableIterator<ScanRow>) {
+      scanned++;
+      if (row.hit) {
+        if (hits.length === limit) {
+          full = true;
+          break;
+        }
+        hits.push(row);
+      }
+      last = row;
+    }
+    const lastHit = hits[hits.length - 1];
+    const next = full && lastHit ? lastHit : scanned === SCAN_WINDOW && last ? last : undefined;
+    // The deliveries are read once the scan's statement is done with the connection.
+    return {
+      events: hits.map((row) => this.summary(row)),
+      next: next ? cursorAt(next) : undefined,
+      scanned,
     };
   }
 
@@ -142,8 +184,9 @@ export class SqliteEventLog implements EventLog {
     return total;
   }
 
+  /** What is stored, also with the log off (what an earlier run left, until trim drops it). */
   async size(): Promise<number> {
-    return this.enabled ? this.open().events.size() : 0;
+    return this.open().events.size();
   }
 
   /** On a full disk, one step of the oldest events, for room (see the top of this file). */
@@ -195,8 +238,13 @@ function summaryOf<D extends { target: string; state: DeliveryState }>(
     receivedAt: row.received_at,
     ...(row.idempotency_key !== null ? { idempotencyKey: row.idempotency_key } : {}),
     ...(row.duplicate_of !== null ? { duplicateOf: row.duplicate_of } : {}),
+    payloadKept: row.payload_kept === 1,
     deliveries,
   };
+}
+
+function cursorAt(row: SummaryRow): string {
+  return encodeCursor({ receivedAt: row.received_at, id: row.id });
 }
 
 function attempt(row: AttemptRow): EventAttempt {

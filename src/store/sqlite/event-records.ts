@@ -21,6 +21,7 @@ import {
   type EventAttempt,
   type EventLogOptions,
   HANDLERS_TARGET,
+  loggedKey,
   MAX_RECORDED_ATTEMPTS,
   minuteOf,
 } from '../event-log.js';
@@ -37,12 +38,23 @@ export function targetOf(lane: string): string {
   return lane === '' ? HANDLERS_TARGET : lane;
 }
 
+/** The targets an enqueue names, in the log's order: the handlers first, each once. */
+export function targetsNamed(targets: EnqueueTargets): string[] {
+  return [...new Set([...(targets.handlers ? [HANDLERS_TARGET] : []), ...targets.destinations])];
+}
+
+/** Delivery states that mean a copy is on its way already: a replay adds none beside it. */
+const UNDER_WAY: ReadonlySet<string> = new Set(['queued', 'delivering', 'retrying']);
+
 const SQL = {
   insertEvent: `INSERT INTO events (id, source, type, received_at, state, idempotency_key,
                   duplicate_of, content_type, headers, payload)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT (id) DO NOTHING`,
   eventKey: 'SELECT n FROM events WHERE id = ?',
+  deliveryStates: 'SELECT target, state FROM event_deliveries WHERE event = ?',
+  deliveryState: `SELECT d.state FROM events e JOIN event_deliveries d ON d.event = e.n
+                  WHERE e.id = ? AND d.target = ?`,
   undoDuplicate: `UPDATE events SET state = 'queued' WHERE n = ? AND state = 'duplicate'`,
   // Through the event's row: nothing when the event is not in the log.
   setDelivery: `INSERT INTO event_deliveries (event, target, state, position)
@@ -81,21 +93,54 @@ export class EventRecorder {
   }
 
   /**
-   * A new event with one queued delivery per target; for a replay, the record
-   * kept (created if it is gone) and the targets named queued again. Returns
-   * whether a record was created (what a trim after the batch may make up for).
+   * A new event with one queued delivery per target. Returns whether a record
+   * was created (what a trim after the batch may make up for).
    */
   accepted(job: JobRecord, targets: EnqueueTargets, now: number): boolean {
-    if (!targets.replay) this.count('accepted', '', now);
+    this.count('accepted', '', now);
     if (!this.enabled) return false;
-    const kept = targets.replay
-      ? (this.s.eventKey.get(job.id) as { n: number } | undefined)
-      : undefined;
-    if (kept) this.s.undoDuplicate.run(kept.n);
-    const created = !kept && this.insert(job, 'queued', undefined);
-    if (targets.handlers) this.setDelivery(job.id, HANDLERS_TARGET, 'queued');
-    for (const d of targets.destinations) this.setDelivery(job.id, d, 'queued');
+    const created = this.insert(job, 'queued', undefined);
+    for (const target of targetsNamed(targets)) this.setDelivery(job.id, target, 'queued');
     return created;
+  }
+
+  /**
+   * A replay (EnqueueTargets.replay): decides which of the targets named are
+   * queued again, and records them queued. The record is kept; a target whose
+   * delivery is under way (UNDER_WAY) is left out, so that two replays, even in
+   * one batch, never queue two copies. An event not in the log (trimmed, or the
+   * log off) has every target queued, and is recorded as a new one. Not counted
+   * as accepted.
+   */
+  replayed(job: JobRecord, targets: EnqueueTargets): { queued: string[]; created: boolean } {
+    const named = targetsNamed(targets);
+    if (!this.enabled) return { queued: named, created: false };
+    const kept = this.s.eventKey.get(job.id) as { n: number } | undefined;
+    let queued = named;
+    if (kept) {
+      this.s.undoDuplicate.run(kept.n);
+      const states = new Map(
+        (this.s.deliveryStates.all(kept.n) as { target: string; state: string }[]).map((d) => [
+          d.target,
+          d.state,
+        ]),
+      );
+      queued = named.filter((t) => !UNDER_WAY.has(states.get(t) ?? ''));
+    }
+    const created = !kept && this.insert(job, 'queued', undefined);
+    for (const target of queued) this.setDelivery(job.id, target, 'queued');
+    return { queued, created };
+  }
+
+  /**
+   * Whether the log shows this delivery under way (a replay from the log got
+   * there first): a dead letter of it is then not queued again. False when
+   * the event or the delivery is not in the log, or the log is off.
+   */
+  underWay(jobId: string, target: string): boolean {
+    if (!this.enabled) return false;
+    const row = this.s.deliveryState.get(jobId, target) as { state: string } | undefined;
+    return row !== undefined && UNDER_WAY.has(row.state);
   }
 
   /** A duplicate suppressed at ingest: a record of its own under its new id. */
@@ -139,7 +184,13 @@ export class EventRecorder {
     this.move(jobId, target, 'retrying', { at: now, outcome: 'lost', error });
   }
 
-  /** To the DLQ without an attempt of its own (no attempts left, a retired lane, a bad row). */
+  /** A lost run (see `lost`) with no attempts left after it: to the DLQ. */
+  lostToDead(jobId: string, target: string, error: string, now: number): void {
+    this.count('dead', '', now);
+    this.move(jobId, target, 'dead', { at: now, outcome: 'lost', error });
+  }
+
+  /** To the DLQ without an attempt of its own (a retired lane, a bad row). */
   deadLettered(jobId: string, target: string, now: number): void {
     this.count('dead', '', now);
     this.move(jobId, target, 'dead', undefined);
@@ -183,7 +234,9 @@ export class EventRecorder {
         String(job.type),
         finite(job.receivedAt) ?? 0,
         state,
-        typeof job.idempotencyKey === 'string' ? job.idempotencyKey : null,
+        // As every store can encode it; a key too long to look up is not kept.
+        (typeof job.idempotencyKey === 'string' ? loggedKey(job.idempotencyKey) : undefined) ??
+          null,
         duplicateOf ?? null,
         typeof job.contentType === 'string' ? job.contentType : null,
         keep && job.headers ? JSON.stringify(job.headers) : null,

@@ -10,8 +10,11 @@
  * these trigrams", not "has this string": it narrows the candidates, and
  * instr() on each candidate's payload decides, which also makes `q` an exact,
  * case-sensitive substring whatever its characters. A `q` shorter than three
- * characters has no trigram: instr() alone, on the rows the other filters
- * leave (correct, not indexed).
+ * characters has no trigram (nor a trigram holding a NUL, which FTS5's query
+ * parser cannot take): instr() alone decides, on a window of at most SCAN_WINDOW
+ * of the rows the other filters leave, newest first; the caller reads the window
+ * and continues after it on the next call (event-log.ts), so that no call reads
+ * the whole table.
  */
 import type { EventFilter } from '../event-log.js';
 
@@ -36,21 +39,40 @@ export function decodeCursor(text: string): Position | undefined {
   return { receivedAt, id: Buffer.from(m[2] as string, 'base64url').toString('utf8') };
 }
 
+/** The most rows one search without a trigram reads (instr() on each payload). */
+export const SCAN_WINDOW = 5_000;
+
+/** Columns of a summary; `payload` itself is never read for one (typeof reads only its type). */
+const SUMMARY_COLUMNS = `n, id, source, type, state, received_at, idempotency_key, duplicate_of,
+  typeof(payload) <> 'null' AS payload_kept`;
+
+/** A search: its statement and arguments, and whether it is a bounded scan. */
+export interface Search {
+  sql: string;
+  args: (string | number)[];
+  /**
+   * A scan: the statement returns the window of SCAN_WINDOW rows, each with
+   * `hit` (whether its payload holds q), for the caller to pick from.
+   */
+  scan: boolean;
+}
+
 /** A trigram is three characters (code points, not UTF-16 units). */
 const TRIGRAM = 3;
 /** The most trigrams of `q` looked up: enough to narrow, bounded for a long `q`. */
 const MAX_TRIGRAMS = 16;
 
 /**
- * The SQL and its arguments for up to `limit` events of `filter` after `after`.
- * The text depends only on which filters are given, so a cache of prepared
- * statements by text stays small.
+ * The SQL and its arguments for up to `limit` events of `filter` after `after`
+ * (or, for a scan, the window to pick them from). The text depends only on
+ * which filters are given, so a cache of prepared statements by text stays
+ * small.
  */
 export function searchStatement(
   filter: EventFilter,
   after: Position | undefined,
   limit: number,
-): { sql: string; args: (string | number)[] } {
+): Search {
   const where: string[] = [];
   const args: (string | number)[] = [];
   const add = (clause: string, ...values: (string | number | undefined)[]) => {
@@ -68,35 +90,40 @@ export function searchStatement(
     'EXISTS (SELECT 1 FROM event_deliveries d WHERE d.event = events.n AND d.target = ?)',
     filter.destination,
   );
-  const q = filter.q;
-  if (q !== undefined && q !== '') {
-    const match = trigramQuery(q);
-    if (match) add('n IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ?)', match);
+  const q = filter.q !== undefined && filter.q !== '' ? filter.q : undefined;
+  const match = q === undefined ? undefined : trigramQuery(q);
+  if (match) {
+    add('n IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ?)', match);
     add('instr(payload, ?) > 0', q);
   }
   if (after) add('(received_at, id) < (?, ?)', after.receivedAt, after.id);
-  const sql = `SELECT n, id, source, type, state, received_at, idempotency_key, duplicate_of
+  const scan = q !== undefined && !match;
+  const sql = `SELECT ${SUMMARY_COLUMNS}${scan ? ', instr(payload, ?) > 0 AS hit' : ''}
     FROM events ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
     ORDER BY received_at DESC, id DESC LIMIT ?`;
-  return { sql, args: [...args, limit] };
+  return scan
+    ? { sql, args: [q as string, ...args, SCAN_WINDOW], scan }
+    : { sql, args: [...args, limit], scan };
 }
 
 /**
  * An FTS5 query for the events whose payload has every trigram of `q` (up to
  * MAX_TRIGRAMS of them, spread over `q`); undefined when `q` has none. Each
  * trigram is a quoted string, a quote inside doubled, so no character of `q`
- * is an operator.
+ * is an operator. A trigram holding a NUL is left out: FTS5 reads a query as
+ * a C string, and would end the quoted string there ("unterminated string");
+ * instr() checks that part of `q` anyway.
  */
 export function trigramQuery(q: string): string | undefined {
-  const chars = [...q];
-  const count = chars.length - TRIGRAM + 1;
-  if (count < 1) return undefined;
+  const grams = [...q]
+    .map((_, at, chars) => chars.slice(at, at + TRIGRAM).join(''))
+    .filter((t) => [...t].length === TRIGRAM && !t.includes('\u0000'));
+  if (grams.length === 0) return undefined;
   const picked = new Set<string>();
-  const step = Math.max(1, (count - 1) / (MAX_TRIGRAMS - 1));
-  for (let i = 0; i < count && picked.size < MAX_TRIGRAMS; i += step) {
-    const at = Math.min(count - 1, Math.round(i));
-    picked.add(chars.slice(at, at + TRIGRAM).join(''));
+  const step = Math.max(1, (grams.length - 1) / (MAX_TRIGRAMS - 1));
+  for (let i = 0; i < grams.length && picked.size < MAX_TRIGRAMS; i += step) {
+    picked.add(grams[Math.min(grams.length - 1, Math.round(i))] as string);
   }
-  picked.add(chars.slice(count - 1).join(''));
+  picked.add(grams[grams.length - 1] as string);
   return [...picked].map((t) => `"${t.replaceAll('"', '""')}"`).join(' AND ');
 }

@@ -22,9 +22,9 @@
  * history (event-records.ts), so the log never says what did not commit.
  */
 import type { Database, Statement } from 'better-sqlite3';
-import type { AttemptReport } from '../event-log.js';
+import { type AttemptReport, HANDLERS_TARGET } from '../event-log.js';
 import type { Dedupe, EnqueueResult, EnqueueTargets, JobRecord, QueueStats } from '../store.js';
-import { type EventRecorder, targetOf } from './event-records.js';
+import { type EventRecorder, targetOf, targetsNamed } from './event-records.js';
 
 export interface EnqueueItem {
   job: JobRecord;
@@ -196,13 +196,16 @@ export class QueueQueries {
             if (this.events.duplicate(job, existing.job_id, now)) recorded++;
             return { id: existing.job_id, duplicate: true };
           }
+          this.stmt('putKey').run(dedupe.key, job.id, now + dedupe.ttlMs);
         }
-        if (targets.handlers) this.stmt('insertJob').run(job.id, JSON.stringify(job), '', now);
-        for (const destination of targets.destinations) {
-          const copy = JSON.stringify({ ...job, destination });
-          this.stmt('insertJob').run(job.id, copy, destination, now);
+        if (targets.replay) {
+          // Decided here, in the enqueue's transaction: no second copy beside one under way.
+          const replay = this.events.replayed(job, targets);
+          if (replay.created) recorded++;
+          this.insertJobs(job, replay.queued, now);
+          return { id: job.id, duplicate: false, queued: replay.queued };
         }
-        if (dedupe) this.stmt('putKey').run(dedupe.key, job.id, now + dedupe.ttlMs);
+        this.insertJobs(job, targetsNamed(targets), now);
         if (this.events.accepted(job, targets, now)) recorded++;
         return { id: job.id, duplicate: false };
       });
@@ -216,6 +219,22 @@ export class QueueQueries {
       return run.immediate();
     } finally {
       this.stmt('syncNormal').run();
+    }
+  }
+
+  /** One waiting job per target: the handlers' lane '', else the destination's. */
+  private insertJobs(job: JobRecord, targets: readonly string[], now: number): void {
+    for (const target of targets) {
+      if (target === HANDLERS_TARGET) {
+        this.stmt('insertJob').run(job.id, JSON.stringify(job), '', now);
+      } else {
+        this.stmt('insertJob').run(
+          job.id,
+          JSON.stringify({ ...job, destination: target }),
+          target,
+          now,
+        );
+      }
     }
   }
 
@@ -322,7 +341,8 @@ export class QueueQueries {
         if (attempts >= maxAttempts) {
           this.stmt('deleteJob').run(row.seq);
           this.insertDead(row, attempts, lastError ?? error, now);
-          this.events.deadLettered(row.job_id, target, now);
+          if (counted) this.events.lostToDead(row.job_id, target, error, now);
+          else this.events.deadLettered(row.job_id, target, now);
           out.deadLettered++;
         } else {
           this.stmt('handBack').run(now, attempts, lastError, handbacks, row.seq);
@@ -359,7 +379,7 @@ export class QueueQueries {
         if (attempts >= maxAttempts) {
           this.stmt('deleteJob').run(row.seq);
           this.insertDead(row, attempts, error, now);
-          this.events.deadLettered(row.job_id, target, now);
+          this.events.lostToDead(row.job_id, target, error, now);
           out.deadLettered++;
         } else {
           this.stmt('requeue').run(now, attempts, error, row.seq);
