@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { formatBytes } from '../../src/config/bytes.js';
 import { loadConfig, redactedConfig } from '../../src/config/config.js';
 import { formatDuration, parseDuration } from '../../src/config/duration.js';
 import { problemsOf } from '../helpers/config.js';
@@ -23,6 +24,15 @@ describe('durations', () => {
     assert.equal(formatDuration(90_000), '1m30s');
     assert.equal(formatDuration(250), '250ms');
     assert.equal(formatDuration(86_400_000), '24h0m0s');
+  });
+});
+
+describe('sizes', () => {
+  it('print in the largest unit that divides them, as BODY_LIMIT would be written', () => {
+    assert.equal(formatBytes(1024 * 1024), '1 MiB');
+    assert.equal(formatBytes(512 * 1024), '512 KiB');
+    assert.equal(formatBytes(2_000_000), '2 MB');
+    assert.equal(formatBytes(1500), '1500 bytes');
   });
 });
 
