@@ -5,6 +5,8 @@
  * `{"error":{"code":"…","message":"…"}}`. Clients and tests match on `code`, never on
  * the wording of `message`.
  */
+import { formatBytes } from './config/bytes.js';
+
 export const ERRORS = {
   invalid_json: { status: 400, message: 'The request body is not valid JSON.' },
   empty_body: { status: 400, message: 'The request body is empty; send a JSON object.' },
@@ -128,6 +130,17 @@ export class ApiError extends Error {
 
 export function apiError(code: ErrorCode, message?: string, retryAfterSeconds?: number): ApiError {
   return new ApiError(code, message, retryAfterSeconds);
+}
+
+/**
+ * 413 with the limit in its message, so a sender knows how far over it is and an
+ * operator which setting to raise. The code stays `payload_too_large`.
+ */
+export function payloadTooLarge(limitBytes: number): ApiError {
+  return new ApiError(
+    'payload_too_large',
+    `The request body exceeds the ${formatBytes(limitBytes)} limit (BODY_LIMIT).`,
+  );
 }
 
 /** The JSON body every error response carries. */

@@ -24,7 +24,8 @@ Commands:
 Run webhook-processor <command> --help for a command's options.
 
 Exit codes: 0 done; 1 failed (an error answer, no such entry, unhealthy); 2 wrong command
-line; 3 the service cannot be reached; 4 the admin token was refused or admin routes are off.
+line; 3 the service cannot be reached; 4 no admin token, the token was refused, or admin
+routes are off.
 `;
 
 const SERVE_HELP = `Usage: webhook-processor [serve]

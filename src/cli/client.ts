@@ -22,9 +22,10 @@ export interface RequestOptions {
 const TIMEOUT_MS = 30_000;
 
 export class ApiClient {
+  /** `token`: the bearer token, or the CliError every request ends with (no token given). */
   constructor(
     readonly base: URL,
-    private readonly token?: string,
+    private readonly token?: string | CliError,
   ) {}
 
   url(path: string, query: RequestOptions['query'] = {}): URL {
@@ -38,6 +39,7 @@ export class ApiClient {
   }
 
   async request(method: string, path: string, opts: RequestOptions = {}): Promise<ApiResponse> {
+    if (this.token instanceof CliError) throw this.token;
     const url = path.startsWith('http') ? new URL(path) : this.url(path, opts.query);
     const headers: Record<string, string> = { accept: 'application/json', ...opts.raw?.headers };
     if (this.token !== undefined) headers.authorization = `Bearer ${this.token}`;

@@ -4,7 +4,15 @@
  */
 import { parseArgs } from 'node:util';
 import { ApiClient } from './client.js';
-import { EXIT, type Io, parseCommand, SERVICE_OPTIONS, serviceUrl, usageError } from './io.js';
+import {
+  adminToken,
+  EXIT,
+  type Io,
+  parseCommand,
+  SERVICE_OPTIONS,
+  serviceUrl,
+  usageError,
+} from './io.js';
 
 export const DESTINATIONS_HELP = `Usage: webhook-processor destinations <list|pause|resume> [options]
 
@@ -54,9 +62,7 @@ export async function destinationsCommand(args: string[], io: Io): Promise<numbe
   if (action === 'list' && name !== undefined) throw usageError('destinations list takes no name');
   if (action !== 'list' && name === undefined)
     throw usageError(`destinations ${action} needs a name`);
-  const token = values.token ?? io.env.ADMIN_TOKEN;
-  if (!token) throw usageError('an admin token is needed: --token TOKEN or ADMIN_TOKEN');
-  const client = new ApiClient(serviceUrl(io, values.url), token);
+  const client = new ApiClient(serviceUrl(io, values.url), adminToken(io, values.token));
   if (action === 'list') {
     const res = await client.request('GET', '/admin/destinations');
     const list = (res.body as { destinations: Overview[] }).destinations;

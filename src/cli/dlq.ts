@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { parseDuration } from '../config/duration.js';
 import { ApiClient } from './client.js';
 import {
+  adminToken,
   CliError,
   EXIT,
   type Io,
@@ -86,9 +87,7 @@ export async function dlqCommand(args: string[], io: Io): Promise<number> {
     return values.help ? EXIT.ok : EXIT.usage;
   }
   if (extra.length > 0) throw usageError(`unexpected arguments: ${extra.join(' ')}`);
-  const token = values.token ?? io.env.ADMIN_TOKEN;
-  if (!token) throw usageError('an admin token is needed: --token TOKEN or ADMIN_TOKEN');
-  const client = new ApiClient(serviceUrl(io, values.url), token);
+  const client = new ApiClient(serviceUrl(io, values.url), adminToken(io, values.token));
   switch (action) {
     case 'list':
       if (id !== undefined) throw usageError('dlq list takes no id; see dlq show <id>');

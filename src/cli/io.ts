@@ -31,7 +31,7 @@ export const EXIT = {
   usage: 2,
   /** The service could not be reached. */
   unreachable: 3,
-  /** The admin token was refused, or the service has no admin routes. */
+  /** No admin token was given, the service refused it, or it has no admin routes. */
   unauthorized: 4,
 } as const;
 
@@ -59,6 +59,32 @@ export function parseCommand<R>(parse: () => R): R {
   } catch (err) {
     throw usageError((err as Error).message);
   }
+}
+
+/**
+ * The admin token: --token, else ADMIN_TOKEN. Missing (or empty) it is the same
+ * failure as a token the service refuses, exit 4, not a wrong command line (2):
+ * the fix is the credentials, not the arguments. It is returned as the CliError
+ * the client ends its first request with, so a command line that is also wrong
+ * still exits 2 first.
+ */
+export function adminToken(io: Io, given: string | undefined): string | CliError {
+  if (given !== undefined) {
+    return given === ''
+      ? new CliError(EXIT.unauthorized, '--token is empty: pass the admin token')
+      : given;
+  }
+  const fromEnv = io.env.ADMIN_TOKEN;
+  if (fromEnv === undefined) {
+    return new CliError(EXIT.unauthorized, 'no admin token: pass --token TOKEN or set ADMIN_TOKEN');
+  }
+  if (fromEnv === '') {
+    return new CliError(
+      EXIT.unauthorized,
+      'ADMIN_TOKEN is empty: set it to the admin token, or pass --token TOKEN',
+    );
+  }
+  return fromEnv;
 }
 
 /** The options every command that talks to a service takes. */

@@ -19,7 +19,7 @@ import { type DestinationDefaults, readDestinations } from '../delivery/destinat
 import { readRoutes } from '../routing/routes-file.js';
 import type { SourceDefinition } from '../sources/definition.js';
 import { DEFAULT_SOURCE, readSources } from '../sources/file.js';
-import type { Reader } from './config.js';
+import type { Reader } from './reader.js';
 
 type Env = Record<string, string | undefined>;
 
@@ -70,7 +70,10 @@ const SECTIONS = ['sources', 'destinations', 'routes'];
  */
 export function readConfigFile(r: Reader, env: Env, defaults: DestinationDefaults): FileConfig {
   const path = configPath(r);
-  const forwardUrl = r.raw('FORWARD_URL');
+  const forwardUrl = r.raw('FORWARD_URL', {
+    set: 'the URL to forward every event to',
+    unset: 'to forward nothing without a config file',
+  });
   const opts = { label: path?.label, defaults, forwardUrl };
   let result: ConfigFileResult;
   if (path === undefined) {
@@ -92,8 +95,9 @@ export function readConfigFile(r: Reader, env: Env, defaults: DestinationDefault
 
 /** CONFIG_FILE, else SOURCES_FILE; both may be set only when they name the same file. */
 function configPath(r: Reader): { path: string; variable: string; label: string } | undefined {
-  const configFile = r.raw('CONFIG_FILE');
-  const sourcesFile = r.raw('SOURCES_FILE');
+  const ifEmpty = { set: "the config file's path", unset: 'to run without one' };
+  const configFile = r.raw('CONFIG_FILE', ifEmpty);
+  const sourcesFile = r.raw('SOURCES_FILE', ifEmpty);
   if (configFile !== undefined && sourcesFile !== undefined) {
     if (resolve(configFile) !== resolve(sourcesFile)) {
       r.problems.push(

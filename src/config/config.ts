@@ -15,10 +15,12 @@ import {
   type EventLogOptions,
 } from '../store/event-log.js';
 import { type FileConfig, JOB_DEFAULTS, readConfigFile } from './config-file.js';
-import { formatDuration, MAX_TIMER_MS, parseDuration } from './duration.js';
+import { formatDuration, MAX_TIMER_MS } from './duration.js';
+import { Reader } from './reader.js';
 import { readSecurity, type SecurityConfig } from './security.js';
 
 export { MAX_TIMER_MS } from './duration.js';
+export type { DurationOptions } from './reader.js';
 export type { RateLimitConfig } from './security.js';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -103,123 +105,6 @@ const LOG_LEVELS: readonly LogLevel[] = [
   'trace',
   'silent',
 ];
-const BYTE_UNITS: Record<string, number> = {
-  '': 1,
-  b: 1,
-  kb: 1000,
-  kib: 1024,
-  mb: 1000 ** 2,
-  mib: 1024 ** 2,
-  gb: 1000 ** 3,
-  gib: 1024 ** 3,
-};
-
-export interface DurationOptions {
-  allowZero?: boolean;
-  /** The largest value accepted; refused above it, with `why`. */
-  maxMs?: number;
-  why?: string;
-}
-
-/** Collects problems instead of throwing at the first, so one start-up shows them all. */
-export class Reader {
-  readonly problems: string[] = [];
-  constructor(private readonly env: Env) {}
-
-  raw(name: string): string | undefined {
-    const v = this.env[name];
-    return v === undefined || v.trim() === '' ? undefined : v.trim();
-  }
-
-  int(name: string, def: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
-    const v = this.raw(name);
-    if (v === undefined) return def;
-    const n = /^[+-]?\d+$/.test(v) ? Number(v) : Number.NaN;
-    if (!Number.isSafeInteger(n) || n < min || n > max) {
-      const range = max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `from ${min} to ${max}`;
-      this.problems.push(`${name}=${JSON.stringify(v)}: expected a whole number ${range}`);
-      return def;
-    }
-    return n;
-  }
-
-  duration(name: string, def: number, opts: DurationOptions = {}): number {
-    const v = this.raw(name);
-    if (v === undefined) return def;
-    const ms = parseDuration(v);
-    if (ms === undefined || ms < 0 || (ms === 0 && !opts.allowZero)) {
-      this.problems.push(
-        `${name}=${JSON.stringify(v)}: expected a ${opts.allowZero ? 'non-negative' : 'positive'} duration such as 500ms, 30s, 1m30s or 24h (units: ms, s, m, h)`,
-      );
-      return def;
-    }
-    if (opts.maxMs !== undefined && ms > opts.maxMs) {
-      this.problems.push(
-        `${name}=${JSON.stringify(v)}: at most ${formatDuration(opts.maxMs)}${opts.why ? ` (${opts.why})` : ''}`,
-      );
-      return def;
-    }
-    return ms;
-  }
-
-  /**
-   * A duration that reaches a timer: refused above MAX_TIMER_MS, or above `maxMs`
-   * when a timer is derived from it (`because` says how).
-   */
-  timerDuration(
-    name: string,
-    def: number,
-    opts: { maxMs?: number; because?: string } = {},
-  ): number {
-    return this.duration(name, def, {
-      maxMs: opts.maxMs ?? MAX_TIMER_MS,
-      why: opts.because
-        ? `${opts.because}, and Node.js timers go up to ${formatDuration(MAX_TIMER_MS)}`
-        : 'the longest timer Node.js supports',
-    });
-  }
-
-  bytes(name: string, def: number): number {
-    const v = this.raw(name);
-    if (v === undefined) return def;
-    const m = /^(\d+)\s*([a-z]*)$/i.exec(v);
-    const unit = m ? BYTE_UNITS[(m[2] ?? '').toLowerCase()] : undefined;
-    const n = m && unit ? Number(m[1]) * unit : Number.NaN;
-    if (!Number.isSafeInteger(n) || n < 1) {
-      this.problems.push(
-        `${name}=${JSON.stringify(v)}: expected a positive size in bytes, optionally with a unit (kb, KiB, mb, MiB), e.g. 1048576 or 1MiB`,
-      );
-      return def;
-    }
-    return n;
-  }
-
-  bool(name: string, def: boolean): boolean {
-    const v = this.raw(name)?.toLowerCase();
-    if (v === undefined) return def;
-    if (['1', 'true', 'yes', 'on'].includes(v)) return true;
-    if (['0', 'false', 'no', 'off'].includes(v)) return false;
-    this.problems.push(`${name}=${JSON.stringify(v)}: expected true or false`);
-    return def;
-  }
-
-  oneOf<T extends string>(name: string, def: T, allowed: readonly T[]): T {
-    const v = this.raw(name)?.toLowerCase();
-    if (v === undefined) return def;
-    if ((allowed as readonly string[]).includes(v)) return v as T;
-    this.problems.push(`${name}=${JSON.stringify(v)}: expected one of ${allowed.join(', ')}`);
-    return def;
-  }
-
-  matching(name: string, def: string, pattern: RegExp, what: string): string {
-    const v = this.raw(name);
-    if (v === undefined) return def;
-    if (pattern.test(v)) return v;
-    this.problems.push(`${name}=${JSON.stringify(v)}: expected ${what}`);
-    return def;
-  }
-}
-
 /** REDIS_TLS_CA/CERT/KEY: readable files, cert and key together, and only over rediss://. */
 function readTlsFiles(r: Reader, tls: boolean): RedisConfig['tlsFiles'] {
   const files: RedisConfig['tlsFiles'] = {};
@@ -228,7 +113,7 @@ function readTlsFiles(r: Reader, tls: boolean): RedisConfig['tlsFiles'] {
     ['cert', 'REDIS_TLS_CERT'],
     ['key', 'REDIS_TLS_KEY'],
   ] as const) {
-    const path = r.raw(name);
+    const path = r.raw(name, { set: 'the path of a PEM file', unset: 'to go without it' });
     if (path === undefined) continue;
     try {
       accessSync(path, constants.R_OK);
@@ -307,7 +192,10 @@ function readRedis(r: Reader): RedisConfig {
     host,
     port,
     username: undefined,
-    password: r.raw('REDIS_PASSWORD'),
+    password: r.raw('REDIS_PASSWORD', {
+      set: 'the password',
+      unset: 'when Redis needs none',
+    }),
     db,
     tls: false,
     tlsFiles: readTlsFiles(r, false),
@@ -328,7 +216,8 @@ function readStore(r: Reader): Pick<Config, 'store' | 'storeChosenBy' | 'sqlite'
       `SQLITE_COMMIT_WINDOW (${formatDuration(commitWindowMs)}) must be at most ${formatDuration(MAX_COMMIT_WINDOW_MS)}`,
     );
   }
-  const sqlite = { dataDir: resolve(r.raw('DATA_DIR') ?? './data'), commitWindowMs };
+  const dataDir = r.raw('DATA_DIR', { set: 'a directory', unset: 'to use the default (./data)' });
+  const sqlite = { dataDir: resolve(dataDir ?? './data'), commitWindowMs };
   if (r.raw('STORE') !== undefined) {
     return { store: r.oneOf('STORE', 'sqlite', STORE_KINDS), storeChosenBy: 'STORE', sqlite };
   }
@@ -371,7 +260,9 @@ export function loadConfig(env: Env): Config {
       payloads: r.bool('EVENT_LOG_PAYLOADS', true),
     },
     port: r.int('PORT', 8080, 0, 65535),
-    host: r.raw('HOST') ?? '0.0.0.0',
+    host:
+      r.raw('HOST', { set: 'an address to listen on', unset: 'to use the default (0.0.0.0)' }) ??
+      '0.0.0.0',
     workerCount: r.int('WORKER_COUNT', 10, 0, 10_000),
     queueSize: r.int('QUEUE_SIZE', 1000, 1),
     maxRetries,

@@ -6,7 +6,7 @@
  * message ever repeats a secret's value.
  */
 import { isIP } from 'node:net';
-import type { Reader } from './config.js';
+import type { Reader } from './reader.js';
 import { Secret } from './secret.js';
 
 export interface RateLimitConfig {
@@ -58,7 +58,10 @@ function adminToken(r: Reader, value: string | undefined): Secret | undefined {
 }
 
 function corsOrigins(r: Reader): string[] {
-  const v = r.raw('CORS_ALLOWED_ORIGINS');
+  const v = r.raw('CORS_ALLOWED_ORIGINS', {
+    set: 'a comma-separated list of origins',
+    unset: 'for no CORS headers (the default)',
+  });
   if (v === undefined) return [];
   const origins = v
     .split(',')
@@ -82,7 +85,10 @@ function corsOrigins(r: Reader): string[] {
 }
 
 function trustProxy(r: Reader): boolean | number | string[] {
-  const v = r.raw('TRUST_PROXY');
+  const v = r.raw('TRUST_PROXY', {
+    set: 'false, true, a hop count or a list of proxy IPs/CIDRs',
+    unset: 'to trust no proxy (the default)',
+  });
   if (v === undefined) return false;
   const lower = v.toLowerCase();
   if (['false', '0', 'no', 'off'].includes(lower)) return false;

@@ -7,7 +7,7 @@
  * 500 `internal_error`, logged with its stack, and never caused by client input.
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { ApiError, type ErrorCode, errorBody } from '../errors.js';
+import { ApiError, type ErrorCode, errorBody, payloadTooLarge } from '../errors.js';
 import type { Metrics } from '../metrics.js';
 import { StoreUnavailableError } from '../store/store.js';
 
@@ -26,7 +26,31 @@ const FASTIFY_CODES: Record<string, ErrorCode> = {
 /** Fastify errors whose message says what was wrong without echoing the request. */
 const ECHOED_MESSAGES = new Set(['FST_ERR_VALIDATION', 'FST_ERR_CTP_INVALID_CONTENT_LENGTH']);
 
-export function toApiError(err: FastifyError | ApiError | Error): ApiError {
+/** What an error's message may state beyond the catalogue's: the body limit, for a 413. */
+export interface ErrorContext {
+  bodyLimitBytes?: number;
+}
+
+/**
+ * The catalogue error for anything a route or Fastify threw; a 413 states the
+ * body limit when `context` has it.
+ */
+export function toApiError(
+  err: FastifyError | ApiError | Error,
+  context: ErrorContext = {},
+): ApiError {
+  const apiErr = catalogueError(err);
+  if (
+    apiErr.code === 'payload_too_large' &&
+    context.bodyLimitBytes !== undefined &&
+    !(err instanceof ApiError)
+  ) {
+    return payloadTooLarge(context.bodyLimitBytes);
+  }
+  return apiErr;
+}
+
+function catalogueError(err: FastifyError | ApiError | Error): ApiError {
   if (err instanceof ApiError) return err;
   // The store is out of reach (any route that reads or writes it): retry later, as for ingest.
   if (err instanceof StoreUnavailableError) return new ApiError('store_unavailable');
@@ -46,9 +70,10 @@ export function installErrorHandling(
   app: FastifyInstance,
   metrics: Metrics,
   webhookRoutes: (url: string) => boolean,
+  context: ErrorContext = {},
 ): void {
   app.setErrorHandler((err, request, reply) => {
-    const apiErr = toApiError(err instanceof Error ? err : new Error(String(err)));
+    const apiErr = toApiError(err instanceof Error ? err : new Error(String(err)), context);
     if (apiErr.statusCode >= 500 && apiErr.code === 'internal_error') {
       request.log.error({ err }, 'unhandled error');
     }

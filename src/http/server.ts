@@ -131,7 +131,9 @@ export function buildHttpServer(deps: HttpDeps): FastifyInstance {
     trustProxy: trustProxyOption(deps.config.trustProxy),
   });
   installJsonBody(app);
-  installErrorHandling(app, deps.metrics, isWebhookRoute);
+  installErrorHandling(app, deps.metrics, isWebhookRoute, {
+    bodyLimitBytes: deps.config.bodyLimitBytes,
+  });
   app.addHook('onRequest', (_request, reply, done) => {
     if (deps.ingestor.isStopping) reply.header('connection', 'close');
     done();

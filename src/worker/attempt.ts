@@ -87,7 +87,13 @@ export function runAttempt(o: AttemptOptions): Promise<AttemptResult> {
     },
     get log() {
       if (!log) {
-        log = o.log.child({ job_id: job.id, event_type: job.type, attempt: delivery.attempt });
+        // As on the pool's own lines: a handler's "processed" line is a success line too.
+        log = o.log.child({
+          job_id: job.id,
+          source: job.source,
+          event_type: job.type,
+          attempt: delivery.attempt,
+        });
         (log as unknown as Record<symbol, number>)[JOB_STARTED_AT] = started;
       }
       return log;

@@ -56,7 +56,7 @@ const STORE_ENV: Record<string, () => Record<string, string>> = {
 after(killServiceProcesses);
 
 describe('webhook-processor command line', () => {
-  it('prints help (exit 0) and refuses unknown commands and options (exit 2)', async () => {
+  it('prints help (exit 0), refuses unknown commands and options (exit 2) and a missing token (exit 4)', async () => {
     const [help, dlqHelp, unknown, badOption, noToken, serveHelp] = await Promise.all([
       cli(['--help']),
       cli(['dlq', '--help']),
@@ -75,8 +75,9 @@ describe('webhook-processor command line', () => {
     assert.equal(unknown.code, 2);
     assert.match(unknown.stderr, /unknown command "frobnicate"/);
     assert.equal(badOption.code, 2);
-    assert.equal(noToken.code, 2);
-    assert.match(noToken.stderr, /admin token is needed/);
+    // A missing token is a credentials failure, like a refused one: 4, not 2.
+    assert.equal(noToken.code, 4);
+    assert.match(noToken.stderr, /no admin token/);
   });
 
   it('exits 3 when the service cannot be reached', async () => {

@@ -103,8 +103,8 @@ routes:
         }
         const atInfo = traced.lines.filter((l) => Number(l.level) >= 30);
         assert.ok(
-          atInfo.some((l) => l.msg === 'delivered'),
-          'the delivery was logged at info',
+          atInfo.some((l) => l.msg === 'delivered' && l.source === 'default'),
+          'the delivery was logged at info, with its source',
         );
         assert.ok(
           !atInfo.some((l) => JSON.stringify(l).includes(BODY_MARKER)),

@@ -253,6 +253,16 @@ describe('POST /webhooks', () => {
     const reply = await replyToOversizedAnnouncement(service.app, '/webhooks');
     assert.match(reply, /^HTTP\/1\.1 413 /);
     assert.match(reply, /"code":"payload_too_large"/);
+    assert.match(reply, /exceeds the 1 KiB limit \(BODY_LIMIT\)/);
+  });
+
+  it('states the limit and the setting in the 413 message', async () => {
+    const res = await postWebhook(service.app, { pad: 'x'.repeat(2_000) });
+    assert.equal(res.statusCode, 413);
+    assert.deepEqual(res.json().error, {
+      code: 'payload_too_large',
+      message: 'The request body exceeds the 1 KiB limit (BODY_LIMIT).',
+    });
   });
 
   it('counts outcomes in /metrics with bounded labels', async () => {

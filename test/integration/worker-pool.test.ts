@@ -250,7 +250,7 @@ describe('worker pool', () => {
     assert.deepEqual([...done].sort(), ids.sort());
   });
 
-  it('logs each job with job_id, event_type, attempt and duration_ms, never the payload at info', async () => {
+  it('logs each job with job_id, source, event_type, attempt and duration_ms, never the payload at info', async () => {
     const captured = captureLogs('debug');
     const s = await service(
       { MAX_RETRIES: '1', RETRY_BASE_DELAY: '10ms', RETRY_MAX_DELAY: '20ms' },
@@ -274,8 +274,9 @@ describe('worker pool', () => {
       'the handler logged through its job logger',
     );
     for (const line of jobLines) {
-      for (const field of ['job_id', 'event_type', 'attempt', 'duration_ms'])
+      for (const field of ['job_id', 'source', 'event_type', 'attempt', 'duration_ms'])
         assert.ok(field in line, `${field} in ${JSON.stringify(line)}`);
+      assert.equal(line.source, 'default', JSON.stringify(line));
     }
     assert.deepEqual(
       jobLines.map((l) => l.attempt),

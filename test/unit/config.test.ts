@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { formatBytes } from '../../src/config/bytes.js';
 import { loadConfig, redactedConfig } from '../../src/config/config.js';
 import { formatDuration, parseDuration } from '../../src/config/duration.js';
 import { problemsOf } from '../helpers/config.js';
@@ -23,6 +24,15 @@ describe('durations', () => {
     assert.equal(formatDuration(90_000), '1m30s');
     assert.equal(formatDuration(250), '250ms');
     assert.equal(formatDuration(86_400_000), '24h0m0s');
+  });
+});
+
+describe('sizes', () => {
+  it('print in the largest unit that divides them, as BODY_LIMIT would be written', () => {
+    assert.equal(formatBytes(1024 * 1024), '1 MiB');
+    assert.equal(formatBytes(512 * 1024), '512 KiB');
+    assert.equal(formatBytes(2_000_000), '2 MB');
+    assert.equal(formatBytes(1500), '1500 bytes');
   });
 });
 
@@ -178,6 +188,46 @@ describe('loadConfig', () => {
     assert.deepEqual([ingestOnly.workerCount, ingestOnly.httpIngest], [0, true]);
     const workerOnly = loadConfig({ HTTP_INGEST: 'false' });
     assert.deepEqual([workerOnly.workerCount, workerOnly.httpIngest], [10, false]);
+  });
+
+  it('reports a variable set to the empty string as empty, with what to set and what unsetting does', () => {
+    // `PORT=` in an env file, or a template whose value went missing: not "not set",
+    // and not the default without a word.
+    const cases: [Record<string, string>, RegExp][] = [
+      [
+        { PORT: '' },
+        /^PORT is empty: set it to a whole number from 0 to 65535, or unset it to use the default \(8080\)$/,
+      ],
+      [{ WORKER_COUNT: '  ' }, /^WORKER_COUNT is empty: .*unset it to use the default \(10\)$/],
+      [{ TIMEOUT: '' }, /^TIMEOUT is empty: set it to a positive duration .*default \(30s\)$/],
+      [{ BODY_LIMIT: '' }, /^BODY_LIMIT is empty: .*default \(1 MiB\)$/],
+      [{ HTTP_INGEST: '' }, /^HTTP_INGEST is empty: set it to true or false, .*\(true\)$/],
+      [{ LOG_LEVEL: '' }, /^LOG_LEVEL is empty: set it to one of fatal, .*\(info\)$/],
+      [{ QUEUE_NAME: '' }, /^QUEUE_NAME is empty: .*\(webhook_jobs\)$/],
+      [{ HOST: '' }, /^HOST is empty: .*\(0\.0\.0\.0\)$/],
+      [{ DATA_DIR: '' }, /^DATA_DIR is empty: .*\(\.\/data\)$/],
+      [{ REDIS_PASSWORD: '' }, /^REDIS_PASSWORD is empty: .*unset it when Redis needs none$/],
+      [{ FORWARD_URL: '' }, /^FORWARD_URL is empty: /],
+      [{ CONFIG_FILE: '' }, /^CONFIG_FILE is empty: /],
+      [{ CORS_ALLOWED_ORIGINS: '' }, /^CORS_ALLOWED_ORIGINS is empty: /],
+      [{ TRUST_PROXY: '' }, /^TRUST_PROXY is empty: /],
+      // Read twice (the client certificate needs its key): reported once.
+      [{ REDIS_TLS_CERT: '' }, /^REDIS_TLS_CERT is empty: /],
+    ];
+    for (const [env, pattern] of cases) {
+      const problems = problemsOf(env);
+      assert.equal(problems.length, 1, `${JSON.stringify(env)} -> ${problems.join('; ')}`);
+      assert.match(problems[0] as string, pattern);
+      assert.doesNotMatch(problems[0] as string, /not set/);
+    }
+  });
+
+  it('reads empty as unset only where that is documented: the store choice and ADMIN_TOKEN', () => {
+    // Templates pass these through as `${REDIS_URL:-}` (compose.yaml does for ADMIN_TOKEN).
+    const c = loadConfig({ STORE: '', REDIS_URL: '', REDIS_ADDR: '', ADMIN_TOKEN: '' });
+    assert.equal(c.store, 'sqlite');
+    assert.equal(c.adminToken, undefined);
+    assert.equal(loadConfig({ STORE: 'redis', REDIS_ADDR: ' ' }).redis.host, 'localhost');
   });
 
   it('reports every problem at once', () => {
