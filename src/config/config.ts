@@ -17,6 +17,7 @@ import {
 import { type FileConfig, JOB_DEFAULTS, readConfigFile } from './config-file.js';
 import { formatDuration, MAX_TIMER_MS, parseDuration } from './duration.js';
 import { readSecurity, type SecurityConfig } from './security.js';
+import { assertDeclared } from './variables.js';
 
 export { MAX_TIMER_MS } from './duration.js';
 export type { RateLimitConfig } from './security.js';
@@ -121,12 +122,22 @@ export interface DurationOptions {
   why?: string;
 }
 
-/** Collects problems instead of throwing at the first, so one start-up shows them all. */
+/**
+ * Collects problems instead of throwing at the first, so one start-up shows them all.
+ * It reads only the names declared in VARIABLES (variables.ts), which the docs are made from.
+ */
 export class Reader {
   readonly problems: string[] = [];
   constructor(private readonly env: Env) {}
 
+  /** The value as set, untrimmed: for a secret, whose stray spaces are a problem to report. */
+  exact(name: string): string | undefined {
+    assertDeclared(name);
+    return this.env[name];
+  }
+
   raw(name: string): string | undefined {
+    assertDeclared(name);
     const v = this.env[name];
     return v === undefined || v.trim() === '' ? undefined : v.trim();
   }
@@ -399,7 +410,7 @@ export function loadConfig(env: Env): Config {
     httpIngest: r.bool('HTTP_INGEST', true),
     dlqMaxLength: r.int('DLQ_MAX_LEN', 100_000, 0),
     dlqRetentionMs: r.duration('DLQ_RETENTION', 30 * 24 * 3_600_000, { allowZero: true }),
-    ...readSecurity(r, env),
+    ...readSecurity(r),
     ...readConfigFile(r, env, { maxRetries, retryBaseDelayMs, retryMaxDelayMs }),
   };
   if (config.workerCount === 0 && !config.httpIngest) {
