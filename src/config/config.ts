@@ -290,7 +290,7 @@ export function loadConfig(env: Env): Config {
     httpIngest: r.bool('HTTP_INGEST', true),
     dlqMaxLength: r.int('DLQ_MAX_LEN', 100_000, 0),
     dlqRetentionMs: r.duration('DLQ_RETENTION', 30 * 24 * 3_600_000, { allowZero: true }),
-    ...readSecurity(r, env),
+    ...readSecurity(r),
     ...readConfigFile(r, env, { maxRetries, retryBaseDelayMs, retryMaxDelayMs }),
   };
   if (config.workerCount === 0 && !config.httpIngest) {

@@ -2,7 +2,7 @@
  * Go-style duration strings (`300ms`, `1.5s`, `1m30s`, `24h`) to milliseconds.
  *
  * We accept exactly the grammar of Go's `time.ParseDuration` minus the
- * sub-millisecond units, because the spec's defaults are written that way and
+ * sub-millisecond units, because the documented defaults are written that way and
  * operators copy values between the two worlds. A bare `0` is allowed, as in Go.
  */
 const UNIT_MS: Record<string, number> = {

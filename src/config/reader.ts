@@ -10,6 +10,7 @@
  */
 import { BYTE_UNITS, formatBytes } from './bytes.js';
 import { formatDuration, MAX_TIMER_MS, parseDuration } from './duration.js';
+import { assertDeclared } from './variables.js';
 
 type Env = Record<string, string | undefined>;
 
@@ -45,11 +46,21 @@ export class Reader {
   constructor(private readonly env: Env) {}
 
   /**
+   * The value as set, untrimmed: for a secret, whose stray spaces are a problem
+   * to report. Only names declared in VARIABLES (variables.ts) are read.
+   */
+  exact(name: string): string | undefined {
+    assertDeclared(name);
+    return this.env[name];
+  }
+
+  /**
    * The variable's value, trimmed; undefined when it is unset. When it is set but
    * empty it is undefined too, and a problem (`ifEmpty` says what to do about it)
    * unless EMPTY_MEANS_UNSET lists it.
    */
   raw(name: string, ifEmpty?: IfEmpty): string | undefined {
+    assertDeclared(name);
     const v = this.env[name];
     if (v === undefined) return undefined;
     const value = v.trim();

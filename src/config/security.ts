@@ -32,10 +32,10 @@ export interface SecurityConfig {
 
 const MIN_ADMIN_TOKEN = 16;
 
-export function readSecurity(r: Reader, env: Record<string, string | undefined>): SecurityConfig {
+export function readSecurity(r: Reader): SecurityConfig {
   return {
     unsignedWebhooks: r.bool('UNSIGNED_WEBHOOKS', true),
-    adminToken: adminToken(r, env.ADMIN_TOKEN),
+    adminToken: adminToken(r, r.exact('ADMIN_TOKEN')),
     corsOrigins: corsOrigins(r),
     trustProxy: trustProxy(r),
     rateLimit: {

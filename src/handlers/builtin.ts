@@ -1,5 +1,5 @@
 /**
- * The built-in handlers for the spec's event types. They validate what their type
+ * The built-in handlers for the common event types. They validate what their type
  * needs and log one structured line; an invalid payload is a permanent failure.
  * Real deployments replace them through `createService({ handlers })`.
  */

@@ -10,10 +10,11 @@ import { describe, it } from 'node:test';
 import { dedupeKey, idempotencyKeyOf } from '../../src/ingest/event.js';
 
 const README = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+const HTTP_API = readFileSync(new URL('../../docs/http-api.md', import.meta.url), 'utf8');
 
 /** The JSON body of the README's first `curl … /webhooks -d '…'` example. */
 function curlExampleBody(): Record<string, unknown> {
-  const m = /curl [^\n]*\/webhooks \\\n(?:[^\n]*\\\n)*?\s*-d '([^']*)'/.exec(README);
+  const m = /curl [^\n]*\/webhooks[^\n]*\\\n(?:[^\n]*\\\n)*?\s*-d '([^']*)'/.exec(README);
   assert.ok(m, 'the README has a curl example posting to /webhooks');
   return JSON.parse(m[1] as string) as Record<string, unknown>;
 }
@@ -25,16 +26,21 @@ describe("the README's webhook example", () => {
   });
 
   it('says the id is the event’s, deduplicated per source across event types', () => {
-    const bullet = /^- \*\*Idempotency key:\*\*[\s\S]*?(?=\n- )/m.exec(README)?.[0];
-    assert.ok(bullet, 'the README has the Idempotency key bullet');
+    const readme = README.replace(/\s+/g, ' ');
+    assert.ok(
+      readme.includes("`id` is the event's own id, deduplicated per source across event types"),
+    );
+    const bullet = /^- \*\*Idempotency key:\*\*[\s\S]*?(?=\n- )/m.exec(HTTP_API)?.[0];
+    assert.ok(bullet, 'docs/http-api.md has the Idempotency key bullet');
     const text = bullet.replace(/\s+/g, ' ');
     assert.ok(text.includes("the payload's `id`: the *event's* id"), text);
     assert.ok(text.includes('deduplicated per source across event types'), text);
   });
 
   it('is right about it: the example keys by its event id, and sources are kept apart', () => {
-    const id = idempotencyKeyOf(undefined, curlExampleBody(), undefined);
-    assert.equal(id, 'evt_123');
-    assert.notEqual(dedupeKey('default', 'evt_123'), dedupeKey('stripe', 'evt_123'));
+    const body = curlExampleBody();
+    const id = idempotencyKeyOf(undefined, body, undefined);
+    assert.equal(id, body.id);
+    assert.notEqual(dedupeKey('default', String(id)), dedupeKey('stripe', String(id)));
   });
 });

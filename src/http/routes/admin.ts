@@ -1,5 +1,5 @@
 /**
- * The /admin routes: everything that reveals or changes state beyond the spec.
+ * The /admin routes: everything that reveals or changes state: operators' routes.
  *
  * They exist only when ADMIN_TOKEN is set (otherwise they are not registered, so
  * they answer 404, never open), and every one of them, including unknown paths

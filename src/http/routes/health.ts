@@ -1,5 +1,5 @@
 /**
- * GET /health (the spec's shape) and GET /metrics.
+ * GET /health (its documented shape) and GET /metrics.
  */
 import type { FastifyInstance } from 'fastify';
 import type { BacklogMonitor } from '../../ingest/backlog.js';

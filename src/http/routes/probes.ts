@@ -2,7 +2,7 @@
  * Probes for orchestrators: GET /health/live (the process answers) and
  * GET /health/ready (this instance should get traffic: the store is reachable
  * and its disk not full, it is not shutting down, and its workers are running).
- * GET /health keeps the spec's shape beside them.
+ * GET /health keeps its documented shape beside them.
  */
 import type { FastifyInstance } from 'fastify';
 import type { BacklogMonitor } from '../../ingest/backlog.js';

@@ -1,5 +1,5 @@
 /**
- * POST /webhooks: the spec's ingest endpoint.
+ * POST /webhooks: the ingest endpoint.
  */
 import type { FastifyInstance } from 'fastify';
 import { apiError } from '../../errors.js';
@@ -27,7 +27,7 @@ export interface WebhookDeps {
   limits: RateLimits;
 }
 
-/** Counts the outcome and builds the spec's 202 body (shared by every ingest route). */
+/** Counts the outcome and builds the 202 body (shared by every ingest route). */
 export function acceptedBody(metrics: Metrics, result: AcceptResult, event: string): AcceptedBody {
   metrics.received.inc({ outcome: result.duplicate ? 'duplicate' : 'accepted' });
   return {
