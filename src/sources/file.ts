@@ -14,40 +14,25 @@
  * Every problem is reported with the source and field it concerns, and no message
  * ever repeats a value that could be a secret.
  */
-import { parseDuration } from '../config/duration.js';
 import { ENV_NAME, NOT_AN_ENV_NAME, readEnvRef } from '../config/env-ref.js';
 import { Secret } from '../config/secret.js';
-import type { HmacDefinition, SourceDefinition } from './definition.js';
-import { SCHEME_NAMES, type SchemeName } from './scheme.js';
-import { standardWebhooksKey } from './standard-webhooks.js';
+import type { SourceDefinition } from './definition.js';
+import type { SchemeDefinition } from './scheme-definition.js';
+import { SCHEME_NAMES, type SchemeName, schemeDefinition } from './schemes.js';
+import { readSettings } from './settings.js';
 
 type Env = Record<string, string | undefined>;
 
 const SOURCE_NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
-const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,128}$/;
-const PREFIX = /^[\x21-\x7e]{0,32}$/;
 /** POST /webhooks is the `default` source; a verified source must not share its dedupe scope. */
 export const DEFAULT_SOURCE = 'default';
-const DEFAULT_TOLERANCE_MS = 5 * 60_000;
-const MAX_TOLERANCE_MS = 60 * 60_000;
 
 const COMMON_FIELDS = ['scheme', 'secret_env', 'rate_limit'];
-const FIELDS: Record<SchemeName, string[]> = {
-  stripe: [...COMMON_FIELDS, 'tolerance'],
-  slack: [...COMMON_FIELDS, 'tolerance'],
-  'standard-webhooks': [...COMMON_FIELDS, 'tolerance'],
-  github: COMMON_FIELDS,
-  shopify: COMMON_FIELDS,
-  hmac: [
-    ...COMMON_FIELDS,
-    'header',
-    'algorithm',
-    'encoding',
-    'prefix',
-    'event_type_header',
-    'delivery_id_header',
-  ],
-};
+
+/** The keys a source of `scheme` may have: the common ones, then the scheme's own. */
+function fieldsOf(scheme: SchemeDefinition): string[] {
+  return [...COMMON_FIELDS, ...Object.values(scheme.settings).map((setting) => setting.key)];
+}
 
 /**
  * Validates the `sources` map; secrets are resolved from `env`. Problems are
@@ -98,30 +83,42 @@ class SourceReader {
       this.problem(undefined, 'expected a map of settings (scheme, secret_env, …)');
       return undefined;
     }
-    const scheme = settings.scheme;
-    if (typeof scheme !== 'string' || !(SCHEME_NAMES as readonly string[]).includes(scheme)) {
+    const scheme =
+      typeof settings.scheme === 'string' ? schemeDefinition(settings.scheme) : undefined;
+    if (!scheme) {
       this.problem('scheme', `must be one of ${SCHEME_NAMES.join(', ')}`);
       return undefined;
     }
-    const s = scheme as SchemeName;
+    const fields = fieldsOf(scheme);
     for (const key of Object.keys(settings)) {
-      if (!FIELDS[s].includes(key))
-        this.problem(key, `is not a setting of the ${s} scheme (known: ${FIELDS[s].join(', ')})`);
+      if (!fields.includes(key))
+        this.problem(
+          key,
+          `is not a setting of the ${scheme.name} scheme (known: ${fields.join(', ')})`,
+        );
     }
-    const { secretEnv, secrets } = this.secrets(s, settings.secret_env);
-    const common = { name, secretEnv, secrets, rateLimit: this.rateLimit(settings.rate_limit) };
-    let def: SourceDefinition;
-    if (s === 'stripe' || s === 'slack' || s === 'standard-webhooks') {
-      def = { ...common, scheme: s, toleranceMs: this.tolerance(settings.tolerance) };
-    } else if (s === 'hmac') {
-      def = { ...common, ...this.hmacSettings(settings) };
-    } else {
-      def = { ...common, scheme: s };
-    }
+    const { secretEnv, secrets } = this.secrets(scheme, settings.secret_env);
+    const rateLimit = this.rateLimit(settings.rate_limit);
+    const own = readSettings(
+      scheme.settings,
+      (setting) => settings[setting.key],
+      (setting, text) => this.problem(setting.key, text),
+    );
+    const def: SourceDefinition = {
+      ...own,
+      name,
+      scheme: scheme.name as SchemeName,
+      secretEnv,
+      secrets,
+      rateLimit,
+    };
     return this.problems.length === before ? def : undefined;
   }
 
-  private secrets(scheme: SchemeName, value: unknown): { secretEnv: string[]; secrets: Secret[] } {
+  private secrets(
+    scheme: SchemeDefinition,
+    value: unknown,
+  ): { secretEnv: string[]; secrets: Secret[] } {
     const names = typeof value === 'string' ? [value] : value;
     if (!Array.isArray(names) || names.length === 0 || !names.every((n) => typeof n === 'string')) {
       this.problem(
@@ -141,10 +138,10 @@ class SourceReader {
       const ref = readEnvRef(this.env, envName);
       if (!ref.ok) {
         this.problem('secret_env', ref.problem);
-      } else if (scheme === 'standard-webhooks' && standardWebhooksKey(ref.value) === undefined) {
+      } else if (scheme.secret && scheme.secret.key(ref.value) === undefined) {
         this.problem(
           'secret_env',
-          `names ${envName}, whose value is not a Standard Webhooks secret (whsec_ followed by base64)`,
+          `names ${envName}, whose value is not ${scheme.secret.expected}`,
         );
       } else {
         secrets.push(new Secret(ref.value));
@@ -158,71 +155,5 @@ class SourceReader {
     if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return value;
     this.problem('rate_limit', 'must be a whole number >= 0 (requests per RATE_LIMIT_WINDOW)');
     return undefined;
-  }
-
-  private tolerance(value: unknown): number {
-    if (value === undefined) return DEFAULT_TOLERANCE_MS;
-    const ms =
-      typeof value === 'number'
-        ? Number.isFinite(value)
-          ? value * 1000
-          : undefined
-        : typeof value === 'string'
-          ? parseDuration(value)
-          : undefined;
-    if (ms === undefined || ms < 1000 || ms > MAX_TOLERANCE_MS) {
-      this.problem(
-        'tolerance',
-        'must be a duration from 1s to 1h, such as 300s or 5m (a bare number is seconds)',
-      );
-      return DEFAULT_TOLERANCE_MS;
-    }
-    return ms;
-  }
-
-  private hmacSettings(
-    settings: Record<string, unknown>,
-  ): Omit<HmacDefinition, 'name' | 'secretEnv' | 'secrets' | 'rateLimit'> {
-    const header = this.headerName(settings, 'header', undefined);
-    const algorithm = this.choice(settings, 'algorithm', ['sha256', 'sha512'] as const);
-    const encoding = this.choice(settings, 'encoding', ['hex', 'base64'] as const);
-    const prefix = settings.prefix ?? '';
-    if (typeof prefix !== 'string' || !PREFIX.test(prefix)) {
-      this.problem('prefix', 'must be up to 32 printable characters without spaces, e.g. sha256=');
-    }
-    return {
-      scheme: 'hmac',
-      header,
-      algorithm,
-      encoding,
-      prefix: typeof prefix === 'string' ? prefix : '',
-      eventTypeHeader: this.headerName(settings, 'event_type_header', 'x-event-type'),
-      deliveryIdHeader: this.headerName(settings, 'delivery_id_header', 'idempotency-key'),
-    };
-  }
-
-  private headerName(
-    settings: Record<string, unknown>,
-    field: string,
-    fallback: string | undefined,
-  ): string {
-    const value = settings[field] ?? fallback;
-    if (typeof value !== 'string' || !HEADER_NAME.test(value)) {
-      this.problem(field, 'must be an HTTP header name, e.g. X-Signature');
-      return '';
-    }
-    return value.toLowerCase();
-  }
-
-  private choice<T extends string>(
-    settings: Record<string, unknown>,
-    field: string,
-    allowed: readonly T[],
-  ): T {
-    const value = settings[field] ?? allowed[0];
-    if (typeof value === 'string' && (allowed as readonly string[]).includes(value))
-      return value as T;
-    this.problem(field, `must be one of ${allowed.join(', ')}`);
-    return allowed[0] as T;
   }
 }

@@ -7,6 +7,7 @@
  */
 import { hmacScheme } from './hmac.js';
 import type { Scheme } from './scheme.js';
+import { defineScheme } from './scheme-definition.js';
 
 export function githubScheme(opts: { keys: readonly Buffer[] }): Scheme {
   return hmacScheme({
@@ -20,3 +21,19 @@ export function githubScheme(opts: { keys: readonly Buffer[] }): Scheme {
     deliveryIdHeader: 'x-github-delivery',
   });
 }
+
+export const github = defineScheme({
+  name: 'github',
+  summary: 'X-Hub-Signature-256: sha256=<hex>, with X-GitHub-Event and X-GitHub-Delivery',
+  settings: {},
+  create: (_settings, keys) => githubScheme({ keys }),
+  example: {
+    eventType: 'issues',
+    body: () => ({
+      action: 'opened',
+      issue: { number: 1, title: 'Hello from webhook-processor send' },
+      repository: { full_name: 'octo-org/example' },
+      sender: { login: 'octocat' },
+    }),
+  },
+});

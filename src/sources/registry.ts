@@ -2,13 +2,9 @@
  * The configured sources by name, each with its scheme ready to verify.
  */
 import type { SourceDefinition } from './definition.js';
-import { githubScheme } from './github.js';
-import { hmacScheme } from './hmac.js';
 import type { Scheme } from './scheme.js';
-import { shopifyScheme } from './shopify.js';
-import { slackScheme } from './slack.js';
-import { standardWebhooksKey, standardWebhooksScheme } from './standard-webhooks.js';
-import { stripeScheme } from './stripe.js';
+import { secretKey } from './scheme-definition.js';
+import { schemeDefinition } from './schemes.js';
 
 export interface Source {
   readonly name: string;
@@ -19,25 +15,12 @@ export interface Source {
 
 /** Builds the scheme of a validated definition, turning its secrets into HMAC keys. */
 export function createScheme(def: SourceDefinition): Scheme {
-  const utf8Keys = def.secrets.map((s) => Buffer.from(s.reveal(), 'utf8'));
-  switch (def.scheme) {
-    case 'stripe':
-      return stripeScheme({ keys: utf8Keys, toleranceMs: def.toleranceMs });
-    case 'slack':
-      return slackScheme({ keys: utf8Keys, toleranceMs: def.toleranceMs });
-    case 'standard-webhooks': {
-      // Validated when the file was read; a secret that did not decode is left out
-      // rather than replaced, so it can never verify anything.
-      const keys = def.secrets.flatMap((s) => standardWebhooksKey(s.reveal()) ?? []);
-      return standardWebhooksScheme({ keys, toleranceMs: def.toleranceMs });
-    }
-    case 'github':
-      return githubScheme({ keys: utf8Keys });
-    case 'shopify':
-      return shopifyScheme({ keys: utf8Keys });
-    case 'hmac':
-      return hmacScheme({ ...def, keys: utf8Keys });
-  }
+  const definition = schemeDefinition(def.scheme);
+  if (!definition) throw new Error(`unknown scheme ${def.scheme}`);
+  // Validated when the file was read; a secret that did not decode is left out
+  // rather than replaced, so it can never verify anything.
+  const keys = def.secrets.flatMap((s) => secretKey(definition, s.reveal()) ?? []);
+  return definition.create(def, keys);
 }
 
 export class SourceRegistry {

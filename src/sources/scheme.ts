@@ -1,18 +1,9 @@
 /**
- * What every verification scheme provides: a verdict on the raw request, and the
- * provider's own event type and delivery id once the request is trusted.
+ * What every verification scheme provides, once configured for a source: a
+ * verdict on the raw request, and the provider's own event type and delivery id
+ * once the request is trusted. The schemes themselves are listed in schemes.ts.
  */
 import type { IncomingHttpHeaders } from 'node:http';
-
-export const SCHEME_NAMES = [
-  'stripe',
-  'github',
-  'shopify',
-  'slack',
-  'standard-webhooks',
-  'hmac',
-] as const;
-export type SchemeName = (typeof SCHEME_NAMES)[number];
 
 /** A request as a scheme sees it: the headers (lower-case names) and the exact body bytes. */
 export interface SignedRequest {
@@ -61,9 +52,15 @@ export interface OutgoingDelivery {
 }
 
 export interface Scheme {
-  readonly name: SchemeName;
+  /** The scheme's name (schemes.ts). */
+  readonly name: string;
   /** Lower-case names of the headers that carry signatures: redacted wherever headers are kept. */
   readonly signatureHeaders: readonly string[];
+  /**
+   * Lower-case names of every header the verdict depends on (signature, signed
+   * timestamp, signed id), the signature last: each one missing is a failure.
+   */
+  readonly signedHeaders: readonly string[];
   /** Checks the signature on the raw bytes. `nowMs` is the receiving time (ms since the epoch). */
   verify(request: SignedRequest, nowMs: number): Verdict;
   /** Only called after `verify` succeeded and the body parsed as a JSON object. */

@@ -7,6 +7,7 @@
  */
 import { hmacScheme } from './hmac.js';
 import type { Scheme } from './scheme.js';
+import { defineScheme } from './scheme-definition.js';
 
 export function shopifyScheme(opts: { keys: readonly Buffer[] }): Scheme {
   return hmacScheme({
@@ -20,3 +21,19 @@ export function shopifyScheme(opts: { keys: readonly Buffer[] }): Scheme {
     deliveryIdHeader: 'x-shopify-webhook-id',
   });
 }
+
+export const shopify = defineScheme({
+  name: 'shopify',
+  summary: 'X-Shopify-Hmac-Sha256: <base64>, with X-Shopify-Topic and X-Shopify-Webhook-Id',
+  settings: {},
+  create: (_settings, keys) => shopifyScheme({ keys }),
+  example: {
+    eventType: 'orders/create',
+    body: () => ({
+      id: 820982911946154500,
+      email: 'jon@example.com',
+      total_price: '10.00',
+      currency: 'USD',
+    }),
+  },
+});

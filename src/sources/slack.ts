@@ -10,6 +10,8 @@
  */
 import { apiError } from '../errors.js';
 import { type InlineReply, rejected, type Scheme, stringAt, VERIFIED } from './scheme.js';
+import { defineScheme } from './scheme-definition.js';
+import { tolerance } from './settings.js';
 import {
   anyMatch,
   checkTimestamp,
@@ -31,6 +33,7 @@ export function slackScheme(opts: { keys: readonly Buffer[]; toleranceMs: number
   return {
     name: 'slack',
     signatureHeaders: [SIGNATURE],
+    signedHeaders: [TIMESTAMP, SIGNATURE],
     verify(request, nowMs) {
       const header = headerValue(request.headers, SIGNATURE);
       if (header === undefined) return rejected('missing_header', SIGNATURE);
@@ -71,3 +74,19 @@ export function slackScheme(opts: { keys: readonly Buffer[]; toleranceMs: number
     },
   };
 }
+
+export const slack = defineScheme({
+  name: 'slack',
+  summary: 'X-Slack-Signature: v0=<hex> and X-Slack-Request-Timestamp (Events API)',
+  settings: { toleranceMs: tolerance() },
+  create: ({ toleranceMs }, keys) => slackScheme({ keys, toleranceMs }),
+  example: {
+    eventType: 'app_mention',
+    body: (eventType, deliveryId, nowMs) => ({
+      type: 'event_callback',
+      event_id: deliveryId,
+      event_time: Math.floor(nowMs / 1000),
+      event: { type: eventType, text: 'hello from webhook-processor send' },
+    }),
+  },
+});

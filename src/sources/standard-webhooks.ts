@@ -1,14 +1,17 @@
 /**
- * Standard Webhooks (standardwebhooks.com; Svix and others): `webhook-id`,
- * `webhook-timestamp` and `webhook-signature`, the last a space-separated list
- * of `v1,<base64>` entries. Each is an HMAC-SHA256 over
- * `<id>.<timestamp>.<raw body>`, keyed with the base64-decoded `whsec_` secret.
- * The timestamp must be within the tolerance in both directions.
+ * Standard Webhooks (standardwebhooks.com): `webhook-id`, `webhook-timestamp`
+ * and `webhook-signature`, the last a space-separated list of `v1,<base64>`
+ * entries. Each is an HMAC-SHA256 over `<id>.<timestamp>.<raw body>`, keyed with
+ * the base64-decoded `whsec_` secret. The timestamp must be within the
+ * tolerance in both directions.
  *
- * The event type is the payload's `type`; the delivery id is `webhook-id`,
- * which the sender keeps across retries.
+ * The event type is the payload's `type`; the delivery id is the id header,
+ * which the sender keeps across retries. Svix signs the same way under its own
+ * header names (svix.ts).
  */
 import { rejected, type Scheme, stringAt, VERIFIED } from './scheme.js';
+import { defineScheme, type ExampleEvent, type SecretFormat } from './scheme-definition.js';
+import { tolerance } from './settings.js';
 import {
   anyMatch,
   checkTimestamp,
@@ -20,9 +23,18 @@ import {
   unixSeconds,
 } from './signing.js';
 
-const ID = 'webhook-id';
-const TIMESTAMP = 'webhook-timestamp';
-const SIGNATURE = 'webhook-signature';
+/** The three headers of the scheme, in lower case. */
+export interface StandardHeaders {
+  id: string;
+  timestamp: string;
+  signature: string;
+}
+
+const STANDARD_HEADERS: StandardHeaders = {
+  id: 'webhook-id',
+  timestamp: 'webhook-timestamp',
+  signature: 'webhook-signature',
+};
 const SECRET_PREFIX = 'whsec_';
 
 /**
@@ -51,13 +63,23 @@ export function standardWebhooksKey(secret: string): Buffer | undefined {
   return key.length > 0 ? key : undefined;
 }
 
+/** A `whsec_<base64>` secret, described as `expected` when one is not. */
+export function whsecSecret(expected: string): SecretFormat {
+  return { key: standardWebhooksKey, expected };
+}
+
 export function standardWebhooksScheme(opts: {
   keys: readonly Buffer[];
   toleranceMs: number;
+  /** For a provider that signs this way under its own header names. */
+  name?: string;
+  headers?: StandardHeaders;
 }): Scheme {
+  const { id: ID, timestamp: TIMESTAMP, signature: SIGNATURE } = opts.headers ?? STANDARD_HEADERS;
   return {
-    name: 'standard-webhooks',
+    name: opts.name ?? 'standard-webhooks',
     signatureHeaders: [SIGNATURE],
+    signedHeaders: [ID, TIMESTAMP, SIGNATURE],
     verify(request, nowMs) {
       const id = headerValue(request.headers, ID);
       const timestamp = headerValue(request.headers, TIMESTAMP);
@@ -90,3 +112,22 @@ export function standardWebhooksScheme(opts: {
     },
   };
 }
+
+/** The payload Standard Webhooks recommends: `type`, `timestamp`, `data`. */
+export const standardExample: ExampleEvent = {
+  eventType: 'invoice.paid',
+  body: (eventType, _deliveryId, nowMs) => ({
+    type: eventType,
+    timestamp: new Date(nowMs).toISOString(),
+    data: { id: 'example', amount: 1000 },
+  }),
+};
+
+export const standardWebhooks = defineScheme({
+  name: 'standard-webhooks',
+  summary: 'webhook-signature: v1,<base64> …, with webhook-id and webhook-timestamp',
+  settings: { toleranceMs: tolerance() },
+  secret: whsecSecret('a Standard Webhooks secret (whsec_ followed by base64)'),
+  create: ({ toleranceMs }, keys) => standardWebhooksScheme({ keys, toleranceMs }),
+  example: standardExample,
+});

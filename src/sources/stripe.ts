@@ -12,6 +12,8 @@ import {
   VERIFIED,
   type Verdict,
 } from './scheme.js';
+import { defineScheme } from './scheme-definition.js';
+import { tolerance } from './settings.js';
 import {
   anyMatch,
   checkTimestamp,
@@ -61,6 +63,7 @@ export function stripeScheme(opts: { keys: readonly Buffer[]; toleranceMs: numbe
   return {
     name: 'stripe',
     signatureHeaders: [HEADER],
+    signedHeaders: [HEADER],
     verify(request: SignedRequest, nowMs: number): Verdict {
       const header = headerValue(request.headers, HEADER);
       if (header === undefined) return rejected('missing_header', HEADER);
@@ -87,3 +90,25 @@ export function stripeScheme(opts: { keys: readonly Buffer[]; toleranceMs: numbe
     },
   };
 }
+
+export const stripe = defineScheme({
+  name: 'stripe',
+  summary: 'Stripe-Signature: t=<seconds>,v1=<hex>; type and id in the payload',
+  settings: { toleranceMs: tolerance() },
+  create: ({ toleranceMs }, keys) => stripeScheme({ keys, toleranceMs }),
+  example: {
+    // A Stripe event carries its amount inside data.object, not where the built-in
+    // payment handler looks, so the example is Stripe's own name for a payment,
+    // which the generic handler takes.
+    eventType: 'payment_intent.succeeded',
+    body: (eventType, deliveryId, nowMs) => ({
+      id: deliveryId,
+      object: 'event',
+      type: eventType,
+      created: Math.floor(nowMs / 1000),
+      data: {
+        object: { id: 'pi_example', object: 'payment_intent', amount: 1000, currency: 'usd' },
+      },
+    }),
+  },
+});

@@ -1,9 +1,11 @@
 /**
- * Test sources: one per scheme, their secrets, and deliveries signed the way each
- * provider signs them, with the provider's own library where one exists (Stripe,
- * GitHub, Standard Webhooks). Shopify and Slack have no signing library among our
+ * Test sources: one per scheme of src/sources/schemes.ts, their secrets, and
+ * deliveries signed the way each provider signs them, with the provider's own
+ * library where one exists (Stripe, GitHub, Standard Webhooks, whose algorithm
+ * Svix shares). Shopify and Slack have no signing library among our
  * dependencies; their signatures are computed here and pinned to the providers'
- * published vectors in the unit tests.
+ * published vectors in the unit tests. A new scheme needs its secrets and its
+ * case in `signedDelivery`; the compiler asks for both.
  */
 import { createHmac } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -14,7 +16,8 @@ import { Webhook } from 'standardwebhooks';
 import Stripe from 'stripe';
 import { parseConfigFile } from '../../src/config/config-file.js';
 import { SourceRegistry } from '../../src/sources/registry.js';
-import { SCHEME_NAMES, type Scheme, type SchemeName } from '../../src/sources/scheme.js';
+import type { Scheme } from '../../src/sources/scheme.js';
+import { SCHEME_NAMES, type SchemeName, schemeDefinition } from '../../src/sources/schemes.js';
 
 const stripe = new Stripe('sk_test_not_used');
 
@@ -50,6 +53,11 @@ export const SECRETS: Record<TestSource, { current: string; previous: string; ot
     current: whsec('STDWHcurrentSECRETvalue01-32bytes'),
     previous: whsec('STDWHpreviousSECRETvalue02-32byte'),
     other: whsec('STDWHotherSECRETvalue03-32bytes!!'),
+  },
+  svix: {
+    current: whsec('SVIXcurrentSECRETvalue01-32bytes!'),
+    previous: whsec('SVIXpreviousSECRETvalue02-32byte'),
+    other: whsec('SVIXotherSECRETvalue03-32bytes!!!'),
   },
   hmac: {
     current: 'HMACcurrentSECRETvalue01',
@@ -213,6 +221,20 @@ export async function signedDelivery(source: TestSource, opts: DeliveryOptions):
         },
       };
     }
+    case 'svix': {
+      // Svix signs as Standard Webhooks does, under svix- header names.
+      const body = opts.body ?? JSON.stringify({ type: opts.type, data: { n: 2 } });
+      const signature = new Webhook(secret).sign(opts.id, new Date(ts * 1000), body);
+      return {
+        body,
+        headers: {
+          ...json,
+          'svix-id': opts.id,
+          'svix-timestamp': String(ts),
+          'svix-signature': signature,
+        },
+      };
+    }
     case 'hmac': {
       const body = opts.body ?? JSON.stringify({ type: opts.type, id: opts.id });
       const sig = hmacOf('sha512', secret, body).digest('base64');
@@ -234,20 +256,19 @@ export async function signedDelivery(source: TestSource, opts: DeliveryOptions):
   }
 }
 
-/** The headers that carry each source's signature (and signed timestamp), for failure tests. */
-export const SIGNATURE_HEADERS: Record<TestSource, string[]> = {
-  stripe: ['stripe-signature'],
-  github: ['x-hub-signature-256'],
-  shopify: ['x-shopify-hmac-sha256'],
-  slack: ['x-slack-signature', 'x-slack-request-timestamp'],
-  'standard-webhooks': ['webhook-id', 'webhook-timestamp', 'webhook-signature'],
-  hmac: ['x-signature'],
-  'hmac-hex': ['x-hook-signature'],
-};
+/**
+ * The headers each source's verdict depends on (signature, signed timestamp and
+ * id), the signature last, as its scheme reports them; for failure tests.
+ */
+export const SIGNATURE_HEADERS: Record<TestSource, readonly string[]> = Object.fromEntries(
+  TEST_SOURCES.map((s) => [s, testScheme(s).signedHeaders]),
+) as Record<TestSource, readonly string[]>;
 
 /** Sources whose scheme signs a timestamp (and so rejects stale and future ones). */
-export const TIMESTAMPED: ReadonlySet<TestSource> = new Set([
-  'stripe',
-  'slack',
-  'standard-webhooks',
-]);
+export const TIMESTAMPED: ReadonlySet<TestSource> = new Set(
+  TEST_SOURCES.filter((s) =>
+    Object.values(schemeDefinition(s === 'hmac-hex' ? 'hmac' : s)?.settings ?? {}).some(
+      (setting) => setting.key === 'tolerance',
+    ),
+  ),
+);

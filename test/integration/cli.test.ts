@@ -17,7 +17,13 @@ import {
 } from '../helpers/child.js';
 import { dropQueue, REDIS_ADDR, redisClient, uniqueQueue } from '../helpers/redis.js';
 import { freePort } from '../helpers/redis-server.js';
-import { SECRETS, sourcesEnv, TEST_SOURCES, writeSourcesFile } from '../helpers/sources.js';
+import {
+  SECRETS,
+  sourcesEnv,
+  TEST_SOURCES,
+  type TestSource,
+  writeSourcesFile,
+} from '../helpers/sources.js';
 import { waitFor } from '../helpers/wait.js';
 
 const TOKEN = 'ADMINtokenVALUE-0123456789abcdef';
@@ -46,6 +52,31 @@ function cli(args: string[], env: Record<string, string> = {}): Promise<Run> {
     proc.on('error', reject);
     proc.on('exit', (code) => resolve({ code, stdout, stderr }));
   });
+}
+
+/** `send`'s options for the settings of a test source (sourcesYaml()), where it has any. */
+function settingArgs(source: TestSource): string[] {
+  if (source === 'hmac')
+    return [
+      '--header',
+      'X-Signature',
+      '--algorithm',
+      'sha512',
+      '--encoding',
+      'base64',
+      '--prefix',
+      'sha512=',
+    ];
+  if (source === 'hmac-hex')
+    return [
+      '--header',
+      'X-Hook-Signature',
+      '--event-header',
+      'X-Hook-Event',
+      '--id-header',
+      'X-Hook-Id',
+    ];
+  return [];
 }
 
 const STORE_ENV: Record<string, () => Record<string, string>> = {
@@ -183,28 +214,6 @@ for (const [storeName, storeEnv] of Object.entries(STORE_ENV)) {
       const runs = await Promise.all(
         sources.map((source) => {
           const scheme = source === 'hmac-hex' ? 'hmac' : source;
-          const hmac =
-            source === 'hmac'
-              ? [
-                  '--header',
-                  'X-Signature',
-                  '--algorithm',
-                  'sha512',
-                  '--encoding',
-                  'base64',
-                  '--prefix',
-                  'sha512=',
-                ]
-              : source === 'hmac-hex'
-                ? [
-                    '--header',
-                    'X-Hook-Signature',
-                    '--event-header',
-                    'X-Hook-Event',
-                    '--id-header',
-                    'X-Hook-Id',
-                  ]
-                : [];
           return cli(
             [
               'send',
@@ -215,7 +224,7 @@ for (const [storeName, storeEnv] of Object.entries(STORE_ENV)) {
               '--event',
               'order.created',
               '--json',
-              ...hmac,
+              ...settingArgs(source),
             ],
             { ...env, WEBHOOK_SECRET: SECRETS[source].current },
           );
@@ -233,6 +242,44 @@ for (const [storeName, storeEnv] of Object.entries(STORE_ENV)) {
       assert.match(forged.stdout, /^401 .*invalid_signature/);
       const noSecret = await cli(['send', '--source', 'stripe'], env);
       assert.equal(noSecret.code, 2);
+    });
+
+    it("send without --event posts each scheme's example, and the built-in handlers process it", async () => {
+      const sources: readonly TestSource[] =
+        storeName === 'redis' ? TEST_SOURCES : ['stripe', 'github', 'svix'];
+      const stamp = Date.now();
+      const sent = await Promise.all(
+        sources.map(async (source) => {
+          const id = `cli-example-${source}-${stamp}`;
+          const r = await cli(
+            [
+              'send',
+              '--source',
+              source,
+              ...(source === 'hmac-hex' ? ['--scheme', 'hmac'] : []),
+              '--id',
+              id,
+              '--json',
+              ...settingArgs(source),
+            ],
+            { ...env, WEBHOOK_SECRET: SECRETS[source].current },
+          );
+          assert.equal(r.code, 0, `${source}: ${r.stdout} ${r.stderr}`);
+          return { source, id, type: JSON.parse(r.stdout).event as string };
+        }),
+      );
+      assert.equal(sent.find((s) => s.source === 'stripe')?.type, 'payment_intent.succeeded');
+      for (const { source, id, type } of sent) {
+        await waitFor(
+          async () => {
+            const r = await cli(['events', 'list', '--key', id, '--json'], env);
+            const [item] = JSON.parse(r.stdout).items as { state: string; type: string }[];
+            assert.notEqual(item?.state, 'dead', `${source}: ${type} was dead-lettered`);
+            return item?.state === 'delivered';
+          },
+          { what: `the ${source} example (${type}) processed` },
+        );
+      }
     });
 
     it('dlq list shows a table, pages, filters and JSON', async () => {

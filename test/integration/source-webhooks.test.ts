@@ -4,6 +4,7 @@
  * generic 401 and queues nothing.
  */
 import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
 import { describe, it } from 'node:test';
 import type { Service } from '../../src/app.js';
 import { HandlerRegistry } from '../../src/handlers/registry.js';
@@ -19,6 +20,7 @@ import {
   sourcesEnv,
   TEST_SOURCES,
   type TestSource,
+  TIMESTAMPED,
   writeSourcesFile,
 } from '../helpers/sources.js';
 import { waitFor } from '../helpers/wait.js';
@@ -57,6 +59,7 @@ describe('POST /webhooks/:source', () => {
     shopify: 'orders/create',
     slack: 'app_mention',
     'standard-webhooks': 'user.created',
+    svix: 'invoice.created',
     hmac: 'order.shipped',
     'hmac-hex': 'order.packed',
   };
@@ -170,13 +173,12 @@ describe('POST /webhooks/:source', () => {
         },
       ],
     ];
-    const timestamped = new Set<TestSource>(['stripe', 'slack', 'standard-webhooks']);
     for (const [what, make] of failures) {
       it(what, async () => {
         const before = await streamLength();
         const bodies = new Set<string>();
         for (const source of TEST_SOURCES) {
-          if (what.includes('timestamp') && !timestamped.has(source)) continue;
+          if (what.includes('timestamp') && !TIMESTAMPED.has(source)) continue;
           const res = await postSource(suite.service, source, await make(source));
           assert.equal(res.statusCode, 401, `${source}: ${res.body}`);
           assert.equal(res.json().error.code, 'invalid_signature');
@@ -289,6 +291,53 @@ describe('POST /webhooks/:source', () => {
       const badId = await signedDelivery('github', { type: 'push', id: 'x'.repeat(300) });
       const r2 = await postSource(suite.service, 'github', badId);
       assert.equal(r2.json().error.code, 'invalid_idempotency_key');
+    });
+
+    it('svix: queues a delivery signed by hand as Svix documents it, refuses a forged one', async () => {
+      const id = `msg_${uid()}`;
+      const ts = String(Math.floor(Date.now() / 1000));
+      const body = JSON.stringify({ type: 'invoice.created', data: { id: 'in_1' } });
+      const sign = (secret: string) => {
+        const key = Buffer.from(secret.slice('whsec_'.length), 'base64');
+        const mac = createHmac('sha256', key).update(`${id}.${ts}.${body}`).digest('base64');
+        return `v1,${mac}`;
+      };
+      const headers = (signature: string) => ({
+        'content-type': 'application/json',
+        'svix-id': id,
+        'svix-timestamp': ts,
+        'svix-signature': signature,
+      });
+      const before = await streamLength();
+      const forged = await postSource(suite.service, 'svix', {
+        body,
+        headers: headers(sign(SECRETS.svix.other)),
+      });
+      assert.equal(forged.statusCode, 401);
+      assert.equal(forged.json().error.code, 'invalid_signature');
+      // Right signature, Standard Webhooks' header names: not what a svix source reads.
+      const renamed = await postSource(suite.service, 'svix', {
+        body,
+        headers: {
+          'content-type': 'application/json',
+          'webhook-id': id,
+          'webhook-timestamp': ts,
+          'webhook-signature': sign(SECRETS.svix.current),
+        },
+      });
+      assert.equal(renamed.statusCode, 401);
+      assert.equal(await streamLength(), before);
+      // Several signatures, as during a rotation: one matching is enough.
+      const real = await postSource(suite.service, 'svix', {
+        body,
+        headers: headers(`${sign(SECRETS.svix.other)} ${sign(SECRETS.svix.previous)}`),
+      });
+      assert.equal(real.statusCode, 202, real.body);
+      const job = await newestJob();
+      assert.equal(job.source, 'svix');
+      assert.equal(job.type, 'invoice.created');
+      assert.equal(job.idempotencyKey, id);
+      assert.equal(await streamLength(), before + 1);
     });
 
     it('generic hmac: without its headers, falls back to the payload type and id', async () => {

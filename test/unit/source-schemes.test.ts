@@ -12,6 +12,7 @@ import {
   standardWebhooksKey,
   standardWebhooksScheme,
 } from '../../src/sources/standard-webhooks.js';
+import { svix } from '../../src/sources/svix.js';
 import {
   type Delivery,
   SECRETS,
@@ -90,6 +91,28 @@ describe('published vectors', () => {
     const rawBody = Buffer.from('{"test": 2432232314}');
     assert.deepEqual(scheme.verify({ headers, rawBody }, 1614265330_000), { ok: true });
   });
+
+  it("Svix: the example of Svix's 'Verifying payloads manually', under svix- headers only", () => {
+    const scheme = svix.create(
+      { toleranceMs: 300_000 },
+      [standardWebhooksKey('whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw')].flatMap((k) => k ?? []),
+    );
+    const rawBody = Buffer.from('{"test": 2432232314}');
+    const values = {
+      id: 'msg_p5jXN8AQM9LWM0D4loKWxJek',
+      timestamp: '1614265330',
+      signature: 'v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=',
+    };
+    const headers = (prefix: string) =>
+      Object.fromEntries(Object.entries(values).map(([k, v]) => [`${prefix}-${k}`, v]));
+    assert.deepEqual(scheme.verify({ headers: headers('svix'), rawBody }, 1614265330_000), {
+      ok: true,
+    });
+    assert.equal(
+      failure(scheme.verify({ headers: headers('webhook'), rawBody }, 1614265330_000)),
+      'missing_header',
+    );
+  });
 });
 
 const T0 = Math.floor(Date.now() / 1000);
@@ -154,7 +177,8 @@ for (const source of TEST_SOURCES) {
         ',',
       ];
       for (const header of SIGNATURE_HEADERS[source]) {
-        if (header === 'webhook-id') continue; // any non-empty id is well-formed
+        // Any non-empty id (webhook-id, svix-id) is well-formed.
+        if (header.endsWith('-id')) continue;
         for (const value of malformed) {
           const d = await signedDelivery(source, opts);
           d.headers[header] = value;
@@ -227,6 +251,12 @@ describe('scheme details', () => {
     assert.equal(failure(verify('standard-webhooks', d)), 'no_matching_signature');
   });
 
+  it('svix: the id is signed, so another id does not verify', async () => {
+    const d = await signedDelivery('svix', opts);
+    d.headers['svix-id'] = 'msg_other';
+    assert.equal(failure(verify('svix', d)), 'no_matching_signature');
+  });
+
   it('slack: the timestamp is signed, so another one inside the tolerance does not verify', async () => {
     const d = await signedDelivery('slack', { ...opts, timestamp: T0 });
     d.headers['x-slack-request-timestamp'] = String(T0 - 1);
@@ -268,6 +298,7 @@ describe("the provider's event type and delivery id", () => {
     ['shopify', 'orders/create', 'b54557e4-bdd9-4b37-8a5f-bf7d70bcd043'],
     ['slack', 'app_mention', 'Ev08MFMKH6'],
     ['standard-webhooks', 'invoice.paid', 'msg_2KWPBgLlAfxdpx2AI54pPJ85f4W'],
+    ['svix', 'invoice.paid', 'msg_2KWPBgLlAfxdpx2AI54pPJ85f4W'],
     ['hmac-hex', 'order.packed', 'pack-42'],
   ];
   for (const [source, type, id] of cases) {

@@ -29,7 +29,7 @@ describe('signing outgoing deliveries', () => {
   }
 
   it('puts the type and id where the provider does, for header-based schemes', () => {
-    for (const source of ['github', 'shopify', 'hmac-hex', 'standard-webhooks'] as const) {
+    for (const source of ['github', 'shopify', 'hmac-hex', 'standard-webhooks', 'svix'] as const) {
       const scheme = schemeOf(source);
       const headers = scheme.sign(delivery, Date.now());
       const identity = scheme.identify(headers, { type: 'invoice.paid' });
@@ -58,6 +58,15 @@ describe('signing outgoing deliveries', () => {
     const std = schemeOf('standard-webhooks').sign(delivery, now);
     assert.deepEqual(
       new Webhook(SECRETS['standard-webhooks'].current).verify(body.toString(), std),
+      JSON.parse(body.toString()),
+    );
+    // Svix's headers are Standard Webhooks' under other names.
+    const svix = schemeOf('svix').sign(delivery, now);
+    const renamed = Object.fromEntries(
+      Object.entries(svix).map(([name, value]) => [name.replace(/^svix-/, 'webhook-'), value]),
+    );
+    assert.deepEqual(
+      new Webhook(SECRETS.svix.current).verify(body.toString(), renamed),
       JSON.parse(body.toString()),
     );
   });

@@ -158,6 +158,16 @@ describe('config file: sources', () => {
       'sources:\n  a:\n    scheme: standard-webhooks\n    secret_env: GH_SECRET\n',
       /names GH_SECRET, whose value is not a Standard Webhooks secret/,
     ],
+    [
+      'a Svix secret that is not base64',
+      'sources:\n  a:\n    scheme: svix\n    secret_env: GH_SECRET\n',
+      /names GH_SECRET, whose value is not a Svix secret \(whsec_ followed by base64\)/,
+    ],
+    [
+      'an hmac setting on a svix source',
+      'sources:\n  a:\n    scheme: svix\n    secret_env: STRIPE_SECRET\n    header: X-S\n',
+      /"header" is not a setting of the svix scheme \(known: scheme, secret_env, rate_limit, tolerance\)/,
+    ],
   ];
   for (const [what, text, pattern] of bad) {
     it(`reports ${what}, naming the source and field`, () => {
