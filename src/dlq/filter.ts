@@ -4,7 +4,6 @@
  * parameter's name, is refused rather than ignored: an ignored filter would
  * widen a replay or a purge to every entry.
  */
-import { apiError } from '../errors.js';
 import type { DeadLetterFilter, DeadLetters } from '../store/store.js';
 
 export interface RawFilter {
@@ -13,6 +12,26 @@ export interface RawFilter {
   destination?: unknown;
   failed_after?: unknown;
   failed_before?: unknown;
+}
+
+/** What an operator's query got wrong: a filter or paging parameter, or a cursor. */
+export type FilterFault = 'filter' | 'cursor';
+
+/**
+ * A filter, paging parameter or cursor that this service cannot use; `detail`,
+ * when given, names the parameter and what it must be.
+ */
+export class FilterError extends Error {
+  constructor(
+    readonly reason: FilterFault,
+    readonly detail?: string,
+  ) {
+    super(
+      detail ??
+        (reason === 'cursor' ? 'The cursor is not one this service returned.' : 'Invalid filter.'),
+    );
+    this.name = 'FilterError';
+  }
 }
 
 export const FILTER_PARAMS = [
@@ -29,7 +48,7 @@ export const NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:[Zz]|[+-]\d{2}:\d{2})$/;
 
 export function invalid(what: string): never {
-  throw apiError('invalid_filter', `Invalid filter: ${what}.`);
+  throw new FilterError('filter', `Invalid filter: ${what}.`);
 }
 
 /** An RFC 3339 time parameter, in ms since the epoch; undefined when absent. */
@@ -78,6 +97,6 @@ export function parseFilter(raw: RawFilter): DeadLetterFilter {
 /** A cursor or bound given back by a client: an entry id of this store, or undefined. */
 export function parseCursor(dlq: DeadLetters, value: unknown): string | undefined {
   if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'string' || !dlq.isId(value)) throw apiError('invalid_cursor');
+  if (typeof value !== 'string' || !dlq.isId(value)) throw new FilterError('cursor');
   return value;
 }

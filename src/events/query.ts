@@ -4,8 +4,7 @@
  * key, a payload substring. As for the DLQ, an unknown parameter is refused
  * rather than ignored: an ignored filter would widen a bulk replay to every event.
  */
-import { EVENT_TYPE, invalid, NAME, onlyKnown, time } from '../dlq/filter.js';
-import { apiError } from '../errors.js';
+import { EVENT_TYPE, FilterError, invalid, NAME, onlyKnown, time } from '../dlq/filter.js';
 import {
   EVENT_STATES,
   type EventFilter,
@@ -97,7 +96,7 @@ export function parseEventSearch(raw: Record<string, unknown>, log: EventLog): E
   }
   if (raw.cursor !== undefined) {
     if (typeof raw.cursor !== 'string' || !log.isCursor(raw.cursor))
-      throw apiError('invalid_cursor');
+      throw new FilterError('cursor');
     search.cursor = raw.cursor;
   }
   return search;

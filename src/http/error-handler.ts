@@ -3,13 +3,14 @@
  * catalogue, with `Retry-After` on load-shedding 503s.
  *
  * Fastify's own errors (body too large, bad media type, bad JSON) are mapped to
- * catalogue codes here, so clients never see two shapes. Anything unexpected is a
+ * catalogue codes here, and the domain's errors in domain-errors.ts, so clients
+ * never see two shapes. Anything unexpected is a
  * 500 `internal_error`, logged with its stack, and never caused by client input.
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError, type ErrorCode, errorBody, payloadTooLarge } from '../errors.js';
 import type { Metrics } from '../metrics.js';
-import { StoreUnavailableError } from '../store/store.js';
+import { domainApiError } from './domain-errors.js';
 
 const FASTIFY_CODES: Record<string, ErrorCode> = {
   FST_ERR_CTP_BODY_TOO_LARGE: 'payload_too_large',
@@ -52,8 +53,8 @@ export function toApiError(
 
 function catalogueError(err: FastifyError | ApiError | Error): ApiError {
   if (err instanceof ApiError) return err;
-  // The store is out of reach (any route that reads or writes it): retry later, as for ingest.
-  if (err instanceof StoreUnavailableError) return new ApiError('store_unavailable');
+  const domain = domainApiError(err);
+  if (domain) return domain;
   const fstCode = 'code' in err && typeof err.code === 'string' ? err.code : undefined;
   const code = fstCode === undefined ? undefined : FASTIFY_CODES[fstCode];
   if (code) return new ApiError(code, ECHOED_MESSAGES.has(fstCode ?? '') ? err.message : undefined);

@@ -2,7 +2,7 @@
  * What ingest reads from a request: the event type and the idempotency key.
  */
 import * as crypto from 'node:crypto';
-import { apiError } from '../errors.js';
+import { InvalidInputError } from './invalid-input.js';
 import { lastTopLevelNumberToken } from './number-token.js';
 
 const EVENT_TYPE = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -34,7 +34,7 @@ export function eventTypeOf(
         : typeof payload.event === 'string'
           ? payload.event
           : GENERIC_EVENT_TYPE;
-  if (!EVENT_TYPE.test(candidate)) throw apiError('invalid_event_type');
+  if (!EVENT_TYPE.test(candidate)) throw new InvalidInputError('event_type');
   return candidate;
 }
 
@@ -56,7 +56,7 @@ export function idempotencyKeyOf(
 ): string | undefined {
   const fromHeader = firstHeader(header);
   if (fromHeader !== undefined) {
-    if (!IDEMPOTENCY_KEY.test(fromHeader)) throw apiError('invalid_idempotency_key');
+    if (!IDEMPOTENCY_KEY.test(fromHeader)) throw new InvalidInputError('idempotency_key');
     return fromHeader;
   }
   const id = payload.id;
@@ -71,13 +71,13 @@ export function idempotencyKeyOf(
 
 /** A verified provider's event type, checked like any other before it names a job. */
 export function providerEventType(value: string): string {
-  if (!PROVIDER_EVENT_TYPE.test(value)) throw apiError('invalid_event_type');
+  if (!PROVIDER_EVENT_TYPE.test(value)) throw new InvalidInputError('event_type');
   return value;
 }
 
 /** A verified provider's delivery id, held to the same rules as the Idempotency-Key header. */
 export function providerDeliveryId(value: string): string {
-  if (!IDEMPOTENCY_KEY.test(value)) throw apiError('invalid_idempotency_key');
+  if (!IDEMPOTENCY_KEY.test(value)) throw new InvalidInputError('idempotency_key');
   return value;
 }
 

@@ -6,7 +6,6 @@
  * dedupe-and-enqueue script) and resolves only after the store confirmed it.
  */
 import { randomUUID } from 'node:crypto';
-import { apiError } from '../errors.js';
 import type { Metrics } from '../metrics.js';
 import {
   type EnqueueTargets,
@@ -17,6 +16,7 @@ import {
 } from '../store/store.js';
 import type { BacklogMonitor } from './backlog.js';
 import { dedupeKey } from './event.js';
+import { type IngestRefusal, IngestRefusedError, ingestRefusal, LOAD_REFUSALS } from './refusal.js';
 
 export interface IngestOptions {
   idempotencyTtlMs: number;
@@ -77,26 +77,33 @@ export class Ingestor {
   }
 
   /** Why this instance cannot take a webhook right now, if it cannot. Costs no store call. */
-  refusal(): 'shutting_down' | 'store_unavailable' | 'queue_full' | 'overloaded' | undefined {
-    if (this.stopping) return 'shutting_down';
-    if (!this.backlog.storeUp || this.backlog.diskFull) return 'store_unavailable';
-    if (this.backlog.full) return 'queue_full';
-    if (this.inflight >= this.opts.maxInflight) return 'overloaded';
-    return undefined;
+  refusal(): IngestRefusal | undefined {
+    return ingestRefusal({
+      stopping: this.stopping,
+      storeUp: this.backlog.storeUp,
+      diskFull: this.backlog.diskFull,
+      backlogFull: this.backlog.full,
+      inflight: this.inflight,
+      maxInflight: this.opts.maxInflight,
+    });
   }
 
   /** True while this instance refuses webhooks for load (backlog full, or too many writes). */
   get shedding(): boolean {
     const code = this.refusal();
-    return code === 'queue_full' || code === 'overloaded';
+    return code !== undefined && LOAD_REFUSALS.has(code);
   }
 
-  /** Throws the refusal, if any. */
+  /** Throws IngestRefusedError with the refusal, if any. */
   admit(): void {
-    const code = this.refusal();
-    if (code !== undefined) throw apiError(code);
+    const reason = this.refusal();
+    if (reason !== undefined) throw new IngestRefusedError(reason);
   }
 
+  /**
+   * Makes the request a durable job. Throws IngestRefusedError when ingest
+   * refuses it, `store_unavailable` included when the store write itself fails.
+   */
   async accept(req: AcceptRequest): Promise<AcceptResult> {
     this.admit();
     const job: JobRecord = {
@@ -123,7 +130,8 @@ export class Ingestor {
       if (!result.duplicate) this.backlog.noteAccepted(seq, copies);
       return result;
     } catch (err) {
-      if (err instanceof StoreUnavailableError) throw apiError('store_unavailable');
+      if (err instanceof StoreUnavailableError)
+        throw new IngestRefusedError('store_unavailable', { cause: err });
       throw err;
     } finally {
       this.inflight--;

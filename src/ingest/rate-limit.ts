@@ -12,7 +12,14 @@
  */
 import type { Logger } from 'pino';
 import type { RateLimitConfig } from '../config/config.js';
-import { apiError } from '../errors.js';
+
+/** A request over its limit for this window; the window ends in `resetInMs`. */
+export class RateLimitedError extends Error {
+  constructor(readonly resetInMs: number) {
+    super('Too many requests in this rate-limit window.');
+    this.name = 'RateLimitedError';
+  }
+}
 
 export interface WindowCount {
   /** Requests counted in the current window, this one included. */
@@ -80,12 +87,12 @@ export class RateLimits {
     private readonly log: Logger,
   ) {}
 
-  /** Throws `rate_limited` when `ip` is over its limit for this window. */
+  /** Throws RateLimitedError when `ip` is over its limit for this window. */
   async checkIp(ip: string): Promise<void> {
     await this.check(`ip:${ip}`, this.config.perIp);
   }
 
-  /** Throws `rate_limited` when the source is over its limit (its own, else the global one). */
+  /** Throws RateLimitedError when the source is over its limit (its own, else the global one). */
   async checkSource(source: string, override: number | undefined): Promise<void> {
     await this.check(`source:${source}`, override ?? this.config.perSource);
   }
@@ -106,8 +113,6 @@ export class RateLimits {
       this.failing = true;
       return;
     }
-    if (window.count > limit) {
-      throw apiError('rate_limited', undefined, Math.max(1, Math.ceil(window.resetInMs / 1000)));
-    }
+    if (window.count > limit) throw new RateLimitedError(window.resetInMs);
   }
 }

@@ -8,7 +8,7 @@
  * retries. The `url_verification` handshake is answered on the spot with its
  * challenge (after the signature is checked, like every other request).
  */
-import { apiError } from '../errors.js';
+import { InvalidInputError } from '../ingest/invalid-input.js';
 import { type InlineReply, rejected, type Scheme, stringAt, VERIFIED } from './scheme.js';
 import { defineScheme } from './scheme-definition.js';
 import { tolerance } from './settings.js';
@@ -69,7 +69,10 @@ export function slackScheme(opts: { keys: readonly Buffer[]; toleranceMs: number
       if (stringAt(payload, 'type') !== 'url_verification') return undefined;
       const challenge = stringAt(payload, 'challenge');
       if (challenge === undefined || challenge.length > MAX_CHALLENGE)
-        throw apiError('invalid_body', 'A url_verification request needs a "challenge" string.');
+        throw new InvalidInputError(
+          'payload',
+          'A url_verification request needs a "challenge" string.',
+        );
       return { status: 200, body: { challenge } };
     },
   };

@@ -1,15 +1,15 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { ApiError } from '../../src/errors.js';
 import { dedupeKey, eventTypeOf, idempotencyKeyOf } from '../../src/ingest/event.js';
+import { InvalidInputError } from '../../src/ingest/invalid-input.js';
 
-function codeOf(fn: () => unknown): string | undefined {
+function reasonOf(fn: () => unknown): string | undefined {
   try {
     fn();
   } catch (err) {
-    assert.ok(err instanceof ApiError);
-    return err.code;
+    assert.ok(err instanceof InvalidInputError);
+    return err.reason;
   }
   return undefined;
 }
@@ -25,13 +25,13 @@ describe('event type', () => {
   it('refuses anything that is not a short name', () => {
     for (const bad of ['', 'has space', 'x'.repeat(129), 'emoji🙂', 'a/b', '<script>']) {
       assert.equal(
-        codeOf(() => eventTypeOf(bad, {})),
-        'invalid_event_type',
+        reasonOf(() => eventTypeOf(bad, {})),
+        'event_type',
         bad,
       );
       assert.equal(
-        codeOf(() => eventTypeOf(undefined, { type: bad })),
-        'invalid_event_type',
+        reasonOf(() => eventTypeOf(undefined, { type: bad })),
+        'event_type',
         bad,
       );
     }
@@ -51,8 +51,8 @@ describe('idempotency key', () => {
   it('refuses a header that is empty, too long or not printable', () => {
     for (const bad of ['', ' padded', 'x'.repeat(256), 'tab\there', 'ünï']) {
       assert.equal(
-        codeOf(() => idempotencyKeyOf(bad, {}, undefined)),
-        'invalid_idempotency_key',
+        reasonOf(() => idempotencyKeyOf(bad, {}, undefined)),
+        'idempotency_key',
         JSON.stringify(bad),
       );
     }

@@ -339,7 +339,7 @@ describe("the provider's event type and delivery id", () => {
     assert.equal(scheme.inlineReply?.({ type: 'event_callback' }), undefined);
     assert.throws(
       () => scheme.inlineReply?.({ type: 'url_verification' }),
-      (err: Error & { code?: string }) => err.code === 'invalid_body',
+      (err: Error & { reason?: string }) => err.reason === 'payload',
     );
   });
 });

@@ -4,9 +4,11 @@
 import type { FastifyInstance } from 'fastify';
 import type { BacklogMonitor } from '../../ingest/backlog.js';
 import type { Ingestor } from '../../ingest/ingestor.js';
+import { unavailability } from '../../ingest/refusal.js';
 import type { Metrics } from '../../metrics.js';
 import type { WorkerPool } from '../../worker/pool.js';
 import { healthResponseSchema } from '../schemas.js';
+import { UNAVAILABLE_REASONS } from './probes.js';
 
 export interface HealthDeps {
   backlog: BacklogMonitor;
@@ -34,8 +36,12 @@ export function healthRoutes(app: FastifyInstance, deps: HealthDeps): void {
       const stopping = deps.isStopping();
       if (!stopping) await deps.backlog.sample();
       const stats = deps.backlog.stats;
-      const diskFull = deps.backlog.diskFull;
-      const healthy = !stopping && deps.backlog.storeUp && !diskFull;
+      const down = unavailability({
+        stopping,
+        storeUp: deps.backlog.storeUp,
+        diskFull: deps.backlog.diskFull,
+      });
+      const healthy = down === undefined;
       // A warning does not make the instance unhealthy: it still drains, and may ingest.
       const warning = deps.backlog.memoryWarning;
       reply.code(healthy ? 200 : 503);
@@ -56,15 +62,7 @@ export function healthRoutes(app: FastifyInstance, deps: HealthDeps): void {
         backlog_limit: deps.backlog.limit,
         ingest_inflight: deps.ingestor.inflightWrites,
         ingest_inflight_limit: deps.ingestor.maxInflightWrites,
-        ...(healthy
-          ? {}
-          : {
-              reason: stopping
-                ? 'shutting down'
-                : !deps.backlog.storeUp
-                  ? 'queue store unreachable'
-                  : 'disk_full',
-            }),
+        ...(down === undefined ? {} : { reason: UNAVAILABLE_REASONS[down] }),
         ...(warning === undefined ? {} : { warning }),
         ...(deps.destinations ? { destinations: deps.destinations() } : {}),
       };

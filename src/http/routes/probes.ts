@@ -6,6 +6,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { BacklogMonitor } from '../../ingest/backlog.js';
+import { type Unavailability, unavailability } from '../../ingest/refusal.js';
 import type { WorkerPool } from '../../worker/pool.js';
 
 export interface ProbeDeps {
@@ -29,6 +30,13 @@ const readySchema = {
     reason: { type: 'string' },
   },
 } as const;
+
+/** The `reason` /health and /health/ready give for an instance unfit for traffic. */
+export const UNAVAILABLE_REASONS: Record<Unavailability, string> = {
+  shutting_down: 'shutting down',
+  store_unreachable: 'queue store unreachable',
+  disk_full: 'disk_full',
+};
 
 export function probeRoutes(app: FastifyInstance, deps: ProbeDeps): void {
   app.get(
@@ -64,15 +72,13 @@ export function probeRoutes(app: FastifyInstance, deps: ProbeDeps): void {
       if (!stopping) await deps.backlog.sample();
       const storeUp = deps.backlog.storeUp;
       const workers = deps.pool.size === 0 ? 'none' : deps.pool.isRunning ? 'running' : 'stopped';
-      const reason = stopping
-        ? 'shutting down'
-        : !storeUp
-          ? 'queue store unreachable'
-          : deps.backlog.diskFull
-            ? 'disk_full'
-            : workers === 'stopped'
-              ? 'workers not running'
-              : undefined;
+      const down = unavailability({ stopping, storeUp, diskFull: deps.backlog.diskFull });
+      const reason =
+        down !== undefined
+          ? UNAVAILABLE_REASONS[down]
+          : workers === 'stopped'
+            ? 'workers not running'
+            : undefined;
       reply.code(reason === undefined ? 200 : 503);
       return {
         status: reason === undefined ? 'ready' : 'not_ready',

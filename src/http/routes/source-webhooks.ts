@@ -20,6 +20,7 @@ import {
 } from '../../ingest/event.js';
 import { recordedHeaders } from '../../ingest/headers.js';
 import type { Source, SourceRegistry } from '../../sources/registry.js';
+import { ingestRefusalHook } from '../ingest-refusal.js';
 import { decodeJsonObject, installRawBody, isJsonContentType } from '../json-body.js';
 import { acceptedResponseSchema, errorResponses } from '../schemas.js';
 import { type AcceptedBody, acceptedBody, type WebhookDeps } from './webhooks.js';
@@ -49,7 +50,7 @@ export function sourceWebhookRoutes(app: FastifyInstance, deps: SourceWebhookDep
           async (request) => {
             sourceOf(request);
           },
-          async () => ingestor.admit(),
+          ingestRefusalHook(ingestor, metrics),
           async (request) => limits.checkIp(request.ip),
         ],
         schema: {

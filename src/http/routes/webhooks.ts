@@ -8,7 +8,7 @@ import { recordedHeaders } from '../../ingest/headers.js';
 import type { AcceptResult, Ingestor } from '../../ingest/ingestor.js';
 import type { RateLimits } from '../../ingest/rate-limit.js';
 import type { Metrics } from '../../metrics.js';
-import { refuse } from '../error-handler.js';
+import { ingestRefusalHook } from '../ingest-refusal.js';
 import { acceptedResponseSchema, errorResponses } from '../schemas.js';
 
 export const DEFAULT_SOURCE = 'default';
@@ -44,13 +44,8 @@ export function webhookRoutes(app: FastifyInstance, deps: WebhookDeps): void {
     '/webhooks',
     {
       // Shed load and limit clients before the body is read: no parsing, no store write.
-      // A refusal is answered without an exception: under overload it is the hot path.
       onRequest: [
-        (_request, reply, done) => {
-          const refusal = ingestor.refusal();
-          if (refusal === undefined) done();
-          else refuse(reply, refusal, metrics);
-        },
+        ingestRefusalHook(ingestor, metrics),
         async (request) => limits.checkIp(request.ip),
       ],
       schema: {
