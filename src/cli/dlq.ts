@@ -9,8 +9,10 @@ import {
   adminToken,
   CliError,
   EXIT,
+  formatTable,
   type Io,
   parseCommand,
+  printPage,
   SERVICE_OPTIONS,
   serviceUrl,
   usageError,
@@ -171,13 +173,7 @@ async function list(client: ApiClient, values: Values, io: Io): Promise<number> 
     cursor = page.next_cursor ?? undefined;
     if (!values.all || cursor === undefined) break;
   }
-  if (values.json) {
-    io.out(`${JSON.stringify({ items, next_cursor: cursor ?? null })}\n`);
-    return EXIT.ok;
-  }
-  io.out(table(items));
-  if (cursor !== undefined) io.out(`more: --cursor ${cursor}\n`);
-  return EXIT.ok;
+  return printPage(io, values.json, items, cursor, table);
 }
 
 function table(items: Item[]): string {
@@ -193,13 +189,7 @@ function table(items: Item[]): string {
       i.last_error.length > 60 ? `${i.last_error.slice(0, 59)}…` : i.last_error,
     ]),
   ];
-  const widths = rows[0]?.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length))) ?? [];
-  return rows
-    .map((r) =>
-      r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c] ?? 0))).join('  '),
-    )
-    .join('\n')
-    .concat('\n');
+  return formatTable(rows);
 }
 
 async function show(client: ApiClient, values: Values, io: Io, id: string): Promise<number> {

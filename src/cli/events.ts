@@ -9,8 +9,10 @@ import {
   adminToken,
   CliError,
   EXIT,
+  formatTable,
   type Io,
   parseCommand,
+  printPage,
   SERVICE_OPTIONS,
   serviceUrl,
   usageError,
@@ -141,13 +143,7 @@ async function list(client: ApiClient, values: Values, io: Io): Promise<number> 
     // A scanning store may answer a page short, even empty, with more to read.
     if (cursor === undefined || (!values.all && items.length >= limit)) break;
   }
-  if (values.json) {
-    io.out(`${JSON.stringify({ items, next_cursor: cursor ?? null })}\n`);
-    return EXIT.ok;
-  }
-  io.out(table(items));
-  if (cursor !== undefined) io.out(`more: --cursor ${cursor}\n`);
-  return EXIT.ok;
+  return printPage(io, values.json, items, cursor, table);
 }
 
 function table(items: Item[]): string {
@@ -163,13 +159,7 @@ function table(items: Item[]): string {
       i.destinations.map((d) => `${d.name}:${d.state}`).join(' '),
     ]),
   ];
-  const widths = rows[0]?.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length))) ?? [];
-  return rows
-    .map((r) =>
-      r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c] ?? 0))).join('  '),
-    )
-    .join('\n')
-    .concat('\n');
+  return formatTable(rows);
 }
 
 function notFound(id: string, io: Io): number {

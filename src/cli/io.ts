@@ -112,3 +112,31 @@ export function serviceUrl(io: Io, given: string | undefined): URL {
   }
   return url;
 }
+
+/** Columns padded to their widest cell, two spaces apart; the last column is not padded. */
+export function formatTable(rows: readonly (readonly string[])[]): string {
+  const widths = rows[0]?.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length))) ?? [];
+  return rows
+    .map((r) =>
+      r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c] ?? 0))).join('  '),
+    )
+    .join('\n')
+    .concat('\n');
+}
+
+/** A listing's output: JSON, or the table and where the next page starts. */
+export function printPage<T>(
+  io: Io,
+  json: boolean | undefined,
+  items: T[],
+  cursor: string | undefined,
+  table: (items: T[]) => string,
+): number {
+  if (json) {
+    io.out(`${JSON.stringify({ items, next_cursor: cursor ?? null })}\n`);
+    return EXIT.ok;
+  }
+  io.out(table(items));
+  if (cursor !== undefined) io.out(`more: --cursor ${cursor}\n`);
+  return EXIT.ok;
+}

@@ -44,17 +44,24 @@ export function storeError(err: unknown, what: string): unknown {
   return new StoreUnavailableError(`${what} failed: ${(err as Error).message}`, { cause: err });
 }
 
-/** The dead letters of `inner`, failing with StoreUnavailableError while Redis is out of reach. */
-export function deadLettersReportingOutages(inner: DeadLetters): DeadLetters {
-  const guarded =
-    <A extends unknown[], R>(what: string, op: (...args: A) => Promise<R>) =>
+/**
+ * Wraps the methods of `inner` so that a Redis failure surfaces as a
+ * StoreUnavailableError naming `area` and the operation.
+ */
+function guardedBy(inner: object, area: string) {
+  return <A extends unknown[], R>(what: string, op: (...args: A) => Promise<R>) =>
     async (...args: A): Promise<R> => {
       try {
         return await op.apply(inner, args);
       } catch (err) {
-        throw storeError(err, `dead-letter ${what}`);
+        throw storeError(err, `${area} ${what}`);
       }
     };
+}
+
+/** The dead letters of `inner`, failing with StoreUnavailableError while Redis is out of reach. */
+export function deadLettersReportingOutages(inner: DeadLetters): DeadLetters {
+  const guarded = guardedBy(inner, 'dead-letter');
   return {
     isId: (text) => inner.isId(text),
     list: guarded('list', inner.list),
@@ -68,15 +75,7 @@ export function deadLettersReportingOutages(inner: DeadLetters): DeadLetters {
 
 /** The destination states of `inner`, failing with StoreUnavailableError while Redis is out of reach. */
 export function destinationStatesReportingOutages(inner: DestinationStates): DestinationStates {
-  const guarded =
-    <A extends unknown[], R>(what: string, op: (...args: A) => Promise<R>) =>
-    async (...args: A): Promise<R> => {
-      try {
-        return await op.apply(inner, args);
-      } catch (err) {
-        throw storeError(err, `destination ${what}`);
-      }
-    };
+  const guarded = guardedBy(inner, 'destination');
   return {
     status: guarded('status', inner.status),
     gate: guarded('gate', inner.gate),
@@ -89,15 +88,7 @@ export function destinationStatesReportingOutages(inner: DestinationStates): Des
 
 /** The event log of `inner`, failing with StoreUnavailableError while Redis is out of reach. */
 export function eventLogReportingOutages(inner: EventLog): EventLog {
-  const guarded =
-    <A extends unknown[], R>(what: string, op: (...args: A) => Promise<R>) =>
-    async (...args: A): Promise<R> => {
-      try {
-        return await op.apply(inner, args);
-      } catch (err) {
-        throw storeError(err, `event log ${what}`);
-      }
-    };
+  const guarded = guardedBy(inner, 'event log');
   return {
     enabled: inner.enabled,
     isCursor: (text) => inner.isCursor(text),
@@ -110,15 +101,7 @@ export function eventLogReportingOutages(inner: EventLog): EventLog {
 
 /** The history of `inner`, failing with StoreUnavailableError while Redis is out of reach. */
 export function historyReportingOutages(inner: ThroughputHistory): ThroughputHistory {
-  const guarded =
-    <A extends unknown[], R>(what: string, op: (...args: A) => Promise<R>) =>
-    async (...args: A): Promise<R> => {
-      try {
-        return await op.apply(inner, args);
-      } catch (err) {
-        throw storeError(err, `history ${what}`);
-      }
-    };
+  const guarded = guardedBy(inner, 'history');
   return {
     read: guarded('read', inner.read),
     addRejected: guarded('update', inner.addRejected),
