@@ -1,4 +1,4 @@
-/** Polling with a deadline: tests wait for a condition, never for a fixed time. */
+/** Polling with a deadline: the suite waits for a condition, never for a fixed time. */
 
 export async function waitFor<T>(
   check: () => T | Promise<T>,
