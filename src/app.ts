@@ -24,14 +24,14 @@ import { HandlerRegistry } from './handlers/registry.js';
 import { buildHttpServer } from './http/server.js';
 import { BacklogMonitor } from './ingest/backlog.js';
 import { Ingestor } from './ingest/ingestor.js';
-import { MemoryRateLimiter, type RateLimiter, RateLimits } from './ingest/rate-limit.js';
+import { MemoryRateLimiter, RateLimits } from './ingest/rate-limit.js';
 import { createLogger } from './logger.js';
 import { Metrics } from './metrics.js';
 import { Router } from './routing/router.js';
 import { SourceRegistry } from './sources/registry.js';
+import type { StoreDriver } from './store/driver.js';
+import { driverOf } from './store/drivers.js';
 import { createStore, storeStartupMessage } from './store/from-config.js';
-import { RedisRateLimiter } from './store/redis/rate-limiter.js';
-import { RedisStore } from './store/redis/redis-store.js';
 import { type EnqueueTargets, HANDLERS_ONLY, type Store } from './store/store.js';
 import { fullJitterBackoff } from './worker/backoff.js';
 import { describeError } from './worker/errors.js';
@@ -47,6 +47,11 @@ export interface ServiceOptions {
   log?: Logger;
   /** Overrides the store built from the config (tests, embedding). */
   store?: Store;
+  /**
+   * A store backend of your own, used instead of the one STORE names: it builds
+   * the store (unless `store` is given) and gives its rate limiter and start-up line.
+   */
+  storeDriver?: StoreDriver;
   /** Process metrics (event loop, memory). Default true. */
   processMetrics?: boolean;
 }
@@ -71,16 +76,6 @@ function toRegistry(handlers: ServiceOptions['handlers']): HandlerRegistry {
   const registry = defaultRegistry();
   for (const [type, handler] of Object.entries(handlers ?? {})) registry.on(type, handler);
   return registry;
-}
-
-/**
- * Rate-limit counters live where the queue lives: in Redis they hold across every
- * instance; with any other store (one process) they are kept in memory.
- */
-function rateLimiterFor(store: Store): RateLimiter {
-  return store instanceof RedisStore
-    ? new RedisRateLimiter(store.client, store.keys)
-    : new MemoryRateLimiter();
 }
 
 /** Where an event goes: the targets its routes name, else the in-process handlers. */
@@ -111,7 +106,10 @@ export function createService(opts: ServiceOptions): Service {
   const metrics = new Metrics(registry.knownTypes(), {
     processMetrics: opts.processMetrics ?? true,
   });
-  const store = opts.store ?? createStore(config, consumer, log);
+  const store = opts.store ?? createStore(config, consumer, log, opts.storeDriver);
+  // A store given without a driver is known by its kind; one of no listed kind
+  // keeps its rate-limit counters in this process.
+  const driver = opts.storeDriver ?? driverOf(store.kind);
   // Every destination's queue is opened before the store starts, so that ingest can fill it.
   for (const d of config.destinations) store.lane(d.name);
   const backlog = new BacklogMonitor(
@@ -177,7 +175,7 @@ export function createService(opts: ServiceOptions): Service {
   );
   const sources = new SourceRegistry(config.sources);
   const limits = new RateLimits(
-    rateLimiterFor(store),
+    driver?.rateLimiter(store) ?? new MemoryRateLimiter(),
     config.rateLimit,
     log.child({ component: 'limits' }),
   );
@@ -247,7 +245,10 @@ export function createService(opts: ServiceOptions): Service {
 
   async function start(): Promise<string> {
     await store.init();
-    log.info({ store: store.kind, location: store.location }, storeStartupMessage(config, store));
+    log.info(
+      { store: store.kind, location: store.location },
+      storeStartupMessage(config, store, driver),
+    );
     await removed?.start();
     await backlog.start();
     retention.start();

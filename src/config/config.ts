@@ -9,11 +9,8 @@ import { accessSync, constants } from 'node:fs';
 import { resolve } from 'node:path';
 import { describeDestination } from '../delivery/describe-destination.js';
 import { describeSource } from '../sources/definition.js';
-import {
-  EVENT_LOG_MAX_DEFAULT,
-  EVENT_RETENTION_DEFAULT_MS,
-  type EventLogOptions,
-} from '../store/event-log.js';
+import { DEFAULT_STORE_DRIVER, driverOf, STORE_DRIVERS } from '../store/drivers.js';
+import { EVENT_RETENTION_DEFAULT_MS, type EventLogOptions } from '../store/event-log.js';
 import { type FileConfig, JOB_DEFAULTS, readConfigFile } from './config-file.js';
 import { formatDuration, MAX_TIMER_MS } from './duration.js';
 import { Reader } from './reader.js';
@@ -40,7 +37,8 @@ export interface RedisConfig {
   connectTimeoutMs: number;
 }
 
-export type StoreKind = 'redis' | 'sqlite';
+/** The kind of one of STORE_DRIVERS (store/drivers.ts): `redis`, `sqlite`. */
+export type StoreKind = string;
 
 export interface SqliteConfig {
   /** Absolute directory that holds the database file (DATA_DIR). */
@@ -52,8 +50,11 @@ export interface SqliteConfig {
 export interface Config extends SecurityConfig, FileConfig {
   /** The queue store: STORE, else Redis when REDIS_URL or REDIS_ADDR is set, else SQLite. */
   store: StoreKind;
-  /** Why `store` was chosen, for the start-up line. */
-  storeChosenBy: 'STORE' | 'REDIS_URL' | 'REDIS_ADDR' | 'default';
+  /**
+   * Why `store` was chosen, for the start-up line: `STORE`, the variable of the
+   * driver's `chosenBy` that was set (`REDIS_URL`), or `default`.
+   */
+  storeChosenBy: string;
   sqlite: SqliteConfig;
   port: number;
   host: string;
@@ -205,7 +206,6 @@ function readRedis(r: Reader): RedisConfig {
   };
 }
 
-const STORE_KINDS: readonly StoreKind[] = ['redis', 'sqlite'];
 /** A commit window past this adds latency to every 202 and gains nothing. */
 const MAX_COMMIT_WINDOW_MS = 1_000;
 
@@ -219,13 +219,20 @@ function readStore(r: Reader): Pick<Config, 'store' | 'storeChosenBy' | 'sqlite'
   const dataDir = r.raw('DATA_DIR', { set: 'a directory', unset: 'to use the default (./data)' });
   const sqlite = { dataDir: resolve(dataDir ?? './data'), commitWindowMs };
   if (r.raw('STORE') !== undefined) {
-    return { store: r.oneOf('STORE', 'sqlite', STORE_KINDS), storeChosenBy: 'STORE', sqlite };
+    const kinds = STORE_DRIVERS.map((d) => d.kind);
+    const store = r.oneOf('STORE', DEFAULT_STORE_DRIVER.kind, kinds);
+    return { store, storeChosenBy: 'STORE', sqlite };
   }
-  if (r.raw('REDIS_URL') !== undefined)
-    return { store: 'redis', storeChosenBy: 'REDIS_URL', sqlite };
-  if (r.raw('REDIS_ADDR') !== undefined)
-    return { store: 'redis', storeChosenBy: 'REDIS_ADDR', sqlite };
-  return { store: 'sqlite', storeChosenBy: 'default', sqlite };
+  for (const driver of STORE_DRIVERS) {
+    const set = driver.chosenBy.find((name) => r.raw(name) !== undefined);
+    if (set !== undefined) return { store: driver.kind, storeChosenBy: set, sqlite };
+  }
+  return { store: DEFAULT_STORE_DRIVER.kind, storeChosenBy: 'default', sqlite };
+}
+
+/** EVENT_LOG_MAX's default: the chosen store's own. */
+function eventLogMaxDefault(kind: StoreKind): number {
+  return (driverOf(kind) ?? DEFAULT_STORE_DRIVER).eventLogMaxDefault;
 }
 
 /** Reads and validates the whole configuration. Throws ConfigError listing every problem. */
@@ -254,8 +261,8 @@ export function loadConfig(env: Env): Config {
   const config: Config = {
     ...store,
     eventLog: {
-      // Redis keeps the log in memory: its default is smaller (see docs/event-log.md).
-      maxEvents: r.int('EVENT_LOG_MAX', EVENT_LOG_MAX_DEFAULT[store.store], 0),
+      // Each store has its own default: Redis keeps the log in memory (see docs/event-log.md).
+      maxEvents: r.int('EVENT_LOG_MAX', eventLogMaxDefault(store.store), 0),
       retentionMs: r.duration('EVENT_RETENTION', EVENT_RETENTION_DEFAULT_MS),
       payloads: r.bool('EVENT_LOG_PAYLOADS', true),
     },

@@ -6,6 +6,8 @@
  * table in docs/configuration.md is generated from it (`npm run docs:gen`).
  * `meaning` is Markdown, rendered in docs/configuration.md (links are relative to docs/).
  */
+import { DEFAULT_STORE_DRIVER, STORE_DRIVERS } from '../store/drivers.js';
+
 export interface Variable {
   name: string;
   /**
@@ -18,13 +20,29 @@ export interface Variable {
   meaning: string;
 }
 
+/** "`a`", "`a` or `b`", "`a`, `b` or `c`". */
+function orList(items: readonly string[]): string {
+  const coded = items.map((i) => `\`${i}\``);
+  return coded.length < 2
+    ? (coded[0] ?? '')
+    : `${coded.slice(0, -1).join(', ')} or ${coded.at(-1)}`;
+}
+
+/** STORE's meaning, from the list of store drivers. */
+function storeMeaning(): string {
+  const chosen = STORE_DRIVERS.filter((d) => d.chosenBy.length > 0).map(
+    (d) => `\`${d.kind}\` if ${orList(d.chosenBy)} is set`,
+  );
+  const unset = [...chosen, `\`${DEFAULT_STORE_DRIVER.kind}\``].join(', else ');
+  return `${orList(STORE_DRIVERS.map((d) => d.kind))}. Unset: ${unset}.`;
+}
+
 export const VARIABLES = [
   {
     name: 'STORE',
     default: '',
     defaultText: 'see meaning',
-    meaning:
-      '`redis` or `sqlite`. Unset: `redis` if `REDIS_URL` or `REDIS_ADDR` is set, else `sqlite`.',
+    meaning: storeMeaning(),
   },
   {
     name: 'DATA_DIR',
@@ -165,7 +183,7 @@ export const VARIABLES = [
   {
     name: 'EVENT_LOG_MAX',
     default: '',
-    defaultText: '`100000` (SQLite), `20000` (Redis)',
+    defaultText: STORE_DRIVERS.map((d) => `\`${d.eventLogMaxDefault}\` (${d.title})`).join(', '),
     meaning:
       'The most events the [event log](event-log.md) keeps; beyond it the oldest go first. `0` turns the log off (the per-minute history is kept either way).',
   },

@@ -200,8 +200,6 @@ export interface EventLogOptions {
 }
 
 export const EVENT_RETENTION_DEFAULT_MS = 72 * 3_600_000;
-/** EVENT_LOG_MAX's default for a store on disk, and for one in memory (Redis). */
-export const EVENT_LOG_MAX_DEFAULT = { sqlite: 100_000, redis: 20_000 } as const;
 
 /** Per-minute counts are kept this long. */
 export const HISTORY_RETENTION_MS = 24 * 3_600_000;

@@ -7,13 +7,13 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, describe, it } from 'node:test';
 import {
-  EVENT_LOG_MAX_DEFAULT,
   type EventLogOptions,
   type EventRecord,
   MAX_RECORDED_ATTEMPTS,
   type MinuteCounts,
   minuteOf,
 } from '../../src/store/event-log.js';
+import { REDIS_EVENT_LOG_MAX_DEFAULT } from '../../src/store/redis/event-log.js';
 import { RedisStore } from '../../src/store/redis/redis-store.js';
 import type { EnqueueTargets, JobRecord } from '../../src/store/store.js';
 import { claimN, claimOne, job } from '../conformance/jobs.js';
@@ -495,7 +495,7 @@ describe('Redis event log: options', () => {
   it('defaults to the Redis bounds with payloads kept', async () => {
     const store = await openStore(undefined);
     assert.equal(store.events.enabled, true);
-    assert.equal(EVENT_LOG_MAX_DEFAULT.redis, 20_000);
+    assert.equal(REDIS_EVENT_LOG_MAX_DEFAULT, 20_000);
     const j = job();
     await store.enqueue(j, undefined);
     assert.equal((await record(store, j.id)).payload, j.payload);

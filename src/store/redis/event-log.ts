@@ -26,7 +26,6 @@
  */
 import type { Redis } from 'ioredis';
 import {
-  EVENT_LOG_MAX_DEFAULT,
   EVENT_RETENTION_DEFAULT_MS,
   EVENT_STATES,
   type EventLog,
@@ -58,8 +57,11 @@ const CURSOR = /^(\d{15})\.([A-Za-z0-9_-]{1,1400})$/;
 /** A target name as the state line holds it. */
 const TARGET = /^[^\s=:]{1,200}$/;
 
+/** EVENT_LOG_MAX's default here: the log is held in Redis's memory. */
+export const REDIS_EVENT_LOG_MAX_DEFAULT = 20_000;
+
 export const REDIS_EVENT_LOG_DEFAULTS: EventLogOptions = {
-  maxEvents: EVENT_LOG_MAX_DEFAULT.redis,
+  maxEvents: REDIS_EVENT_LOG_MAX_DEFAULT,
   retentionMs: EVENT_RETENTION_DEFAULT_MS,
   payloads: true,
 };

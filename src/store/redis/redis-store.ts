@@ -81,7 +81,7 @@ export interface RedisStoreOptions {
   consumer: string;
   log: Logger;
   /**
-   * The event log's bounds; absent: EVENT_LOG_MAX_DEFAULT.redis events,
+   * The event log's bounds; absent: REDIS_EVENT_LOG_MAX_DEFAULT events,
    * EVENT_RETENTION_DEFAULT_MS, payloads kept. A destination's queue records
    * into its store's log (the same keys), under the same options.
    */

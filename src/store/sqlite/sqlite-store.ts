@@ -21,7 +21,6 @@ import type { Logger } from 'pino';
 import type { DestinationStates } from '../destinations.js';
 import {
   type AttemptReport,
-  EVENT_LOG_MAX_DEFAULT,
   EVENT_RETENTION_DEFAULT_MS,
   type EventLogOptions,
 } from '../event-log.js';
@@ -75,16 +74,19 @@ export interface SqliteStoreOptions {
   keyPurgeIntervalMs?: number;
   /**
    * The event log's bounds and whether it keeps bodies; by default
-   * EVENT_LOG_MAX_DEFAULT.sqlite events for EVENT_RETENTION_DEFAULT_MS, with
+   * SQLITE_EVENT_LOG_MAX_DEFAULT events for EVENT_RETENTION_DEFAULT_MS, with
    * bodies. The first store opened on a file sets them for all on it.
    */
   eventLog?: EventLogOptions;
 }
 
+/** EVENT_LOG_MAX's default here: a log on disk can hold many. */
+export const SQLITE_EVENT_LOG_MAX_DEFAULT = 100_000;
+
 function eventLogOptions(o: EventLogOptions | undefined): EventLogOptions {
   return (
     o ?? {
-      maxEvents: EVENT_LOG_MAX_DEFAULT.sqlite,
+      maxEvents: SQLITE_EVENT_LOG_MAX_DEFAULT,
       retentionMs: EVENT_RETENTION_DEFAULT_MS,
       payloads: true,
     }
