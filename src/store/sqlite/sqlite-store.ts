@@ -73,6 +73,8 @@ export interface SqliteStoreOptions {
   diskCheckIntervalMs?: number;
   /** How often expired idempotency keys are deleted; default every minute. */
   keyPurgeIntervalMs?: number;
+  /** How often the event log's payloads are indexed for search (payload-index.ts); default 250 ms. */
+  payloadIndexIntervalMs?: number;
   /**
    * The event log's bounds and whether it keeps bodies; by default
    * EVENT_LOG_MAX_DEFAULT.sqlite events for EVENT_RETENTION_DEFAULT_MS, with
@@ -180,6 +182,9 @@ export class SqliteStore implements Store, DeliveryQueue {
       ...(this.opts.reserveBytes !== undefined ? { reserveBytes: this.opts.reserveBytes } : {}),
       ...(this.opts.keyPurgeIntervalMs !== undefined
         ? { keyPurgeIntervalMs: this.opts.keyPurgeIntervalMs }
+        : {}),
+      ...(this.opts.payloadIndexIntervalMs !== undefined
+        ? { payloadIndexIntervalMs: this.opts.payloadIndexIntervalMs }
         : {}),
     });
     await this.qdb.ready;
