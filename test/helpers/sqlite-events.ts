@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { EventLogOptions } from '../../src/store/event-log.js';
 import type { TimeSource } from '../../src/store/sqlite/clock.js';
-import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { SqliteStore, type SqliteStoreOptions } from '../../src/store/sqlite/sqlite-store.js';
 import type { JobRecord } from '../../src/store/store.js';
 import { silentLog } from './service.js';
 
@@ -32,8 +32,10 @@ export class EventLogStores {
     eventLog?: EventLogOptions,
     time: TimeSource = new MovableTime(),
     file = join(this.root, `${randomUUID()}.sqlite`),
+    more: Partial<SqliteStoreOptions> = {},
   ): Promise<SqliteStore> {
     const store = new SqliteStore({
+      ...more,
       file,
       consumer: `c-${randomUUID()}`,
       log: silentLog,

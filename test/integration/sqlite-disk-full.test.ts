@@ -319,6 +319,47 @@ describe('embedded store: the event log on a full disk', () => {
     dir = smallDisk('event-log');
   });
 
+  it('the payload index writes nothing while the disk is full, and catches up once there is room', async () => {
+    const store = new SqliteStore({
+      file: join(dir, 'index.sqlite'),
+      consumer: 'event-index',
+      log: silentLog,
+      commitWindowMs: 0,
+      diskCheckIntervalMs: 50,
+      // Run by the test alone.
+      payloadIndexIntervalMs: 24 * 3_600_000,
+    });
+    await store.init();
+    try {
+      const ids: string[] = [];
+      for (let i = 0; i < 100; i++) {
+        const id = randomUUID();
+        ids.push(id);
+        const payload = JSON.stringify({ n: `idx-${i}-`, pad: randomUUID().repeat(20) });
+        await store.enqueue(
+          { id, type: 'disk.test', source: 'default', payload, receivedAt: Date.now() + i },
+          undefined,
+        );
+      }
+      const filler = join(dir, 'index-filler');
+      fillDisk(filler);
+      await waitFor(() => store.disk().full, { what: 'the store to see the full disk' });
+      await store.events.index.run();
+      assert.equal(store.events.index.mark(), 0, 'nothing indexed on a full disk');
+      const find = async (q: string) =>
+        (await store.events.list({ filter: { q }, limit: 5 })).events.map((e) => e.id);
+      assert.deepEqual(await find('"idx-42-"'), [ids[42]], 'found without the index');
+
+      removeFiller(filler);
+      await waitFor(() => !store.disk().full, { what: 'ingest to resume' });
+      await store.events.index.run();
+      assert.ok(store.events.index.caughtUp(), 'indexed once there is room');
+      assert.deepEqual(await find('"idx-42-"'), [ids[42]]);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('gives way: each trim drops a step of the oldest events, never a dead letter', async () => {
     const store = new SqliteStore({
       file: join(dir, 'queue.sqlite'),

@@ -125,6 +125,7 @@ describe('embedded store: a row that is not a job envelope', () => {
 /** A v4 file less what version 4 added: the event log and the history. */
 const WITHOUT_EVENT_LOG = `
   DROP TABLE events_fts;
+  DROP TABLE events_indexed;
   DROP TABLE events;
   DROP TABLE event_deliveries;
   DROP TABLE event_attempts;

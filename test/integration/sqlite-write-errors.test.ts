@@ -84,3 +84,34 @@ describe('embedded store: the background deletion of expired idempotency keys fa
     }
   });
 });
+
+describe('embedded store: a payload index write that fails', () => {
+  it('is rolled back whole, logged once, and tried again by the next run', async () => {
+    const { store, logs } = await openStore('index', { payloadIndexIntervalMs: 24 * 3_600_000 });
+    try {
+      const jobs = [job(), job(), job()];
+      for (const j of jobs) await store.enqueue(j, undefined);
+      refuse(store, 'UPDATE', 'events_indexed');
+      await store.events.index.run();
+      await store.events.index.run();
+      assert.equal(store.events.index.mark(), 0);
+      const rows = () =>
+        (store.database.prepare('SELECT count(*) AS n FROM events_fts').get() as { n: number }).n;
+      assert.equal(rows(), 0, 'the index rows went with the mark');
+      assert.equal(logs.text().split('could not index event payloads').length - 1, 1);
+      const found = await store.events.list({ filter: { q: jobs[1]?.payload ?? '' }, limit: 5 });
+      assert.deepEqual(
+        found.events.map((e) => e.id),
+        [jobs[1]?.id],
+      );
+
+      store.database.exec('DROP TRIGGER temp.refuse_events_indexed');
+      await store.events.index.run();
+      assert.ok(store.events.index.caughtUp());
+      assert.equal(rows(), jobs.length, 'each event indexed once');
+      assert.ok(logs.text().includes('the event log indexes payloads again'));
+    } finally {
+      await store.close();
+    }
+  });
+});

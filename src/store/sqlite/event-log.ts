@@ -1,7 +1,8 @@
 /**
  * The event log of the embedded store, for operators: search (event-search.ts),
  * one event with all it kept, and the retention trim. What it reads is written
- * by event-records.ts inside the queue's own transactions.
+ * by event-records.ts inside the queue's own transactions, but for the payload
+ * index, which payload-index.ts writes in the background.
  *
  * On a full disk (disk-guard.ts) the log gives way to the queue: while ingest
  * is refused, each trim also drops a step of the oldest events beyond the
@@ -24,6 +25,7 @@ import {
 } from '../event-log.js';
 import { decodeCursor, encodeCursor, SCAN_WINDOW, searchStatement } from './event-search.js';
 import type { SqliteHistory } from './history.js';
+import type { PayloadIndex } from './payload-index.js';
 import type { QueueDatabase } from './queue-database.js';
 
 /** Events dropped per trim step: bounds how long one step holds the event loop. */
@@ -182,6 +184,11 @@ export class SqliteEventLog implements EventLog {
     total += this.giveWay(qdb);
     await this.history.trim(qdb.clock.now());
     return total;
+  }
+
+  /** The background payload index (payload-index.ts): its mark, its figures, a run now. */
+  get index(): PayloadIndex {
+    return this.open().payloadIndex;
   }
 
   /** What is stored, also with the log off (what an earlier run left, until trim drops it). */

@@ -4,7 +4,9 @@
  * keyset cursor. Every filter has an index to start from: the time, source,
  * type, state and key indexes of `events`, the target index of
  * `event_deliveries`, and the trigram index of the payload for a `q` of three
- * characters or more.
+ * characters or more. That index is written in the background (payload-index.ts):
+ * the events it has not reached yet, after its mark, are few, and are added to
+ * its candidates, so a search finds an event as soon as its 202 is sent.
  *
  * The trigram index keeps no positions (schema.ts), so it answers "has all of
  * these trigrams", not "has this string": it narrows the candidates, and
@@ -93,7 +95,12 @@ export function searchStatement(
   const q = filter.q !== undefined && filter.q !== '' ? filter.q : undefined;
   const match = q === undefined ? undefined : trigramQuery(q);
   if (match) {
-    add('n IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ?)', match);
+    // The index holds the events up to its mark; those after it are checked by instr() alone.
+    add(
+      `n IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ?
+             UNION ALL SELECT n FROM events WHERE n > (SELECT n FROM events_indexed))`,
+      match,
+    );
     add('instr(payload, ?) > 0', q);
   }
   if (after) add('(received_at, id) < (?, ?)', after.receivedAt, after.id);

@@ -6,8 +6,8 @@
  * Besides the connection it holds what the consumers share: the group commit of
  * ingest writes, the wake-up of claims blocked waiting for work, the background
  * expiry of idempotency keys, the clocks (clock.ts), the guard that keeps the
- * workers writing on a full disk (disk-guard.ts) and the event log's writer
- * (event-records.ts). The first store to open a file sets the event log's
+ * workers writing on a full disk (disk-guard.ts), the event log's writer
+ * (event-records.ts) and its background payload index (payload-index.ts). The first store to open a file sets the event log's
  * options for every store on it.
  */
 import { realpathSync } from 'node:fs';
@@ -21,6 +21,7 @@ import { DiskGuard, isSqliteFull } from './disk-guard.js';
 import { EventRecorder } from './event-records.js';
 import { GroupCommit } from './group-commit.js';
 import { closeDatabase, openDatabase } from './open.js';
+import { PAYLOAD_INDEX_INTERVAL_MS, PayloadIndex } from './payload-index.js';
 import { type EnqueueItem, QueueQueries } from './queries.js';
 import { WalSync } from './wal-sync.js';
 
@@ -42,6 +43,8 @@ export interface QueueDatabaseOptions {
   diskCheckIntervalMs: number;
   /** How often expired idempotency keys are deleted; default every minute. */
   keyPurgeIntervalMs?: number;
+  /** How often the payload index looks for new events; default PAYLOAD_INDEX_INTERVAL_MS. */
+  payloadIndexIntervalMs?: number;
   eventLog: EventLogOptions;
 }
 
@@ -58,6 +61,8 @@ export class QueueDatabase {
   readonly queries: QueueQueries;
   /** Writes the event log and the history, inside the transactions of `queries`. */
   readonly events: EventRecorder;
+  /** Indexes the log's payloads for search, off the ingest transaction. */
+  readonly payloadIndex: PayloadIndex;
   readonly clock: QueueClock;
   readonly disk: DiskGuard;
   /** Resolves once the disk reserve is settled (written, or found missing room for). */
@@ -123,6 +128,10 @@ export class QueueDatabase {
       opts.keyPurgeIntervalMs ?? KEY_PURGE_INTERVAL_MS,
     );
     this.purgeTimer.unref();
+    this.payloadIndex = new PayloadIndex(db, disk, opts.log);
+    if (this.events.enabled && opts.eventLog.payloads) {
+      this.payloadIndex.start(opts.payloadIndexIntervalMs ?? PAYLOAD_INDEX_INTERVAL_MS);
+    }
     this.ready = disk.start();
   }
 
@@ -160,6 +169,7 @@ export class QueueDatabase {
     clearInterval(this.purgeTimer);
     this.wakeClaimers();
     await this.ingest.drain();
+    await this.payloadIndex.stop();
     await this.disk.stop();
     closeDatabase(this.db, this.file);
     await this.walSync.close();

@@ -65,7 +65,7 @@ CREATE TABLE destination_minutes (
  */
 const EVENT_LOG_TABLES = `
 CREATE TABLE events (
-  n               INTEGER PRIMARY KEY,
+  n               INTEGER PRIMARY KEY AUTOINCREMENT,
   id              TEXT    NOT NULL UNIQUE,
   source          TEXT    NOT NULL,
   type            TEXT    NOT NULL,
@@ -115,6 +115,12 @@ CREATE VIRTUAL TABLE events_fts USING fts5(
 );
 INSERT INTO events_fts (events_fts, rank) VALUES ('pgsz', 8000);
 
+-- One row: every event up to n has its payload in events_fts; those after it
+-- wait for the background indexer (payload-index.ts). n never repeats
+-- (AUTOINCREMENT), so an event is above the mark until it is indexed.
+CREATE TABLE events_indexed (n INTEGER NOT NULL);
+INSERT INTO events_indexed (n) VALUES (0);
+
 CREATE TABLE history_minutes (
   minute INTEGER NOT NULL,
   series TEXT    NOT NULL,
@@ -128,15 +134,13 @@ INSERT INTO counts (name, n) VALUES ('events', 0);
 CREATE TRIGGER events_in AFTER INSERT ON events BEGIN
   UPDATE counts SET n = n + 1 WHERE name = 'events';
 END;
-CREATE TRIGGER events_payload_in AFTER INSERT ON events WHEN NEW.payload IS NOT NULL BEGIN
-  INSERT INTO events_fts (rowid, payload) VALUES (NEW.n, NEW.payload);
-END;
 CREATE TRIGGER events_out AFTER DELETE ON events BEGIN
   UPDATE counts SET n = n - 1 WHERE name = 'events';
   DELETE FROM event_deliveries WHERE event = OLD.n;
   DELETE FROM event_attempts WHERE event = OLD.n;
 END;
-CREATE TRIGGER events_payload_out AFTER DELETE ON events WHEN OLD.payload IS NOT NULL BEGIN
+CREATE TRIGGER events_payload_out AFTER DELETE ON events
+  WHEN OLD.payload IS NOT NULL AND OLD.n <= (SELECT n FROM events_indexed) BEGIN
   DELETE FROM events_fts WHERE rowid = OLD.n;
 END;
 CREATE TRIGGER event_delivery_added AFTER INSERT ON event_deliveries BEGIN

@@ -72,6 +72,8 @@ export interface SqliteStoreOptions {
   diskCheckIntervalMs?: number;
   /** How often expired idempotency keys are deleted; default every minute. */
   keyPurgeIntervalMs?: number;
+  /** How often the event log's payloads are indexed for search (payload-index.ts); default 250 ms. */
+  payloadIndexIntervalMs?: number;
   /**
    * The event log's bounds and whether it keeps bodies; by default
    * SQLITE_EVENT_LOG_MAX_DEFAULT events for EVENT_RETENTION_DEFAULT_MS, with
@@ -182,6 +184,9 @@ export class SqliteStore implements Store, DeliveryQueue {
       ...(this.opts.reserveBytes !== undefined ? { reserveBytes: this.opts.reserveBytes } : {}),
       ...(this.opts.keyPurgeIntervalMs !== undefined
         ? { keyPurgeIntervalMs: this.opts.keyPurgeIntervalMs }
+        : {}),
+      ...(this.opts.payloadIndexIntervalMs !== undefined
+        ? { payloadIndexIntervalMs: this.opts.payloadIndexIntervalMs }
         : {}),
     });
     await this.qdb.ready;
