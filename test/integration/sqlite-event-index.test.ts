@@ -105,7 +105,7 @@ describe('embedded event log: the payload index, in the background', () => {
 
   it('in batches of at most BATCH_ROWS events, yielding to the event loop between them', async () => {
     const store = await idle();
-    const n = 2 * BATCH_ROWS + 500;
+    const n = 2 * BATCH_ROWS + BATCH_ROWS / 2;
     const jobs = Array.from({ length: n }, (_, i) => job({ payload: `{"batch":"b-${i}"}` }));
     await Promise.all(jobs.map((j) => store.enqueue(j, undefined)));
     const before = { ...store.events.index.stats };
