@@ -14,9 +14,10 @@ import type { DestinationStates, Gate } from '../store/destinations.js';
 import type { AttemptReport } from '../store/event-log.js';
 import { persist } from '../store/persist.js';
 import type { Delivery, DeliveryQueue } from '../store/store.js';
-import { type Backoff, exponentialBackoff } from '../worker/backoff.js';
 import { describeError } from '../worker/errors.js';
+import type { RetryPolicy } from '../worker/retry-policy.js';
 import type { DestinationConfig } from './destination.js';
+import { destinationRetryPolicy } from './destination-retry.js';
 import type { AttemptOutcome, OutboundMessage } from './http-sender.js';
 import type { DeliveryMetrics } from './metrics.js';
 
@@ -56,13 +57,13 @@ export class DestinationWorker {
   private wake: (() => void) | undefined;
   /** Until when the rate limit has no room (ms since the epoch); claims wait for it. */
   private rateBlockedUntil = 0;
-  private readonly backoff: Backoff;
+  private readonly retry: RetryPolicy;
   private readonly d: DestinationConfig;
   private readonly log: Logger;
 
   constructor(private readonly o: DestinationWorkerOptions) {
     this.d = o.destination;
-    this.backoff = exponentialBackoff(this.d.retryBaseDelayMs, this.d.retryMaxDelayMs);
+    this.retry = destinationRetryPolicy(this.d);
     this.log = o.log.child({ destination: this.d.name });
   }
 
@@ -285,7 +286,7 @@ export class DestinationWorker {
         [delivery],
         started
           ? {
-              maxAttempts: this.d.maxRetries + 1,
+              maxAttempts: this.retry.maxAttempts,
               error: 'interrupted by a shutdown again while delivering',
             }
           : undefined,
@@ -349,7 +350,14 @@ export class DestinationWorker {
         )
         .catch(() => undefined),
     );
-    if (outcome.kind === 'dead' || delivery.attempt > this.d.maxRetries) {
+    const decision = this.retry.decide({
+      attempt: delivery.attempt,
+      permanent: outcome.kind === 'dead',
+      ...(outcome.kind === 'retry' && outcome.retryAfterMs !== undefined
+        ? { retryAfterMs: outcome.retryAfterMs }
+        : {}),
+    });
+    if (decision.kind === 'dead') {
       const moved = await persist(() =>
         this.o.queue.deadLetter(delivery, delivery.attempt, recordedError(outcome), report),
       );
@@ -357,18 +365,14 @@ export class DestinationWorker {
         m.deliveries.inc({ destination: name, outcome: 'dead_lettered' });
         this.log.error(
           { ...fields, err: outcome.error },
-          outcome.kind === 'dead'
+          decision.reason === 'permanent'
             ? 'delivery refused; dead-lettered'
             : 'delivery failed on its last attempt; dead-lettered',
         );
       }
       return;
     }
-    const backoff = this.backoff(delivery.attempt);
-    const delayMs =
-      outcome.retryAfterMs !== undefined
-        ? Math.min(Math.max(outcome.retryAfterMs, backoff), this.d.retryMaxDelayMs)
-        : backoff;
+    const { delayMs } = decision;
     const scheduled = await persist(() =>
       this.o.queue.retryLater(delivery, delayMs, recordedError(outcome), report),
     );

@@ -8,6 +8,7 @@ import type { DestinationStates } from '../store/destinations.js';
 import type { DeliveryQueue, Store } from '../store/store.js';
 import { describeError } from '../worker/errors.js';
 import type { DestinationConfig } from './destination.js';
+import { destinationRetryPolicy } from './destination-retry.js';
 import { DestinationWorker, type Send } from './destination-worker.js';
 import { type DeliveryMetrics, STATE_VALUE } from './metrics.js';
 
@@ -77,11 +78,12 @@ export class Dispatcher {
     for (const d of this.o.destinations) {
       const queue = this.queues.get(d.name) as DeliveryQueue;
       const idle = destinationReclaimIdleMs(d, this.o.reclaimIdleMs);
+      const { maxAttempts } = destinationRetryPolicy(d);
       this.every(this.o.promoteIntervalMs ?? 250, async () => {
         while ((await queue.promoteDue(PROMOTE_BATCH)) === PROMOTE_BATCH && !this.stopping);
       });
       this.every(Math.max(1_000, Math.floor(idle / 4)), async () => {
-        const r = await queue.reclaimStale(idle, d.maxRetries + 1);
+        const r = await queue.reclaimStale(idle, maxAttempts);
         if (r.requeued + r.deadLettered > 0) {
           this.o.log.warn(
             { destination: d.name, requeued: r.requeued, dead_lettered: r.deadLettered },

@@ -12,8 +12,8 @@ import type { Metrics } from '../metrics.js';
 import type { AttemptReport } from '../store/event-log.js';
 import { persist } from '../store/persist.js';
 import type { Delivery, ReleaseResult, Store } from '../store/store.js';
-import type { Backoff } from './backoff.js';
 import { describeError } from './errors.js';
+import type { RetryPolicy } from './retry-policy.js';
 
 /** The last error of a job whose hand-back counted as an attempt. */
 export const HANDED_BACK_ERROR =
@@ -32,8 +32,13 @@ export interface OutcomesOptions {
   store: Store;
   metrics: Metrics;
   log: Logger;
-  maxRetries: number;
-  backoff: Backoff;
+  /** The pool's policy; a job's type may have its own (see failed()). */
+  retry: RetryPolicy;
+  /**
+   * The attempt limit of a hand-back, which covers jobs of every type at once:
+   * the largest any type allows, so that none is dead-lettered early.
+   */
+  maxAttempts: () => number;
 }
 
 export class Outcomes {
@@ -81,8 +86,9 @@ export class Outcomes {
     fields: AttemptFields,
     typeLabel: string,
     report: AttemptReport,
+    retry: RetryPolicy = this.o.retry,
   ): Promise<void> {
-    const write = this.recordFailure(delivery, error, fields, typeLabel, report);
+    const write = this.recordFailure(delivery, error, fields, typeLabel, report, retry);
     this.track(write);
     return write;
   }
@@ -93,12 +99,14 @@ export class Outcomes {
     fields: AttemptFields,
     typeLabel: string,
     report: AttemptReport,
+    retry: RetryPolicy,
   ): Promise<void> {
     const message = describeError(error);
     const permanent = isPermanent(error);
     const { store, metrics, log } = this.o;
+    const decision = retry.decide({ attempt: delivery.attempt, permanent });
     try {
-      if (permanent || delivery.attempt > this.o.maxRetries) {
+      if (decision.kind === 'dead') {
         if (await persist(() => store.deadLetter(delivery, delivery.attempt, message, report))) {
           metrics.deadLettered.inc({ event_type: typeLabel });
           log.error(
@@ -110,7 +118,7 @@ export class Outcomes {
           return;
         }
       } else {
-        const delayMs = this.o.backoff(delivery.attempt);
+        const { delayMs } = decision;
         if (await persist(() => store.retryLater(delivery, delayMs, message, report))) {
           metrics.retried.inc({ event_type: typeLabel });
           log.warn(
@@ -142,7 +150,7 @@ export class Outcomes {
     if (deliveries.length === 0) return { released: 0, deadLettered: 0 };
     try {
       return await this.o.store.release(deliveries, {
-        maxAttempts: this.o.maxRetries + 1,
+        maxAttempts: this.o.maxAttempts(),
         error: HANDED_BACK_ERROR,
       });
     } catch (err) {

@@ -27,6 +27,7 @@ import { describeError } from './errors.js';
 import { LoopPressure } from './loop-pressure.js';
 import { QueueMaintenance } from './maintenance.js';
 import { type AttemptFields, Outcomes } from './outcomes.js';
+import { RetryPolicy } from './retry-policy.js';
 
 export interface WorkerPoolOptions {
   store: Store;
@@ -35,6 +36,7 @@ export interface WorkerPoolOptions {
   log: Logger;
   concurrency: number;
   jobTimeoutMs: number;
+  /** With `backoff`, the pool's RetryPolicy (see retry-policy.ts). */
   maxRetries: number;
   backoff: Backoff;
   reclaimIdleMs: number;
@@ -79,6 +81,7 @@ export class WorkerPool {
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly outcomes: Outcomes;
   private readonly maintenance: QueueMaintenance;
+  private readonly retry: RetryPolicy;
   /** Handlers past their timeout and still running (their slots are free). */
   private abandoned = 0;
   /** Interrupted by shutdown and settled without an outcome: to be handed back. */
@@ -91,9 +94,12 @@ export class WorkerPool {
   constructor(private readonly o: WorkerPoolOptions) {
     o.metrics.workers.set(o.concurrency);
     this.pressure = o.yieldToIngest ? new LoopPressure() : undefined;
-    this.outcomes = new Outcomes(o);
+    this.retry = new RetryPolicy({ maxRetries: o.maxRetries, backoff: o.backoff });
+    const maxAttempts = () => this.retry.maxAttempts;
+    this.outcomes = new Outcomes({ ...o, retry: this.retry, maxAttempts });
     this.maintenance = new QueueMaintenance({
       ...o,
+      maxAttempts,
       promoteIntervalMs: o.promoteIntervalMs ?? 250,
     });
   }
