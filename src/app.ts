@@ -19,8 +19,7 @@ import {
 import { DeadLetterRetention } from './dlq/retention.js';
 import { EventLogUpkeep } from './events/upkeep.js';
 import { defaultRegistry } from './handlers/builtin.js';
-import type { Handler } from './handlers/handler.js';
-import { HandlerRegistry } from './handlers/registry.js';
+import { type HandlerEntry, HandlerRegistry } from './handlers/registry.js';
 import { buildHttpServer } from './http/server.js';
 import { BacklogMonitor } from './ingest/backlog.js';
 import { Ingestor } from './ingest/ingestor.js';
@@ -41,9 +40,10 @@ export interface ServiceOptions {
   config: Config;
   /**
    * Handlers: a registry of your own, or a map of event type -> handler merged
-   * over the built-ins. Unknown types go to the generic handler.
+   * over the built-ins, each a handler or `{ handler, timeout, maxRetries, backoff }`.
+   * Unknown types go to the generic handler.
    */
-  handlers?: HandlerRegistry | Record<string, Handler>;
+  handlers?: HandlerRegistry | Record<string, HandlerEntry>;
   log?: Logger;
   /** Overrides the store built from the config (tests, embedding). */
   store?: Store;
@@ -68,9 +68,7 @@ export interface Service {
 
 function toRegistry(handlers: ServiceOptions['handlers']): HandlerRegistry {
   if (handlers instanceof HandlerRegistry) return handlers;
-  const registry = defaultRegistry();
-  for (const [type, handler] of Object.entries(handlers ?? {})) registry.on(type, handler);
-  return registry;
+  return defaultRegistry().onAll(handlers ?? {});
 }
 
 /**

@@ -9,7 +9,20 @@ export {
   type JobContext,
   JobTimeoutError,
   PermanentError,
+  RetryLaterError,
 } from './handlers/handler.js';
-export { HandlerRegistry } from './handlers/registry.js';
+export {
+  type HandlerEntry,
+  type HandlerOptions,
+  HandlerRegistry,
+  type Registration,
+} from './handlers/registry.js';
 export { type RunOptions, runService } from './run.js';
 export type { Delivery, JobRecord, QueueStats, Store } from './store/store.js';
+export { type Backoff, exponentialBackoff, fullJitterBackoff } from './worker/backoff.js';
+export {
+  type FailedAttempt,
+  type RetryDecision,
+  RetryPolicy,
+  type RetryPolicyOptions,
+} from './worker/retry-policy.js';

@@ -33,6 +33,25 @@ export class PermanentError extends Error {
   }
 }
 
+/**
+ * Throw this to try the job again in `delayMs` without spending an attempt: the
+ * thing it needs is not ready yet (a rate limit, a record still being written),
+ * which is not a failure. The job goes back to its schedule with its attempt
+ * count and last error unchanged, and nothing is counted as failed. A handler
+ * that always throws it keeps its job forever: bound that yourself (by
+ * `job.receivedAt`, say) when it matters.
+ */
+export class RetryLaterError extends Error {
+  /** Milliseconds to wait; a negative or non-finite value means at once. */
+  readonly delayMs: number;
+
+  constructor(delayMs: number, message?: string, options?: { cause?: unknown }) {
+    super(message ?? `retry later, in ${delayMs}ms`, options);
+    this.name = 'RetryLaterError';
+    this.delayMs = Number.isFinite(delayMs) && delayMs > 0 ? Math.round(delayMs) : 0;
+  }
+}
+
 /** The error recorded when an attempt outlives TIMEOUT. */
 export class JobTimeoutError extends Error {
   constructor(timeoutMs: number) {

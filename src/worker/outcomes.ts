@@ -7,7 +7,7 @@
  * neither retried nor dead-lettered by us, and is not counted as such.
  */
 import type { Logger } from 'pino';
-import { PermanentError } from '../handlers/handler.js';
+import { PermanentError, RetryLaterError } from '../handlers/handler.js';
 import type { Metrics } from '../metrics.js';
 import type { AttemptReport } from '../store/event-log.js';
 import { persist } from '../store/persist.js';
@@ -140,6 +140,37 @@ export class Outcomes {
     }
   }
 
+  /**
+   * A handler asked for the job to run again later (RetryLaterError): back to
+   * its schedule with the attempt unspent, as if this one never ran, so its
+   * count and last error stay as they were. Never rejects; drain() waits for it.
+   */
+  later(delivery: Delivery, error: RetryLaterError, fields: AttemptFields): Promise<void> {
+    const write = (async () => {
+      const unspent = { ...delivery, attempt: delivery.attempt - 1 };
+      const { delayMs } = error;
+      try {
+        if (
+          await persist(() =>
+            this.o.store.retryLater(unspent, delayMs, delivery.previousError ?? ''),
+          )
+        ) {
+          this.o.log.info(
+            { ...fields, reason: describeError(error), retry_in_ms: delayMs },
+            'job asked to run again later; attempt not spent',
+          );
+        }
+      } catch (err) {
+        this.o.log.error(
+          { ...fields, err: describeError(err) },
+          'could not put the job off; it stays pending and is reclaimed after RECLAIM_IDLE',
+        );
+      }
+    })();
+    this.track(write);
+    return write;
+  }
+
   /** Jobs claimed during shutdown, never started: back unchanged. */
   releaseUnstarted(delivery: Delivery): void {
     this.track(this.o.store.release([delivery]));
@@ -181,6 +212,14 @@ export class Outcomes {
 function isPermanent(error: unknown): boolean {
   try {
     return error instanceof PermanentError;
+  } catch {
+    return false;
+  }
+}
+
+export function isRetryLater(error: unknown): error is RetryLaterError {
+  try {
+    return error instanceof RetryLaterError;
   } catch {
     return false;
   }
