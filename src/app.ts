@@ -19,7 +19,7 @@ import {
 import { DeadLetterRetention } from './dlq/retention.js';
 import { EventLogUpkeep } from './events/upkeep.js';
 import { defaultRegistry } from './handlers/builtin.js';
-import { type HandlerEntry, HandlerRegistry } from './handlers/registry.js';
+import { type HandlerMap, HandlerRegistry } from './handlers/registry.js';
 import { buildHttpServer } from './http/server.js';
 import { BacklogMonitor } from './ingest/backlog.js';
 import { Ingestor } from './ingest/ingestor.js';
@@ -43,7 +43,7 @@ export interface ServiceOptions {
    * over the built-ins, each a handler or `{ handler, timeout, maxRetries, backoff }`.
    * Unknown types go to the generic handler.
    */
-  handlers?: HandlerRegistry | Record<string, HandlerEntry>;
+  handlers?: HandlerRegistry | HandlerMap;
   log?: Logger;
   /** Overrides the store built from the config (tests, embedding). */
   store?: Store;

@@ -5,14 +5,18 @@ export { createService, type Service, type ServiceOptions } from './app.js';
 export { type Config, ConfigError, loadConfig } from './config/config.js';
 export { BUILTIN_HANDLERS, defaultRegistry, genericHandler } from './handlers/builtin.js';
 export {
+  type EventPayloads,
   type Handler,
   type JobContext,
   JobTimeoutError,
+  type PayloadOf,
   PermanentError,
   RetryLaterError,
+  type UntypedPayload,
 } from './handlers/handler.js';
 export {
   type HandlerEntry,
+  type HandlerMap,
   type HandlerOptions,
   HandlerRegistry,
   type Registration,

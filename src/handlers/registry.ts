@@ -6,7 +6,7 @@
  * fallback, then the global fallback (the generic handler by default).
  */
 import type { Backoff } from '../worker/backoff.js';
-import type { Handler } from './handler.js';
+import type { EventPayloads, Handler, JobContext, PayloadOf, UntypedPayload } from './handler.js';
 
 const ANY = '*';
 
@@ -29,7 +29,29 @@ export interface Registration {
 }
 
 /** A value of a handlers map: a handler, or a handler with its options. */
-export type HandlerEntry = Handler | (Omit<HandlerOptions, 'source'> & { handler: Handler });
+export type HandlerEntry<P = UntypedPayload> =
+  | Handler<P>
+  | (Omit<HandlerOptions, 'source'> & { handler: Handler<P> });
+
+/**
+ * A map of event type -> handler entry: the types declared in EventPayloads get
+ * their payload type, any other type the untyped payload.
+ */
+export type HandlerMap = {
+  [T in keyof EventPayloads]?: HandlerEntry<EventPayloads[T] & UntypedPayload>;
+} & {
+  [type: string]: AnyHandlerEntry | undefined;
+};
+
+/**
+ * The index signature's entry. Its handler is checked bivariantly (a method's
+ * type), so that the declared types' handlers, which take a narrower payload,
+ * fit beside it, while an undeclared type's handler is still given the untyped
+ * payload. (That is also why a declared payload meets UntypedPayload in a map:
+ * a payload declared as an interface has no index signature of its own.)
+ */
+type AnyHandler = { bivariant(job: JobContext): Promise<void> | void }['bivariant'];
+type AnyHandlerEntry = AnyHandler | (Omit<HandlerOptions, 'source'> & { handler: AnyHandler });
 
 const NO_OPTIONS: Readonly<HandlerOptions> = Object.freeze({});
 
@@ -45,16 +67,25 @@ export class HandlerRegistry {
    * Registers `handler` for an event type. The third argument is either a
    * source name, narrowing it to that source, or the handler's options.
    */
-  on(type: string, handler: Handler, sourceOrOptions?: string | HandlerOptions): this {
+  on<T extends string>(
+    type: T,
+    handler: Handler<PayloadOf<T>>,
+    sourceOrOptions?: string | HandlerOptions,
+  ): this {
     const options =
       typeof sourceOrOptions === 'string' ? { source: sourceOrOptions } : (sourceOrOptions ?? {});
-    this.byKey.set(`${options.source ?? ANY}\u0000${type}`, registration(handler, options));
+    // The payload type is the handler's claim; the registry holds every handler alike.
+    this.byKey.set(
+      `${options.source ?? ANY}\u0000${type}`,
+      registration(handler as Handler, options),
+    );
     return this;
   }
 
   /** Registers every entry of a map of event type -> handler (or handler with options). */
-  onAll(entries: Readonly<Record<string, HandlerEntry>>): this {
-    for (const [type, entry] of Object.entries(entries)) {
+  onAll(entries: Readonly<HandlerMap>): this {
+    for (const [type, entry] of Object.entries(entries) as [string, HandlerEntry | undefined][]) {
+      if (entry === undefined) continue;
       if (typeof entry === 'function') this.on(type, entry);
       else {
         const { handler, ...options } = entry ?? {};
