@@ -27,6 +27,7 @@ import { MemoryRateLimiter, type RateLimiter, RateLimits } from './ingest/rate-l
 import { createLogger } from './logger.js';
 import { Metrics } from './metrics.js';
 import { Router } from './routing/router.js';
+import { type ServiceEventMap, ServiceEvents } from './service-events.js';
 import { SourceRegistry } from './sources/registry.js';
 import { createStore, storeStartupMessage } from './store/from-config.js';
 import { RedisRateLimiter } from './store/redis/rate-limiter.js';
@@ -60,6 +61,13 @@ export interface Service {
   readonly metrics: Metrics;
   readonly log: Logger;
   readonly consumer: string;
+  /** Each job's and delivery's outcome, once written (see service-events.ts). */
+  readonly events: ServiceEvents;
+  /** Listens to one of `events`: `service.on('job:dead', (e) => …)`. */
+  on<K extends keyof ServiceEventMap>(
+    event: K,
+    listener: (...args: ServiceEventMap[K]) => void,
+  ): Service;
   /** Connects the store, starts the workers and listens. Resolves with the bound address. */
   start(): Promise<string>;
   /** Graceful stop within `timeoutMs` (default SHUTDOWN_TIMEOUT). Safe to call twice. */
@@ -110,6 +118,7 @@ export function createService(opts: ServiceOptions): Service {
     processMetrics: opts.processMetrics ?? true,
   });
   const store = opts.store ?? createStore(config, consumer, log);
+  const events = new ServiceEvents(log);
   // Every destination's queue is opened before the store starts, so that ingest can fill it.
   for (const d of config.destinations) store.lane(d.name);
   const backlog = new BacklogMonitor(
@@ -136,6 +145,7 @@ export function createService(opts: ServiceOptions): Service {
         metrics: new DeliveryMetrics(metrics.registry),
         log: log.child({ component: 'delivery' }),
         reclaimIdleMs: config.reclaimIdleMs,
+        events,
       })
     : undefined;
   // Only an instance that delivers sweeps: an ingest-only one may run an older config.
@@ -159,6 +169,7 @@ export function createService(opts: ServiceOptions): Service {
     maxRetries: config.maxRetries,
     backoff: fullJitterBackoff(config.retryBaseDelayMs, config.retryMaxDelayMs),
     reclaimIdleMs: config.reclaimIdleMs,
+    events,
     ...(config.httpIngest ? { yieldToIngest: () => ingestor.shedding } : {}),
   });
   const retention = new DeadLetterRetention(
@@ -272,5 +283,21 @@ export function createService(opts: ServiceOptions): Service {
     return address;
   }
 
-  return { app, store, pool, dispatcher, metrics, log, consumer, start, stop };
+  const service: Service = {
+    app,
+    store,
+    pool,
+    dispatcher,
+    metrics,
+    log,
+    consumer,
+    events,
+    on(event, listener) {
+      events.on(event, listener as never);
+      return service;
+    },
+    start,
+    stop,
+  };
+  return service;
 }

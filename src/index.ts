@@ -22,6 +22,18 @@ export {
   type Registration,
 } from './handlers/registry.js';
 export { type RunOptions, runService } from './run.js';
+export type {
+  DeliveryDeadEvent,
+  DeliveryEvent,
+  DeliveryFailedEvent,
+  JobDeadEvent,
+  JobEvent,
+  JobFailedEvent,
+  JobRetryingEvent,
+  ServiceEventMap,
+  ServiceEventName,
+  ServiceEvents,
+} from './service-events.js';
 export type { Delivery, JobRecord, QueueStats, Store } from './store/store.js';
 export { type Backoff, exponentialBackoff, fullJitterBackoff } from './worker/backoff.js';
 export {

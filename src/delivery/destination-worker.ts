@@ -10,6 +10,7 @@
  * or the rate limit spends no attempt.
  */
 import type { Logger } from 'pino';
+import { jobEvent, type ServiceEvents } from '../service-events.js';
 import type { DestinationStates, Gate } from '../store/destinations.js';
 import type { AttemptReport } from '../store/event-log.js';
 import { persist } from '../store/persist.js';
@@ -37,6 +38,8 @@ export interface DestinationWorkerOptions {
   log: Logger;
   /** How long a claim waits for work. */
   claimBlockMs?: number;
+  /** Where each delivery's outcome is reported once the queue has it (see service-events.ts). */
+  events?: ServiceEvents;
 }
 
 /** Longest a loop sleeps before looking at the breaker or pause again. */
@@ -324,12 +327,18 @@ export class DestinationWorker {
       status: outcome.status,
       duration_ms: Math.round(outcome.durationMs * 100) / 100,
     };
+    const event = {
+      ...jobEvent(delivery, report.durationMs),
+      destination: name,
+      status: outcome.status,
+    };
     if (outcome.kind === 'delivered') {
       // The two writes are independent: sent together, they cost the slot one
       // store round trip instead of two (and one socket write, pipelined).
       const recorded = this.o.states.recordSuccess(name, probe).catch(() => undefined);
       await persist(() => this.o.queue.complete([delivery], [report]));
       m.deliveries.inc({ destination: name, outcome: 'delivered' });
+      this.o.events?.report('delivery:delivered', event);
       this.log.info(fields, 'delivered');
       this.noteBreaker(await recorded);
       return;
@@ -363,6 +372,9 @@ export class DestinationWorker {
       );
       if (moved) {
         m.deliveries.inc({ destination: name, outcome: 'dead_lettered' });
+        const failed = { ...event, error: recordedError(outcome) };
+        this.o.events?.report('delivery:failed', { ...failed, next: 'dead' });
+        this.o.events?.report('delivery:dead', { ...failed, reason: decision.reason });
         this.log.error(
           { ...fields, err: outcome.error },
           decision.reason === 'permanent'
@@ -378,6 +390,11 @@ export class DestinationWorker {
     );
     if (scheduled) {
       m.deliveries.inc({ destination: name, outcome: 'retried' });
+      this.o.events?.report('delivery:failed', {
+        ...event,
+        error: recordedError(outcome),
+        next: 'retry',
+      });
       this.log.info({ ...fields, retry_in_ms: delayMs }, 'delivery retry scheduled');
     }
   }

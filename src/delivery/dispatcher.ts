@@ -4,6 +4,7 @@
  * deliveries of dead instances taken back) and the gauges of its state.
  */
 import type { Logger } from 'pino';
+import type { ServiceEvents } from '../service-events.js';
 import type { DestinationStates } from '../store/destinations.js';
 import type { DeliveryQueue, Store } from '../store/store.js';
 import { describeError } from '../worker/errors.js';
@@ -22,6 +23,8 @@ export interface DispatcherOptions {
   reclaimIdleMs: number;
   promoteIntervalMs?: number;
   gaugeIntervalMs?: number;
+  /** Where each delivery's outcome is reported (see service-events.ts). */
+  events?: ServiceEvents;
 }
 
 const PROMOTE_BATCH = 500;
@@ -54,6 +57,7 @@ export class Dispatcher {
           send: o.send,
           metrics: o.metrics,
           log: o.log,
+          ...(o.events ? { events: o.events } : {}),
         }),
       );
     }

@@ -9,6 +9,7 @@
 import type { Logger } from 'pino';
 import { PermanentError, RetryLaterError } from '../handlers/handler.js';
 import type { Metrics } from '../metrics.js';
+import { jobEvent, type ServiceEvents } from '../service-events.js';
 import type { AttemptReport } from '../store/event-log.js';
 import { persist } from '../store/persist.js';
 import type { Delivery, ReleaseResult, Store } from '../store/store.js';
@@ -39,6 +40,8 @@ export interface OutcomesOptions {
    * the largest any type allows, so that none is dead-lettered early.
    */
   maxAttempts: () => number;
+  /** Where outcomes are reported once written. */
+  events?: ServiceEvents;
 }
 
 export class Outcomes {
@@ -67,12 +70,21 @@ export class Outcomes {
     this.ackBatch = [];
     this.ackReports = [];
     this.track(
-      persist(() => this.o.store.complete(batch, reports)).catch((err: unknown) => {
-        this.o.log.error(
-          { err: describeError(err), jobs: batch.length },
-          'could not acknowledge completed jobs; they will run again after RECLAIM_IDLE',
-        );
-      }),
+      persist(() => this.o.store.complete(batch, reports)).then(
+        () => {
+          const { events } = this.o;
+          if (!events) return;
+          batch.forEach((d, i) => {
+            events.report('job:completed', jobEvent(d, reports[i]?.durationMs ?? 0));
+          });
+        },
+        (err: unknown) => {
+          this.o.log.error(
+            { err: describeError(err), jobs: batch.length },
+            'could not acknowledge completed jobs; they will run again after RECLAIM_IDLE',
+          );
+        },
+      ),
     );
   }
 
@@ -109,6 +121,9 @@ export class Outcomes {
       if (decision.kind === 'dead') {
         if (await persist(() => store.deadLetter(delivery, delivery.attempt, message, report))) {
           metrics.deadLettered.inc({ event_type: typeLabel });
+          const event = { ...jobEvent(delivery, report.durationMs), error: message };
+          this.o.events?.report('job:failed', { ...event, next: 'dead' });
+          this.o.events?.report('job:dead', { ...event, reason: decision.reason });
           log.error(
             { ...fields, err: message, permanent },
             permanent
@@ -121,6 +136,9 @@ export class Outcomes {
         const { delayMs } = decision;
         if (await persist(() => store.retryLater(delivery, delayMs, message, report))) {
           metrics.retried.inc({ event_type: typeLabel });
+          const event = { ...jobEvent(delivery, report.durationMs), error: message };
+          this.o.events?.report('job:failed', { ...event, next: 'retry' });
+          this.o.events?.report('job:retrying', { ...event, delayMs, attemptSpent: true });
           log.warn(
             { ...fields, err: message, retry_in_ms: delayMs },
             'job failed; retry scheduled',
@@ -145,7 +163,12 @@ export class Outcomes {
    * its schedule with the attempt unspent, as if this one never ran, so its
    * count and last error stay as they were. Never rejects; drain() waits for it.
    */
-  later(delivery: Delivery, error: RetryLaterError, fields: AttemptFields): Promise<void> {
+  later(
+    delivery: Delivery,
+    error: RetryLaterError,
+    fields: AttemptFields,
+    report: AttemptReport,
+  ): Promise<void> {
     const write = (async () => {
       const unspent = { ...delivery, attempt: delivery.attempt - 1 };
       const { delayMs } = error;
@@ -155,10 +178,17 @@ export class Outcomes {
             this.o.store.retryLater(unspent, delayMs, delivery.previousError ?? ''),
           )
         ) {
+          const reason = describeError(error);
           this.o.log.info(
-            { ...fields, reason: describeError(error), retry_in_ms: delayMs },
+            { ...fields, reason, retry_in_ms: delayMs },
             'job asked to run again later; attempt not spent',
           );
+          this.o.events?.report('job:retrying', {
+            ...jobEvent(delivery, report.durationMs),
+            error: reason,
+            delayMs,
+            attemptSpent: false,
+          });
         }
       } catch (err) {
         this.o.log.error(

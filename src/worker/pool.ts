@@ -19,6 +19,7 @@
 import type { Logger } from 'pino';
 import type { HandlerOptions, HandlerRegistry } from '../handlers/registry.js';
 import type { Metrics } from '../metrics.js';
+import type { ServiceEvents } from '../service-events.js';
 import type { AttemptReport } from '../store/event-log.js';
 import type { Delivery, Store } from '../store/store.js';
 import { AttemptAbort, type AttemptResult, runAttempt } from './attempt.js';
@@ -40,6 +41,8 @@ export interface WorkerPoolOptions {
   maxRetries: number;
   backoff: Backoff;
   reclaimIdleMs: number;
+  /** Where each job's outcome is reported once the store has it (see service-events.ts). */
+  events?: ServiceEvents;
   /** How often due retries are moved back to the queue. */
   promoteIntervalMs?: number;
   /**
@@ -333,7 +336,7 @@ export class WorkerPool {
       controller.abort(result.error);
       if (result.kind === 'failed' && isRetryLater(result.error)) {
         // Not a failure: nothing counted, and the attempt is not spent.
-        await this.outcomes.later(delivery, result.error, fields);
+        await this.outcomes.later(delivery, result.error, fields, report);
         return;
       }
       this.o.metrics.failed.inc({ event_type: typeLabel });
