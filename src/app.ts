@@ -4,9 +4,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from './config/config.js';
+import { configFrom, type ServiceSettings } from './config/settings.js';
 import { HANDLERS_TARGET } from './delivery/destination.js';
 import { Dispatcher } from './delivery/dispatcher.js';
 import { HttpSender } from './delivery/http-sender.js';
@@ -20,9 +21,11 @@ import { DeadLetterRetention } from './dlq/retention.js';
 import { EventLogUpkeep } from './events/upkeep.js';
 import { defaultRegistry } from './handlers/builtin.js';
 import { type HandlerMap, HandlerRegistry } from './handlers/registry.js';
-import { buildHttpServer } from './http/server.js';
+import { serviceRoutesPlugin } from './http/plugin.js';
+import { buildHttpServer, type HttpDeps } from './http/server.js';
 import { BacklogMonitor } from './ingest/backlog.js';
-import { Ingestor } from './ingest/ingestor.js';
+import { type EnqueueOptions, enqueueJob } from './ingest/enqueue.js';
+import { type AcceptResult, Ingestor } from './ingest/ingestor.js';
 import { MemoryRateLimiter, type RateLimiter, RateLimits } from './ingest/rate-limit.js';
 import { createLogger } from './logger.js';
 import { Metrics } from './metrics.js';
@@ -38,7 +41,18 @@ import { describeError } from './worker/errors.js';
 import { WorkerPool } from './worker/pool.js';
 
 export interface ServiceOptions {
-  config: Config;
+  /**
+   * The configuration: `loadConfig(process.env)`, or `configFrom(settings, env)`.
+   * Without it, `settings` over no environment at all.
+   */
+  config?: Config;
+  /** Typed settings (`{ workers: 5, timeoutMs: 30_000 }`); used only without `config`. */
+  settings?: ServiceSettings;
+  /**
+   * false: start() runs the store and workers and listens on no port. For a
+   * worker-only process, or with `plugin` mounted in a Fastify app of your own.
+   */
+  listen?: boolean;
   /**
    * Handlers: a registry of your own, or a map of event type -> handler merged
    * over the built-ins, each a handler or `{ handler, timeout, maxRetries, backoff }`.
@@ -68,7 +82,24 @@ export interface Service {
     event: K,
     listener: (...args: ServiceEventMap[K]) => void,
   ): Service;
-  /** Connects the store, starts the workers and listens. Resolves with the bound address. */
+  /**
+   * The ingest, admin and health routes as a Fastify plugin for an app of your
+   * own (`app.register(service.plugin, { prefix: '/hooks' })`); see http/plugin.ts.
+   */
+  readonly plugin: FastifyPluginAsync;
+  /**
+   * Produces a job from code, by the same rules as POST /webhooks (dedupe, routes,
+   * QUEUE_SIZE); resolves once it is durable. See ingest/enqueue.ts.
+   */
+  enqueue(
+    type: string,
+    payload: Record<string, unknown>,
+    opts?: EnqueueOptions,
+  ): Promise<AcceptResult>;
+  /**
+   * Connects the store, starts the workers and listens. Resolves with the bound
+   * address, or `''` with `listen: false`.
+   */
   start(): Promise<string>;
   /** Graceful stop within `timeoutMs` (default SHUTDOWN_TIMEOUT). Safe to call twice. */
   stop(timeoutMs?: number): Promise<void>;
@@ -110,7 +141,7 @@ const SHUTDOWN_RESERVE_MS = 1_500;
 const ABORT_SETTLE_MS = 500;
 
 export function createService(opts: ServiceOptions): Service {
-  const { config } = opts;
+  const config = opts.config ?? configFrom(opts.settings ?? {});
   const log = opts.log ?? createLogger(config.logLevel);
   const consumer = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
   const registry = toRegistry(opts.handlers);
@@ -190,7 +221,7 @@ export function createService(opts: ServiceOptions): Service {
     config.rateLimit,
     log.child({ component: 'limits' }),
   );
-  const app = buildHttpServer({
+  const httpDeps: HttpDeps = {
     config,
     log,
     ingestor,
@@ -203,7 +234,8 @@ export function createService(opts: ServiceOptions): Service {
     deadLetters: store.deadLetters,
     store,
     ...(dispatcher ? { destinations: () => dispatcher.lastSampled } : {}),
-  });
+  };
+  const app = buildHttpServer(httpDeps);
 
   let stopping: Promise<void> | undefined;
 
@@ -263,6 +295,13 @@ export function createService(opts: ServiceOptions): Service {
     upkeep.start();
     pool.start();
     dispatcher?.start();
+    if (opts.listen === false) {
+      log.info(
+        { store: store.kind, location: store.location, consumer, workers: config.workerCount },
+        `webhook-processor running without a listener, queue in ${store.kind} (${store.location})`,
+      );
+      return '';
+    }
     const address = await app.listen({ port: config.port, host: config.host });
     log.info(
       {
@@ -292,6 +331,8 @@ export function createService(opts: ServiceOptions): Service {
     log,
     consumer,
     events,
+    plugin: serviceRoutesPlugin(httpDeps),
+    enqueue: (type, payload, enqueueOpts) => enqueueJob(ingestor, type, payload, enqueueOpts),
     on(event, listener) {
       events.on(event, listener as never);
       return service;
@@ -300,4 +341,13 @@ export function createService(opts: ServiceOptions): Service {
     stop,
   };
   return service;
+}
+
+/**
+ * A service that processes jobs and serves no HTTP: the worker pool and the
+ * deliveries, on the store the config names. Jobs come from other instances or
+ * from `enqueue()`.
+ */
+export function createWorker(opts: Omit<ServiceOptions, 'listen'>): Service {
+  return createService({ ...opts, listen: false });
 }

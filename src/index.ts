@@ -1,8 +1,10 @@
 /**
  * The programmatic API: run the service inside your own program, with your own handlers.
  */
-export { createService, type Service, type ServiceOptions } from './app.js';
+export { createService, createWorker, type Service, type ServiceOptions } from './app.js';
 export { type Config, ConfigError, loadConfig } from './config/config.js';
+export { configFrom, type ServiceSettings } from './config/settings.js';
+export { ApiError, type ErrorCode } from './errors.js';
 export { BUILTIN_HANDLERS, defaultRegistry, genericHandler } from './handlers/builtin.js';
 export {
   type EventPayloads,
@@ -21,6 +23,8 @@ export {
   HandlerRegistry,
   type Registration,
 } from './handlers/registry.js';
+export type { EnqueueOptions } from './ingest/enqueue.js';
+export type { AcceptResult } from './ingest/ingestor.js';
 export { type RunOptions, runService } from './run.js';
 export type {
   DeliveryDeadEvent,
