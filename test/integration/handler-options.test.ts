@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { PermanentError, RetryLaterError } from '../../src/handlers/handler.js';
 import { STORES, type StoreHarness } from '../conformance/stores.js';
-import { poolOn, stopPools } from '../helpers/pool.js';
+import { gate, poolOn, stopPools } from '../helpers/pool.js';
 import { waitFor } from '../helpers/wait.js';
 
 const fails = () => {
@@ -20,7 +20,9 @@ for (const factory of STORES) {
     beforeEach(() => {
       h = factory.harness();
     });
+    const gates: (() => void)[] = [];
     afterEach(async () => {
+      for (const open of gates.splice(0)) open();
       await stopPools();
       await h.cleanup();
     });
@@ -88,6 +90,30 @@ for (const factory of STORES) {
         what: 'the job to use up its retries',
       });
       assert.deepEqual(asked, [1, 2]);
+    });
+
+    it("reclaims a lost job within the largest limit of any type, not only the pool's", async () => {
+      const stuck = gate();
+      gates.push(stuck.open);
+      const attempts: number[] = [];
+      const rig = await poolOn(
+        h,
+        {
+          'long.lived': {
+            handler: async (job) => {
+              attempts.push(job.attempt);
+              if (job.attempt === 1) await stuck.wait; // ignores its signal: lost
+            },
+            maxRetries: 3,
+          },
+        },
+        // With the pool's limit (one attempt), the reclaim would dead-letter it.
+        { concurrency: 1, jobTimeoutMs: 100, reclaimIdleMs: 500, maxRetries: 0 },
+      );
+      await rig.send('long.lived');
+      await waitFor(() => attempts.length === 2, { what: 'the reclaimed run', timeoutMs: 15_000 });
+      assert.deepEqual(attempts, [1, 2]);
+      assert.equal((await rig.store.peekDead(10)).length, 0);
     });
 
     it('puts a job off on RetryLaterError without spending an attempt or counting a failure', async () => {
