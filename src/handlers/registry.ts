@@ -88,7 +88,7 @@ export class HandlerRegistry {
       if (entry === undefined) continue;
       if (typeof entry === 'function') this.on(type, entry);
       else {
-        const { handler, ...options } = entry ?? {};
+        const { handler, ...options } = entry;
         this.on(type, handler as Handler, options);
       }
     }
