@@ -4,9 +4,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from './config/config.js';
+import { configFrom, type ServiceSettings } from './config/settings.js';
 import { HANDLERS_TARGET } from './delivery/destination.js';
 import { Dispatcher } from './delivery/dispatcher.js';
 import { HttpSender } from './delivery/http-sender.js';
@@ -19,15 +20,17 @@ import {
 import { DeadLetterRetention } from './dlq/retention.js';
 import { EventLogUpkeep } from './events/upkeep.js';
 import { defaultRegistry } from './handlers/builtin.js';
-import type { Handler } from './handlers/handler.js';
-import { HandlerRegistry } from './handlers/registry.js';
-import { buildHttpServer } from './http/server.js';
+import { type HandlerMap, HandlerRegistry } from './handlers/registry.js';
+import { serviceRoutesPlugin } from './http/plugin.js';
+import { buildHttpServer, type HttpDeps } from './http/server.js';
 import { BacklogMonitor } from './ingest/backlog.js';
-import { Ingestor } from './ingest/ingestor.js';
+import { type EnqueueOptions, enqueueJob } from './ingest/enqueue.js';
+import { type AcceptResult, Ingestor } from './ingest/ingestor.js';
 import { MemoryRateLimiter, RateLimits } from './ingest/rate-limit.js';
 import { createLogger } from './logger.js';
 import { Metrics } from './metrics.js';
 import { Router } from './routing/router.js';
+import { type ServiceEventMap, ServiceEvents } from './service-events.js';
 import { SourceRegistry } from './sources/registry.js';
 import type { StoreDriver } from './store/driver.js';
 import { driverOf } from './store/drivers.js';
@@ -38,12 +41,24 @@ import { describeError } from './worker/errors.js';
 import { WorkerPool } from './worker/pool.js';
 
 export interface ServiceOptions {
-  config: Config;
+  /**
+   * The configuration: `loadConfig(process.env)`, or `configFrom(settings, env)`.
+   * Without it, `settings` over no environment at all.
+   */
+  config?: Config;
+  /** Typed settings (`{ workers: 5, timeoutMs: 30_000 }`); used only without `config`. */
+  settings?: ServiceSettings;
+  /**
+   * false: start() runs the store and workers and listens on no port. For a
+   * worker-only process, or with `plugin` mounted in a Fastify app of your own.
+   */
+  listen?: boolean;
   /**
    * Handlers: a registry of your own, or a map of event type -> handler merged
-   * over the built-ins. Unknown types go to the generic handler.
+   * over the built-ins, each a handler or `{ handler, timeout, maxRetries, backoff }`.
+   * Unknown types go to the generic handler.
    */
-  handlers?: HandlerRegistry | Record<string, Handler>;
+  handlers?: HandlerRegistry | HandlerMap;
   log?: Logger;
   /** Overrides the store built from the config (tests, embedding). */
   store?: Store;
@@ -65,7 +80,31 @@ export interface Service {
   readonly metrics: Metrics;
   readonly log: Logger;
   readonly consumer: string;
-  /** Connects the store, starts the workers and listens. Resolves with the bound address. */
+  /** Each job's and delivery's outcome, once written (see service-events.ts). */
+  readonly events: ServiceEvents;
+  /** Listens to one of `events`: `service.on('job:dead', (e) => …)`. */
+  on<K extends keyof ServiceEventMap>(
+    event: K,
+    listener: (...args: ServiceEventMap[K]) => void,
+  ): Service;
+  /**
+   * The ingest, admin and health routes as a Fastify plugin for an app of your
+   * own (`app.register(service.plugin, { prefix: '/hooks' })`); see http/plugin.ts.
+   */
+  readonly plugin: FastifyPluginAsync;
+  /**
+   * Produces a job from code, by the same rules as POST /webhooks (dedupe, routes,
+   * QUEUE_SIZE); resolves once it is durable. See ingest/enqueue.ts.
+   */
+  enqueue(
+    type: string,
+    payload: Record<string, unknown>,
+    opts?: EnqueueOptions,
+  ): Promise<AcceptResult>;
+  /**
+   * Connects the store, starts the workers and listens. Resolves with the bound
+   * address, or `''` with `listen: false`.
+   */
   start(): Promise<string>;
   /** Graceful stop within `timeoutMs` (default SHUTDOWN_TIMEOUT). Safe to call twice. */
   stop(timeoutMs?: number): Promise<void>;
@@ -73,9 +112,7 @@ export interface Service {
 
 function toRegistry(handlers: ServiceOptions['handlers']): HandlerRegistry {
   if (handlers instanceof HandlerRegistry) return handlers;
-  const registry = defaultRegistry();
-  for (const [type, handler] of Object.entries(handlers ?? {})) registry.on(type, handler);
-  return registry;
+  return defaultRegistry().onAll(handlers ?? {});
 }
 
 /** Where an event goes: the targets its routes name, else the in-process handlers. */
@@ -99,7 +136,7 @@ const SHUTDOWN_RESERVE_MS = 1_500;
 const ABORT_SETTLE_MS = 500;
 
 export function createService(opts: ServiceOptions): Service {
-  const { config } = opts;
+  const config = opts.config ?? configFrom(opts.settings ?? {});
   const log = opts.log ?? createLogger(config.logLevel);
   const consumer = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
   const registry = toRegistry(opts.handlers);
@@ -110,6 +147,7 @@ export function createService(opts: ServiceOptions): Service {
   // A store given without a driver is known by its kind; one of no listed kind
   // keeps its rate-limit counters in this process.
   const driver = opts.storeDriver ?? driverOf(store.kind);
+  const events = new ServiceEvents(log);
   // Every destination's queue is opened before the store starts, so that ingest can fill it.
   for (const d of config.destinations) store.lane(d.name);
   const backlog = new BacklogMonitor(
@@ -136,6 +174,7 @@ export function createService(opts: ServiceOptions): Service {
         metrics: new DeliveryMetrics(metrics.registry),
         log: log.child({ component: 'delivery' }),
         reclaimIdleMs: config.reclaimIdleMs,
+        events,
       })
     : undefined;
   // Only an instance that delivers sweeps: an ingest-only one may run an older config.
@@ -159,6 +198,7 @@ export function createService(opts: ServiceOptions): Service {
     maxRetries: config.maxRetries,
     backoff: fullJitterBackoff(config.retryBaseDelayMs, config.retryMaxDelayMs),
     reclaimIdleMs: config.reclaimIdleMs,
+    events,
     ...(config.httpIngest ? { yieldToIngest: () => ingestor.shedding } : {}),
   });
   const retention = new DeadLetterRetention(
@@ -179,7 +219,7 @@ export function createService(opts: ServiceOptions): Service {
     config.rateLimit,
     log.child({ component: 'limits' }),
   );
-  const app = buildHttpServer({
+  const httpDeps: HttpDeps = {
     config,
     log,
     ingestor,
@@ -192,7 +232,8 @@ export function createService(opts: ServiceOptions): Service {
     deadLetters: store.deadLetters,
     store,
     ...(dispatcher ? { destinations: () => dispatcher.lastSampled } : {}),
-  });
+  };
+  const app = buildHttpServer(httpDeps);
 
   let stopping: Promise<void> | undefined;
 
@@ -255,6 +296,13 @@ export function createService(opts: ServiceOptions): Service {
     upkeep.start();
     pool.start();
     dispatcher?.start();
+    if (opts.listen === false) {
+      log.info(
+        { store: store.kind, location: store.location, consumer, workers: config.workerCount },
+        `webhook-processor running without a listener, queue in ${store.kind} (${store.location})`,
+      );
+      return '';
+    }
     const address = await app.listen({ port: config.port, host: config.host });
     log.info(
       {
@@ -275,5 +323,32 @@ export function createService(opts: ServiceOptions): Service {
     return address;
   }
 
-  return { app, store, pool, dispatcher, metrics, log, consumer, start, stop };
+  const service: Service = {
+    app,
+    store,
+    pool,
+    dispatcher,
+    metrics,
+    log,
+    consumer,
+    events,
+    plugin: serviceRoutesPlugin(httpDeps),
+    enqueue: (type, payload, enqueueOpts) => enqueueJob(ingestor, type, payload, enqueueOpts),
+    on(event, listener) {
+      events.on(event, listener as never);
+      return service;
+    },
+    start,
+    stop,
+  };
+  return service;
+}
+
+/**
+ * A service that processes jobs and serves no HTTP: the worker pool and the
+ * deliveries, on the store the config names. Jobs come from other instances or
+ * from `enqueue()`.
+ */
+export function createWorker(opts: Omit<ServiceOptions, 'listen'>): Service {
+  return createService({ ...opts, listen: false });
 }

@@ -10,13 +10,15 @@
  * or the rate limit spends no attempt.
  */
 import type { Logger } from 'pino';
+import { jobEvent, type ServiceEvents } from '../service-events.js';
 import type { DestinationStates, Gate } from '../store/destinations.js';
 import type { AttemptReport } from '../store/event-log.js';
 import { persist } from '../store/persist.js';
 import type { Delivery, DeliveryQueue } from '../store/store.js';
-import { type Backoff, exponentialBackoff } from '../worker/backoff.js';
 import { describeError } from '../worker/errors.js';
+import type { RetryPolicy } from '../worker/retry-policy.js';
 import type { DestinationConfig } from './destination.js';
+import { destinationRetryPolicy } from './destination-retry.js';
 import type { AttemptOutcome, OutboundMessage } from './http-sender.js';
 import type { DeliveryMetrics } from './metrics.js';
 
@@ -36,6 +38,8 @@ export interface DestinationWorkerOptions {
   log: Logger;
   /** How long a claim waits for work. */
   claimBlockMs?: number;
+  /** Where each delivery's outcome is reported once the queue has it (see service-events.ts). */
+  events?: ServiceEvents;
 }
 
 /** Longest a loop sleeps before looking at the breaker or pause again. */
@@ -56,13 +60,13 @@ export class DestinationWorker {
   private wake: (() => void) | undefined;
   /** Until when the rate limit has no room (ms since the epoch); claims wait for it. */
   private rateBlockedUntil = 0;
-  private readonly backoff: Backoff;
+  private readonly retry: RetryPolicy;
   private readonly d: DestinationConfig;
   private readonly log: Logger;
 
   constructor(private readonly o: DestinationWorkerOptions) {
     this.d = o.destination;
-    this.backoff = exponentialBackoff(this.d.retryBaseDelayMs, this.d.retryMaxDelayMs);
+    this.retry = destinationRetryPolicy(this.d);
     this.log = o.log.child({ destination: this.d.name });
   }
 
@@ -285,7 +289,7 @@ export class DestinationWorker {
         [delivery],
         started
           ? {
-              maxAttempts: this.d.maxRetries + 1,
+              maxAttempts: this.retry.maxAttempts,
               error: 'interrupted by a shutdown again while delivering',
             }
           : undefined,
@@ -323,12 +327,18 @@ export class DestinationWorker {
       status: outcome.status,
       duration_ms: Math.round(outcome.durationMs * 100) / 100,
     };
+    const event = {
+      ...jobEvent(delivery, report.durationMs),
+      destination: name,
+      status: outcome.status,
+    };
     if (outcome.kind === 'delivered') {
       // The two writes are independent: sent together, they cost the slot one
       // store round trip instead of two (and one socket write, pipelined).
       const recorded = this.o.states.recordSuccess(name, probe).catch(() => undefined);
       await persist(() => this.o.queue.complete([delivery], [report]));
       m.deliveries.inc({ destination: name, outcome: 'delivered' });
+      this.o.events?.report('delivery:delivered', event);
       this.log.info(fields, 'delivered');
       this.noteBreaker(await recorded);
       return;
@@ -349,31 +359,42 @@ export class DestinationWorker {
         )
         .catch(() => undefined),
     );
-    if (outcome.kind === 'dead' || delivery.attempt > this.d.maxRetries) {
+    const decision = this.retry.decide({
+      attempt: delivery.attempt,
+      permanent: outcome.kind === 'dead',
+      ...(outcome.kind === 'retry' && outcome.retryAfterMs !== undefined
+        ? { retryAfterMs: outcome.retryAfterMs }
+        : {}),
+    });
+    if (decision.kind === 'dead') {
       const moved = await persist(() =>
         this.o.queue.deadLetter(delivery, delivery.attempt, recordedError(outcome), report),
       );
       if (moved) {
         m.deliveries.inc({ destination: name, outcome: 'dead_lettered' });
+        const failed = { ...event, error: recordedError(outcome) };
+        this.o.events?.report('delivery:failed', { ...failed, next: 'dead' });
+        this.o.events?.report('delivery:dead', { ...failed, reason: decision.reason });
         this.log.error(
           { ...fields, err: outcome.error },
-          outcome.kind === 'dead'
+          decision.reason === 'permanent'
             ? 'delivery refused; dead-lettered'
             : 'delivery failed on its last attempt; dead-lettered',
         );
       }
       return;
     }
-    const backoff = this.backoff(delivery.attempt);
-    const delayMs =
-      outcome.retryAfterMs !== undefined
-        ? Math.min(Math.max(outcome.retryAfterMs, backoff), this.d.retryMaxDelayMs)
-        : backoff;
+    const { delayMs } = decision;
     const scheduled = await persist(() =>
       this.o.queue.retryLater(delivery, delayMs, recordedError(outcome), report),
     );
     if (scheduled) {
       m.deliveries.inc({ destination: name, outcome: 'retried' });
+      this.o.events?.report('delivery:failed', {
+        ...event,
+        error: recordedError(outcome),
+        next: 'retry',
+      });
       this.log.info({ ...fields, retry_in_ms: delayMs }, 'delivery retry scheduled');
     }
   }

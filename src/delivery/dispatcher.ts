@@ -4,10 +4,12 @@
  * deliveries of dead instances taken back) and the gauges of its state.
  */
 import type { Logger } from 'pino';
+import type { ServiceEvents } from '../service-events.js';
 import type { DestinationStates } from '../store/destinations.js';
 import type { DeliveryQueue, Store } from '../store/store.js';
 import { describeError } from '../worker/errors.js';
 import type { DestinationConfig } from './destination.js';
+import { destinationRetryPolicy } from './destination-retry.js';
 import { DestinationWorker, type Send } from './destination-worker.js';
 import { type DeliveryMetrics, STATE_VALUE } from './metrics.js';
 
@@ -21,6 +23,8 @@ export interface DispatcherOptions {
   reclaimIdleMs: number;
   promoteIntervalMs?: number;
   gaugeIntervalMs?: number;
+  /** Where each delivery's outcome is reported (see service-events.ts). */
+  events?: ServiceEvents;
 }
 
 const PROMOTE_BATCH = 500;
@@ -53,6 +57,7 @@ export class Dispatcher {
           send: o.send,
           metrics: o.metrics,
           log: o.log,
+          ...(o.events ? { events: o.events } : {}),
         }),
       );
     }
@@ -77,11 +82,12 @@ export class Dispatcher {
     for (const d of this.o.destinations) {
       const queue = this.queues.get(d.name) as DeliveryQueue;
       const idle = destinationReclaimIdleMs(d, this.o.reclaimIdleMs);
+      const { maxAttempts } = destinationRetryPolicy(d);
       this.every(this.o.promoteIntervalMs ?? 250, async () => {
         while ((await queue.promoteDue(PROMOTE_BATCH)) === PROMOTE_BATCH && !this.stopping);
       });
       this.every(Math.max(1_000, Math.floor(idle / 4)), async () => {
-        const r = await queue.reclaimStale(idle, d.maxRetries + 1);
+        const r = await queue.reclaimStale(idle, maxAttempts);
         if (r.requeued + r.deadLettered > 0) {
           this.o.log.warn(
             { destination: d.name, requeued: r.requeued, dead_lettered: r.deadLettered },

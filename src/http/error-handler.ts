@@ -30,6 +30,8 @@ const ECHOED_MESSAGES = new Set(['FST_ERR_VALIDATION', 'FST_ERR_CTP_INVALID_CONT
 /** What an error's message may state beyond the catalogue's: the body limit, for a 413. */
 export interface ErrorContext {
   bodyLimitBytes?: number;
+  /** false: leave requests no route takes to the host's handler (a mounted plugin). */
+  notFound?: boolean;
 }
 
 /**
@@ -81,6 +83,7 @@ export function installErrorHandling(
     if (webhookRoutes(request.url)) metrics.countRejected(apiErr.code);
     return sendApiError(reply, apiErr);
   });
+  if (context.notFound === false) return;
   app.setNotFoundHandler((request, reply) => {
     const apiErr = sendNoRoute(app, request, reply);
     if (webhookRoutes(request.url)) metrics.countRejected(apiErr.code);

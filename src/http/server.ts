@@ -143,11 +143,16 @@ export function buildHttpServer(deps: HttpDeps): FastifyInstance {
     void app.register(cors, { origin: deps.config.corsOrigins });
   }
   registerOpenApi(app);
-  void app.register(async (api) => routes(api, deps));
+  void app.register(async (api) => mountRoutes(api, deps));
   return app;
 }
 
-function routes(app: FastifyInstance, deps: HttpDeps): void {
+/** Every route of the service; `openApi: false` leaves out GET /openapi.json (see plugin.ts). */
+export function mountRoutes(
+  app: FastifyInstance,
+  deps: HttpDeps,
+  { openApi = true }: { openApi?: boolean } = {},
+): void {
   if (deps.config.httpIngest) {
     const ingest = { ingestor: deps.ingestor, metrics: deps.metrics, limits: deps.limits };
     if (deps.config.unsignedWebhooks) webhookRoutes(app, ingest);
@@ -179,5 +184,5 @@ function routes(app: FastifyInstance, deps: HttpDeps): void {
     pool: deps.pool,
     isStopping: () => deps.ingestor.isStopping,
   });
-  openApiRoute(app);
+  if (openApi) openApiRoute(app);
 }

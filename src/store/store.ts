@@ -169,7 +169,7 @@ export interface DiskStatus {
 
 /** How a hand-back of jobs that ran is counted (see Store.release). */
 export interface StartedRelease {
-  /** The most attempts a job may have (MAX_RETRIES + 1). */
+  /** The most attempts a job may have: RetryPolicy.maxAttempts (MAX_RETRIES + 1). */
   maxAttempts: number;
   /** The last error recorded when a hand-back counts as an attempt. */
   error: string;
@@ -230,7 +230,11 @@ export interface JobQueue {
 
   /** Moves retries that are due back to waiting. Returns how many moved. */
   promoteDue(max: number): Promise<number>;
-  /** Requeues (or dead-letters) jobs held longer than `idleMs` by any consumer. */
+  /**
+   * Requeues (or dead-letters) jobs held longer than `idleMs` by any consumer.
+   * `maxAttempts` comes from the caller's RetryPolicy; the store applies it in
+   * the same atomic step as the move.
+   */
   reclaimStale(idleMs: number, maxAttempts: number): Promise<ReclaimResult>;
 }
 

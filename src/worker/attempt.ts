@@ -52,6 +52,8 @@ export interface AttemptOptions {
   log: Logger;
 }
 
+const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
+
 /** How an attempt ended. */
 export type AttemptResult =
   | { kind: 'completed' }
@@ -80,7 +82,12 @@ export function runAttempt(o: AttemptOptions): Promise<AttemptResult> {
     type: job.type,
     source: job.source,
     payload,
+    rawBody: job.payload,
+    headers: job.headers ?? NO_HEADERS,
+    idempotencyKey: job.idempotencyKey,
     attempt: delivery.attempt,
+    previousError: delivery.previousError,
+    destination: job.destination,
     receivedAt: new Date(job.receivedAt),
     get signal() {
       return abort.signal;

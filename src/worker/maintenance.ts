@@ -14,7 +14,11 @@ export interface MaintenanceOptions {
   metrics: Metrics;
   log: Logger;
   reclaimIdleMs: number;
-  maxRetries: number;
+  /**
+   * The attempt limit of a reclaim (RetryPolicy.maxAttempts). The store applies
+   * it to every job it takes back, whatever the type: the largest any type allows.
+   */
+  maxAttempts: () => number;
   /** How often due retries are moved back to the queue. */
   promoteIntervalMs: number;
 }
@@ -67,7 +71,7 @@ export class QueueMaintenance {
   }
 
   private async reclaim(): Promise<void> {
-    const r = await this.o.store.reclaimStale(this.o.reclaimIdleMs, this.o.maxRetries + 1);
+    const r = await this.o.store.reclaimStale(this.o.reclaimIdleMs, this.o.maxAttempts());
     if (r.requeued + r.deadLettered > 0) {
       this.o.metrics.reclaimed.inc(r.requeued + r.deadLettered);
       this.o.log.warn(

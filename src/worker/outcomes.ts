@@ -7,13 +7,14 @@
  * neither retried nor dead-lettered by us, and is not counted as such.
  */
 import type { Logger } from 'pino';
-import { PermanentError } from '../handlers/handler.js';
+import { PermanentError, RetryLaterError } from '../handlers/handler.js';
 import type { Metrics } from '../metrics.js';
+import { jobEvent, type ServiceEvents } from '../service-events.js';
 import type { AttemptReport } from '../store/event-log.js';
 import { persist } from '../store/persist.js';
 import type { Delivery, ReleaseResult, Store } from '../store/store.js';
-import type { Backoff } from './backoff.js';
 import { describeError } from './errors.js';
+import type { RetryPolicy } from './retry-policy.js';
 
 /** The last error of a job whose hand-back counted as an attempt. */
 export const HANDED_BACK_ERROR =
@@ -32,8 +33,15 @@ export interface OutcomesOptions {
   store: Store;
   metrics: Metrics;
   log: Logger;
-  maxRetries: number;
-  backoff: Backoff;
+  /** The pool's policy; a job's type may have its own (see failed()). */
+  retry: RetryPolicy;
+  /**
+   * The attempt limit of a hand-back, which covers jobs of every type at once:
+   * the largest any type allows, so that none is dead-lettered early.
+   */
+  maxAttempts: () => number;
+  /** Where outcomes are reported once written. */
+  events?: ServiceEvents;
 }
 
 export class Outcomes {
@@ -62,12 +70,21 @@ export class Outcomes {
     this.ackBatch = [];
     this.ackReports = [];
     this.track(
-      persist(() => this.o.store.complete(batch, reports)).catch((err: unknown) => {
-        this.o.log.error(
-          { err: describeError(err), jobs: batch.length },
-          'could not acknowledge completed jobs; they will run again after RECLAIM_IDLE',
-        );
-      }),
+      persist(() => this.o.store.complete(batch, reports)).then(
+        () => {
+          const { events } = this.o;
+          if (!events) return;
+          batch.forEach((d, i) => {
+            events.report('job:completed', jobEvent(d, reports[i]?.durationMs ?? 0));
+          });
+        },
+        (err: unknown) => {
+          this.o.log.error(
+            { err: describeError(err), jobs: batch.length },
+            'could not acknowledge completed jobs; they will run again after RECLAIM_IDLE',
+          );
+        },
+      ),
     );
   }
 
@@ -81,8 +98,9 @@ export class Outcomes {
     fields: AttemptFields,
     typeLabel: string,
     report: AttemptReport,
+    retry: RetryPolicy = this.o.retry,
   ): Promise<void> {
-    const write = this.recordFailure(delivery, error, fields, typeLabel, report);
+    const write = this.recordFailure(delivery, error, fields, typeLabel, report, retry);
     this.track(write);
     return write;
   }
@@ -93,14 +111,19 @@ export class Outcomes {
     fields: AttemptFields,
     typeLabel: string,
     report: AttemptReport,
+    retry: RetryPolicy,
   ): Promise<void> {
     const message = describeError(error);
     const permanent = isPermanent(error);
     const { store, metrics, log } = this.o;
+    const decision = retry.decide({ attempt: delivery.attempt, permanent });
     try {
-      if (permanent || delivery.attempt > this.o.maxRetries) {
+      if (decision.kind === 'dead') {
         if (await persist(() => store.deadLetter(delivery, delivery.attempt, message, report))) {
           metrics.deadLettered.inc({ event_type: typeLabel });
+          const event = { ...jobEvent(delivery, report.durationMs), error: message };
+          this.o.events?.report('job:failed', { ...event, next: 'dead' });
+          this.o.events?.report('job:dead', { ...event, reason: decision.reason });
           log.error(
             { ...fields, err: message, permanent },
             permanent
@@ -110,9 +133,12 @@ export class Outcomes {
           return;
         }
       } else {
-        const delayMs = this.o.backoff(delivery.attempt);
+        const { delayMs } = decision;
         if (await persist(() => store.retryLater(delivery, delayMs, message, report))) {
           metrics.retried.inc({ event_type: typeLabel });
+          const event = { ...jobEvent(delivery, report.durationMs), error: message };
+          this.o.events?.report('job:failed', { ...event, next: 'retry' });
+          this.o.events?.report('job:retrying', { ...event, delayMs, attemptSpent: true });
           log.warn(
             { ...fields, err: message, retry_in_ms: delayMs },
             'job failed; retry scheduled',
@@ -132,6 +158,49 @@ export class Outcomes {
     }
   }
 
+  /**
+   * A handler asked for the job to run again later (RetryLaterError): back to
+   * its schedule with the attempt unspent, as if this one never ran, so its
+   * count and last error stay as they were. Never rejects; drain() waits for it.
+   */
+  later(
+    delivery: Delivery,
+    error: RetryLaterError,
+    fields: AttemptFields,
+    report: AttemptReport,
+  ): Promise<void> {
+    const write = (async () => {
+      const unspent = { ...delivery, attempt: delivery.attempt - 1 };
+      const { delayMs } = error;
+      try {
+        if (
+          await persist(() =>
+            this.o.store.retryLater(unspent, delayMs, delivery.previousError ?? ''),
+          )
+        ) {
+          const reason = describeError(error);
+          this.o.log.info(
+            { ...fields, reason, retry_in_ms: delayMs },
+            'job asked to run again later; attempt not spent',
+          );
+          this.o.events?.report('job:retrying', {
+            ...jobEvent(delivery, report.durationMs),
+            error: reason,
+            delayMs,
+            attemptSpent: false,
+          });
+        }
+      } catch (err) {
+        this.o.log.error(
+          { ...fields, err: describeError(err) },
+          'could not put the job off; it stays pending and is reclaimed after RECLAIM_IDLE',
+        );
+      }
+    })();
+    this.track(write);
+    return write;
+  }
+
   /** Jobs claimed during shutdown, never started: back unchanged. */
   releaseUnstarted(delivery: Delivery): void {
     this.track(this.o.store.release([delivery]));
@@ -142,7 +211,7 @@ export class Outcomes {
     if (deliveries.length === 0) return { released: 0, deadLettered: 0 };
     try {
       return await this.o.store.release(deliveries, {
-        maxAttempts: this.o.maxRetries + 1,
+        maxAttempts: this.o.maxAttempts(),
         error: HANDED_BACK_ERROR,
       });
     } catch (err) {
@@ -173,6 +242,14 @@ export class Outcomes {
 function isPermanent(error: unknown): boolean {
   try {
     return error instanceof PermanentError;
+  } catch {
+    return false;
+  }
+}
+
+export function isRetryLater(error: unknown): error is RetryLaterError {
+  try {
+    return error instanceof RetryLaterError;
   } catch {
     return false;
   }

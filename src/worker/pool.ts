@@ -17,8 +17,9 @@
  * back jobs from consumers that died.
  */
 import type { Logger } from 'pino';
-import type { HandlerRegistry } from '../handlers/registry.js';
+import type { HandlerOptions, HandlerRegistry } from '../handlers/registry.js';
 import type { Metrics } from '../metrics.js';
+import type { ServiceEvents } from '../service-events.js';
 import type { AttemptReport } from '../store/event-log.js';
 import type { Delivery, Store } from '../store/store.js';
 import { AttemptAbort, type AttemptResult, runAttempt } from './attempt.js';
@@ -26,7 +27,8 @@ import type { Backoff } from './backoff.js';
 import { describeError } from './errors.js';
 import { LoopPressure } from './loop-pressure.js';
 import { QueueMaintenance } from './maintenance.js';
-import { type AttemptFields, Outcomes } from './outcomes.js';
+import { type AttemptFields, isRetryLater, Outcomes } from './outcomes.js';
+import { RetryPolicy } from './retry-policy.js';
 
 export interface WorkerPoolOptions {
   store: Store;
@@ -35,9 +37,12 @@ export interface WorkerPoolOptions {
   log: Logger;
   concurrency: number;
   jobTimeoutMs: number;
+  /** With `backoff`, the pool's RetryPolicy (see retry-policy.ts). */
   maxRetries: number;
   backoff: Backoff;
   reclaimIdleMs: number;
+  /** Where each job's outcome is reported once the store has it (see service-events.ts). */
+  events?: ServiceEvents;
   /** How often due retries are moved back to the queue. */
   promoteIntervalMs?: number;
   /**
@@ -79,6 +84,8 @@ export class WorkerPool {
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly outcomes: Outcomes;
   private readonly maintenance: QueueMaintenance;
+  private readonly retry: RetryPolicy;
+  private readonly ownPolicies = new WeakMap<object, RetryPolicy>();
   /** Handlers past their timeout and still running (their slots are free). */
   private abandoned = 0;
   /** Interrupted by shutdown and settled without an outcome: to be handed back. */
@@ -91,11 +98,41 @@ export class WorkerPool {
   constructor(private readonly o: WorkerPoolOptions) {
     o.metrics.workers.set(o.concurrency);
     this.pressure = o.yieldToIngest ? new LoopPressure() : undefined;
-    this.outcomes = new Outcomes(o);
+    this.retry = new RetryPolicy({ maxRetries: o.maxRetries, backoff: o.backoff });
+    const maxAttempts = () => this.maxAttemptsOfAnyType();
+    this.outcomes = new Outcomes({ ...o, retry: this.retry, maxAttempts });
     this.maintenance = new QueueMaintenance({
       ...o,
+      maxAttempts,
       promoteIntervalMs: o.promoteIntervalMs ?? 250,
     });
+  }
+
+  /** A handler's own policy when it has options of its own, else the pool's. */
+  private retryFor(options: Readonly<HandlerOptions>): RetryPolicy {
+    if (options.maxRetries === undefined && options.backoff === undefined) return this.retry;
+    let policy = this.ownPolicies.get(options);
+    if (!policy) {
+      policy = this.retry.with({
+        ...(options.maxRetries !== undefined ? { maxRetries: options.maxRetries } : {}),
+        ...(options.backoff !== undefined ? { backoff: options.backoff } : {}),
+      });
+      this.ownPolicies.set(options, policy);
+    }
+    return policy;
+  }
+
+  /**
+   * The limit a reclaim or a hand-back applies: they move jobs of every type in
+   * one store step, so they take the largest, and a type with fewer retries
+   * dead-letters at its own limit on its next failure instead.
+   */
+  private maxAttemptsOfAnyType(): number {
+    let most = this.retry.maxAttempts;
+    for (const options of this.o.handlers.allOptions()) {
+      if (options.maxRetries !== undefined) most = Math.max(most, options.maxRetries + 1);
+    }
+    return most;
   }
 
   get busy(): number {
@@ -266,11 +303,12 @@ export class WorkerPool {
     const startedAt = Date.now();
     try {
       const typeLabel = this.o.metrics.typeLabel(job.type);
+      const { handler, options } = this.o.handlers.lookup(job.source, job.type);
       const result = await runAttempt({
         delivery,
-        handler: this.o.handlers.resolve(job.source, job.type),
+        handler,
         abort: controller,
-        timeoutMs: this.o.jobTimeoutMs,
+        timeoutMs: options.timeout ?? this.o.jobTimeoutMs,
         log: this.o.log,
       });
       const durationMs = performance.now() - started;
@@ -296,9 +334,15 @@ export class WorkerPool {
         return;
       }
       controller.abort(result.error);
+      if (result.kind === 'failed' && isRetryLater(result.error)) {
+        // Not a failure: nothing counted, and the attempt is not spent.
+        await this.outcomes.later(delivery, result.error, fields, report);
+        return;
+      }
       this.o.metrics.failed.inc({ event_type: typeLabel });
+      const retry = this.retryFor(options);
       if (result.kind === 'failed') {
-        await this.outcomes.failed(delivery, result.error, fields, typeLabel, report);
+        await this.outcomes.failed(delivery, result.error, fields, typeLabel, report, retry);
         return;
       }
       // Timed out, handler still running: the slot is freed now; the retry waits
@@ -311,6 +355,7 @@ export class WorkerPool {
         fields,
         typeLabel,
         report,
+        retry,
       );
     } catch (err) {
       this.o.log.error(
@@ -350,8 +395,11 @@ export class WorkerPool {
     fields: AttemptFields,
     typeLabel: string,
     report: AttemptReport,
+    retry: RetryPolicy,
   ): Promise<void> {
     await settled;
-    if (!this.closed) await this.outcomes.failed(delivery, error, fields, typeLabel, report);
+    if (!this.closed) {
+      await this.outcomes.failed(delivery, error, fields, typeLabel, report, retry);
+    }
   }
 }

@@ -1,7 +1,6 @@
 /** A worker pool on a store of the conformance suite's, with handlers a test controls. */
 import { randomUUID } from 'node:crypto';
-import type { Handler } from '../../src/handlers/handler.js';
-import { HandlerRegistry } from '../../src/handlers/registry.js';
+import { type HandlerEntry, HandlerRegistry } from '../../src/handlers/registry.js';
 import { Metrics } from '../../src/metrics.js';
 import type { Store } from '../../src/store/store.js';
 import { WorkerPool, type WorkerPoolOptions } from '../../src/worker/pool.js';
@@ -35,12 +34,11 @@ export async function stopPools(): Promise<void> {
 
 export async function poolOn(
   h: StoreHarness,
-  handlers: Record<string, Handler>,
+  handlers: Record<string, HandlerEntry>,
   settings: PoolSettings = {},
 ): Promise<PoolRig> {
   const store = await h.open(`pool-${randomUUID().slice(0, 8)}`);
-  const registry = new HandlerRegistry(() => undefined);
-  for (const [type, handler] of Object.entries(handlers)) registry.on(type, handler);
+  const registry = new HandlerRegistry(() => undefined).onAll(handlers);
   const metrics = new Metrics(Object.keys(handlers), { processMetrics: false });
   const pool = new WorkerPool({
     store,

@@ -11,7 +11,12 @@ function ctx(type: string, payload: Record<string, unknown>): JobContext {
     type,
     source: 'default',
     payload,
+    rawBody: JSON.stringify(payload),
+    headers: {},
+    idempotencyKey: undefined,
     attempt: 1,
+    previousError: undefined,
+    destination: undefined,
     receivedAt: new Date(),
     signal: new AbortController().signal,
     log: pino({ level: 'silent' }),
@@ -84,5 +89,50 @@ describe('HandlerRegistry', () => {
     assert.equal(r.resolve('github', 'invoice.paid'), byType);
     assert.equal(r.resolve('other', 'push'), fallback);
     assert.deepEqual([...r.knownTypes()], ['invoice.paid']);
+  });
+
+  it('keeps the options a handler was registered with, per source too', () => {
+    const h = () => undefined;
+    const backoff = () => 5;
+    const r = new HandlerRegistry(h)
+      .on('invoice.paid', h, { timeout: 1_000, maxRetries: 1 })
+      .on('invoice.paid', h, { source: 'stripe', backoff })
+      .otherwise(h, { maxRetries: 7 });
+    assert.deepEqual(r.lookup('other', 'invoice.paid').options, { timeout: 1_000, maxRetries: 1 });
+    assert.deepEqual(r.lookup('stripe', 'invoice.paid').options, { source: 'stripe', backoff });
+    assert.deepEqual(r.lookup('other', 'push').options, { maxRetries: 7 });
+    assert.deepEqual(
+      [...r.allOptions()].map((o) => o.maxRetries),
+      [1, undefined, 7],
+    );
+  });
+
+  it('registers a map of handlers and handlers with options', () => {
+    const plain = () => undefined;
+    const slow = () => undefined;
+    const r = new HandlerRegistry(() => undefined).onAll({
+      'a.plain': plain,
+      'a.slow': { handler: slow, timeout: 90_000 },
+    });
+    assert.equal(r.resolve('default', 'a.plain'), plain);
+    assert.deepEqual(r.lookup('default', 'a.slow'), {
+      handler: slow,
+      options: { timeout: 90_000 },
+    });
+  });
+
+  it('refuses bad options when a handler is registered, not on its first job', () => {
+    const r = new HandlerRegistry(() => undefined);
+    const h = () => undefined;
+    for (const bad of [
+      { timeout: 0 },
+      { timeout: 1.5 },
+      { maxRetries: -1 },
+      { maxRetries: Number.NaN },
+    ]) {
+      assert.throws(() => r.on('x', h, bad), RangeError, JSON.stringify(bad));
+    }
+    assert.throws(() => r.on('x', h, { backoff: 5 as never }), TypeError);
+    assert.throws(() => r.onAll({ x: { handler: undefined as never } }), TypeError);
   });
 });
