@@ -20,7 +20,23 @@ type Env = Record<string, string | undefined>;
  * depend on whether a template wrote them out. (ADMIN_TOKEN, read in security.ts,
  * is the other one: compose.yaml sets it to `${ADMIN_TOKEN:-}` for "admin off".)
  */
-const EMPTY_MEANS_UNSET: ReadonlySet<string> = new Set(['STORE', 'REDIS_URL', 'REDIS_ADDR']);
+const EMPTY_MEANS_UNSET: ReadonlySet<string> = new Set([
+  'STORE',
+  'REDIS_URL',
+  'REDIS_ADDR',
+  // Optional settings whose unset value is "none" or "off": templates write them
+  // out as `${REDIS_PASSWORD:-}` beside REDIS_URL, and an empty one can mean
+  // nothing else. A number, duration or switch left empty is still a mistake.
+  'REDIS_PASSWORD',
+  'REDIS_DB',
+  'REDIS_TLS_CERT',
+  'REDIS_TLS_KEY',
+  'CORS_ALLOWED_ORIGINS',
+  'TRUST_PROXY',
+  'FORWARD_URL',
+  'CONFIG_FILE',
+  'SOURCES_FILE',
+]);
 
 /** What an empty variable's message offers: what to set it to, and what unsetting it does. */
 export interface IfEmpty {

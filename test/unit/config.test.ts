@@ -206,13 +206,6 @@ describe('loadConfig', () => {
       [{ QUEUE_NAME: '' }, /^QUEUE_NAME is empty: .*\(webhook_jobs\)$/],
       [{ HOST: '' }, /^HOST is empty: .*\(0\.0\.0\.0\)$/],
       [{ DATA_DIR: '' }, /^DATA_DIR is empty: .*\(\.\/data\)$/],
-      [{ REDIS_PASSWORD: '' }, /^REDIS_PASSWORD is empty: .*unset it when Redis needs none$/],
-      [{ FORWARD_URL: '' }, /^FORWARD_URL is empty: /],
-      [{ CONFIG_FILE: '' }, /^CONFIG_FILE is empty: /],
-      [{ CORS_ALLOWED_ORIGINS: '' }, /^CORS_ALLOWED_ORIGINS is empty: /],
-      [{ TRUST_PROXY: '' }, /^TRUST_PROXY is empty: /],
-      // Read twice (the client certificate needs its key): reported once.
-      [{ REDIS_TLS_CERT: '' }, /^REDIS_TLS_CERT is empty: /],
     ];
     for (const [env, pattern] of cases) {
       const problems = problemsOf(env);
@@ -222,11 +215,29 @@ describe('loadConfig', () => {
     }
   });
 
-  it('reads empty as unset only where that is documented: the store choice and ADMIN_TOKEN', () => {
+  it('reads empty as unset only where unset means none or off: the store choice, optional settings, ADMIN_TOKEN', () => {
     // Templates pass these through as `${REDIS_URL:-}` (compose.yaml does for ADMIN_TOKEN).
-    const c = loadConfig({ STORE: '', REDIS_URL: '', REDIS_ADDR: '', ADMIN_TOKEN: '' });
+    const c = loadConfig({
+      STORE: '',
+      REDIS_URL: '',
+      REDIS_ADDR: '',
+      ADMIN_TOKEN: '',
+      REDIS_PASSWORD: '',
+      REDIS_DB: '',
+      REDIS_TLS_CERT: '',
+      REDIS_TLS_KEY: '',
+      CORS_ALLOWED_ORIGINS: '',
+      TRUST_PROXY: '',
+      FORWARD_URL: '',
+      CONFIG_FILE: '',
+      SOURCES_FILE: '',
+    });
     assert.equal(c.store, 'sqlite');
     assert.equal(c.adminToken, undefined);
+    assert.equal(c.redis.password, undefined);
+    assert.equal(c.redis.db, 0);
+    assert.deepEqual(c.corsOrigins, []);
+    assert.deepEqual(c.destinations, []);
     assert.equal(loadConfig({ STORE: 'redis', REDIS_ADDR: ' ' }).redis.host, 'localhost');
   });
 

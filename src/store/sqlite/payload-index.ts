@@ -24,7 +24,7 @@ import type { DiskGuard } from './disk-guard.js';
 
 /**
  * The most events one batch indexes, and the most payload characters it
- * tokenizes (bodies may be 1 MiB each): together they bound how long a batch
+ * tokenizes, in bytes (bodies may be 1 MiB each): together they bound how long a batch
  * holds the event loop, about 15-25 ms for 1 KiB bodies.
  */
 export const BATCH_ROWS = 250;
@@ -45,7 +45,7 @@ const SQL = {
   mark: 'SELECT n FROM events_indexed',
   newest: 'SELECT coalesce(max(n), 0) AS n FROM events',
   pending:
-    'SELECT n, coalesce(length(payload), 0) AS size FROM events WHERE n > ? ORDER BY n LIMIT ?',
+    'SELECT n, coalesce(octet_length(payload), 0) AS size FROM events WHERE n > ? ORDER BY n LIMIT ?',
   index: `INSERT INTO events_fts (rowid, payload)
           SELECT n, payload FROM events WHERE n > ? AND n <= ? AND payload IS NOT NULL`,
   setMark: 'UPDATE events_indexed SET n = ?',

@@ -26,9 +26,10 @@
  * - `events`, `event_deliveries`, `event_attempts`, `events_fts`: the event log
  *   (store/event-log.ts). An event's integer key `n` ties its deliveries,
  *   attempts and payload index to it; triggers keep the event's state folded
- *   from its deliveries', count the events, index the payload (FTS5 trigrams,
- *   case-sensitive, without positions) and delete what belongs to an event
- *   with it, so a trim is one DELETE on `events`.
+ *   from its deliveries', count the events and delete what belongs to an event
+ *   with it, so a trim is one DELETE on `events`. The payload index (FTS5
+ *   trigrams, case-sensitive, without positions) is written in the background
+ *   up to the mark in `events_indexed` (payload-index.ts).
  * - `history_minutes`: the per-minute throughput counters, one row per minute,
  *   series (`accepted`, `delivered`…) and key (a target, a status class, or '').
  */
