@@ -155,7 +155,7 @@ const flag = (on: boolean) => (on ? '1' : '0');
 export class QueueScripts {
   private readonly calls: Record<ScriptName, Call>;
 
-  constructor(redis: Redis) {
+  constructor(private readonly redis: Redis) {
     const defs = loadSources();
     for (const [name, def] of Object.entries(defs)) {
       if (!(name in redis)) redis.defineCommand(`wp_${name}`, def);
@@ -441,6 +441,15 @@ export class QueueScripts {
 
   dlqTrim(dlq: string, retentionMs: number, maxLength: number) {
     return this.calls.dlqTrim(dlq, retentionMs, maxLength) as Promise<[number, number]>;
+  }
+
+  /**
+   * Loads the scripts sent without waiting for their reply into the server's
+   * script cache, so that their EVALSHA does not meet NOSCRIPT (whose EVAL
+   * retry would let later commands overtake it). Run on every (re)connect.
+   */
+  async preloadUnawaited(): Promise<void> {
+    await this.redis.script('LOAD', loadSources().eventDelivering.lua);
   }
 
   /** Marks claimed deliveries as delivering; returns how many records changed. */
