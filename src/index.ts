@@ -26,11 +26,14 @@ export {
 } from './handlers/registry.js';
 export type { EnqueueOptions } from './ingest/enqueue.js';
 export type { AcceptResult } from './ingest/ingestor.js';
+// What enqueue() and ingest refuse with, by a stable `reason`.
+export { type InvalidInput, InvalidInputError } from './ingest/invalid-input.js';
 export {
   MemoryRateLimiter,
   type RateLimiter,
   type WindowCount,
 } from './ingest/rate-limit.js';
+export { type IngestRefusal, IngestRefusedError } from './ingest/refusal.js';
 export { type RunOptions, runService } from './run.js';
 export type {
   DeliveryDeadEvent,

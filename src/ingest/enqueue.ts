@@ -20,10 +20,10 @@ const SOURCE = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 
 /**
  * Resolves once the job is durable, with its id (and `duplicate` when the key
- * was seen within IDEMPOTENCY_TTL). Rejects with an ApiError carrying the
- * catalogue's code (`invalid_event_type`, `queue_full`, `store_unavailable`…)
- * when ingest would refuse the request, and a TypeError for a payload that is
- * not a JSON object.
+ * was seen within IDEMPOTENCY_TTL). Rejects as ingest would refuse the
+ * request: an InvalidInputError (`reason` `event_type`, `idempotency_key`) or
+ * an IngestRefusedError (`queue_full`, `store_unavailable`, `shutting_down`,
+ * `overloaded`), and a TypeError for a payload that is not a JSON object.
  */
 export async function enqueueJob(
   ingestor: Ingestor,

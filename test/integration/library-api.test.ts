@@ -6,8 +6,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import Fastify from 'fastify';
 import { createWorker, type Service } from '../../src/app.js';
-import { ApiError } from '../../src/errors.js';
 import type { JobContext } from '../../src/handlers/handler.js';
+import { InvalidInputError } from '../../src/ingest/invalid-input.js';
 import { dropQueue, redisClient } from '../helpers/redis.js';
 import { silentLog, testConfig, withService } from '../helpers/service.js';
 import { waitFor } from '../helpers/wait.js';
@@ -36,7 +36,7 @@ describe('enqueue from code', () => {
 
         await assert.rejects(
           service.enqueue('not a type!', {}),
-          (err: unknown) => err instanceof ApiError && err.code === 'invalid_event_type',
+          (err: unknown) => err instanceof InvalidInputError && err.reason === 'event_type',
         );
         await assert.rejects(service.enqueue('lib.made', [] as never), TypeError);
         const cyclic: Record<string, unknown> = {};
