@@ -9,7 +9,7 @@
  *   DELETE /admin/dlq/:id           one entry, for good
  *   DELETE /admin/dlq?confirm=true  every matching entry, for good
  */
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { type BulkAction, type BulkResult, bulkDeadLetters } from '../../dlq/bulk.js';
 import { FILTER_PARAMS, onlyKnown, parseCursor, parseFilter } from '../../dlq/filter.js';
@@ -28,6 +28,7 @@ import {
   replayedResponseSchema,
 } from '../dlq-schemas.js';
 import { errorResponses } from '../schemas.js';
+import { bodyOf, checkValidation, iso, OPTIONAL_BODY, type Params } from './admin-parts.js';
 
 export interface DlqDeps {
   deadLetters: DeadLetters;
@@ -35,10 +36,6 @@ export interface DlqDeps {
   destinations: readonly string[];
   log: Logger;
 }
-
-type Params = Record<string, unknown>;
-
-const iso = (ms: number) => new Date(ms).toISOString();
 
 function summaryBody(e: DeadLetterSummary) {
   return {
@@ -55,12 +52,7 @@ function summaryBody(e: DeadLetterSummary) {
 }
 
 function entryBody(e: DeadLetterEntry) {
-  let payload: unknown;
-  try {
-    payload = JSON.parse(e.job.payload);
-  } catch {
-    payload = e.job.payload;
-  }
+  const payload = bodyOf(e.job.payload);
   return {
     ...summaryBody({
       dlqId: e.dlqId,
@@ -77,13 +69,6 @@ function entryBody(e: DeadLetterEntry) {
     headers: redactedHeaders(e.job.headers),
     payload,
   };
-}
-
-/** Schema violations (a limit out of range, a wrong type) answer with the catalogue's code. */
-function checkValidation(request: FastifyRequest): void {
-  if (request.validationError) {
-    throw apiError('invalid_filter', `Invalid parameter: ${request.validationError.message}.`);
-  }
 }
 
 export function dlqRoutes(admin: FastifyInstance, deps: DlqDeps): void {
@@ -186,12 +171,7 @@ export function dlqRoutes(admin: FastifyInstance, deps: DlqDeps): void {
   admin.post(
     '/dlq/replay',
     {
-      // Every field is optional: no body at all, or an empty one, is `{}`.
-      config: { emptyBodyIsAbsent: true },
-      preValidation: (request, _reply, done) => {
-        request.body ??= {};
-        done();
-      },
+      ...OPTIONAL_BODY,
       attachValidation: true,
       schema: {
         summary: 'Replay every matching dead letter, in batches; safe to interrupt and repeat',

@@ -8,7 +8,7 @@
  *   POST /admin/events/replay           every matching event (dry_run: the count first)
  *   GET  /admin/stats/history           per-minute counts for the last hour or day
  */
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { NAME, onlyKnown, time } from '../../dlq/filter.js';
 import { apiError } from '../../errors.js';
@@ -46,6 +46,7 @@ import {
   historyResponseSchema,
 } from '../event-schemas.js';
 import { errorResponses } from '../schemas.js';
+import { bodyOf, checkValidation, iso, OPTIONAL_BODY, type Params } from './admin-parts.js';
 
 export interface EventDeps {
   store: Store;
@@ -53,10 +54,6 @@ export interface EventDeps {
   destinations: readonly string[];
   log: Logger;
 }
-
-type Params = Record<string, unknown>;
-
-const iso = (ms: number) => new Date(ms).toISOString();
 
 function summaryBody(e: EventSummary) {
   return {
@@ -72,12 +69,7 @@ function summaryBody(e: EventSummary) {
 }
 
 function payloadOf(text: string | undefined): unknown {
-  if (text === undefined) return null;
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
-  }
+  return text === undefined ? null : bodyOf(text);
 }
 
 function detailBody(e: EventRecord) {
@@ -99,12 +91,6 @@ function detailBody(e: EventRecord) {
       })),
     })),
   };
-}
-
-function checkValidation(request: FastifyRequest): void {
-  if (request.validationError) {
-    throw apiError('invalid_filter', `Invalid parameter: ${request.validationError.message}.`);
-  }
 }
 
 /** A domain refusal, in the catalogue's terms. */
@@ -190,11 +176,7 @@ export function eventRoutes(admin: FastifyInstance, deps: EventDeps): void {
   admin.post(
     '/events/:eventId/replay',
     {
-      config: { emptyBodyIsAbsent: true },
-      preValidation: (request, _reply, done) => {
-        request.body ??= {};
-        done();
-      },
+      ...OPTIONAL_BODY,
       attachValidation: true,
       schema: {
         summary:
@@ -224,11 +206,7 @@ export function eventRoutes(admin: FastifyInstance, deps: EventDeps): void {
   admin.post(
     '/events/replay',
     {
-      config: { emptyBodyIsAbsent: true },
-      preValidation: (request, _reply, done) => {
-        request.body ??= {};
-        done();
-      },
+      ...OPTIONAL_BODY,
       attachValidation: true,
       schema: {
         summary: 'Replay every matching event, or with dry_run count them; in batches',
