@@ -5,11 +5,12 @@
 import { parseArgs } from 'node:util';
 import { ApiClient } from './client.js';
 import {
+  ADMIN_OPTIONS,
+  ADMIN_OPTIONS_HELP,
   adminToken,
   EXIT,
   type Io,
   parseCommand,
-  SERVICE_OPTIONS,
   serviceUrl,
   usageError,
 } from './io.js';
@@ -24,14 +25,9 @@ export const DESTINATIONS_HELP = `Usage: webhook-processor destinations <list|pa
   destinations resume <name>
       Deliver to it again.
 
-Options:
-  --url URL          the service (default $WEBHOOK_PROCESSOR_URL, else http://localhost:8080)
-  --token TOKEN      the admin token (default $ADMIN_TOKEN)
-  --json             machine-readable output
-  -h, --help         this help
-`;
+${ADMIN_OPTIONS_HELP}`;
 
-const OPTIONS = { ...SERVICE_OPTIONS, token: { type: 'string' } } as const;
+const OPTIONS = ADMIN_OPTIONS;
 
 interface Overview {
   name: string;

@@ -6,6 +6,8 @@ import { parseArgs } from 'node:util';
 import { parseDuration } from '../config/duration.js';
 import { ApiClient } from './client.js';
 import {
+  ADMIN_OPTIONS,
+  ADMIN_OPTIONS_HELP,
   adminToken,
   CliError,
   EXIT,
@@ -13,7 +15,6 @@ import {
   type Io,
   parseCommand,
   printPage,
-  SERVICE_OPTIONS,
   serviceUrl,
   usageError,
 } from './io.js';
@@ -42,16 +43,10 @@ Filters (combine freely):
   --since WHEN       dead-lettered at or after WHEN: an RFC 3339 time or a duration ago (2h, 30m)
   --until WHEN       dead-lettered before WHEN
 
-Options:
-  --url URL          the service (default $WEBHOOK_PROCESSOR_URL, else http://localhost:8080)
-  --token TOKEN      the admin token (default $ADMIN_TOKEN)
-  --json             machine-readable output
-  -h, --help         this help
-`;
+${ADMIN_OPTIONS_HELP}`;
 
 const OPTIONS = {
-  ...SERVICE_OPTIONS,
-  token: { type: 'string' },
+  ...ADMIN_OPTIONS,
   type: { type: 'string' },
   source: { type: 'string' },
   destination: { type: 'string' },

@@ -6,6 +6,8 @@ import { parseArgs } from 'node:util';
 import { ApiClient } from './client.js';
 import { positiveInt, progress, timeArg } from './dlq.js';
 import {
+  ADMIN_OPTIONS,
+  ADMIN_OPTIONS_HELP,
   adminToken,
   CliError,
   EXIT,
@@ -13,7 +15,6 @@ import {
   type Io,
   parseCommand,
   printPage,
-  SERVICE_OPTIONS,
   serviceUrl,
   usageError,
 } from './io.js';
@@ -43,16 +44,10 @@ Filters (combine freely):
   --id ID            the job id (list: a direct lookup)
   --q TEXT           a substring of the payload (case-sensitive)
 
-Options:
-  --url URL          the service (default $WEBHOOK_PROCESSOR_URL, else http://localhost:8080)
-  --token TOKEN      the admin token (default $ADMIN_TOKEN)
-  --json             machine-readable output
-  -h, --help         this help
-`;
+${ADMIN_OPTIONS_HELP}`;
 
 const OPTIONS = {
-  ...SERVICE_OPTIONS,
-  token: { type: 'string' },
+  ...ADMIN_OPTIONS,
   source: { type: 'string' },
   type: { type: 'string' },
   state: { type: 'string' },

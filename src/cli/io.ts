@@ -96,6 +96,15 @@ export const SERVICE_OPTIONS = {
 
 export const DEFAULT_URL = 'http://localhost:8080';
 
+/** The options of every command that calls the admin API, and their help. */
+export const ADMIN_OPTIONS = { ...SERVICE_OPTIONS, token: { type: 'string' } } as const;
+export const ADMIN_OPTIONS_HELP = `Options:
+  --url URL          the service (default $WEBHOOK_PROCESSOR_URL, else ${DEFAULT_URL})
+  --token TOKEN      the admin token (default $ADMIN_TOKEN)
+  --json             machine-readable output
+  -h, --help         this help
+`;
+
 /** --url, else WEBHOOK_PROCESSOR_URL, else the default; refused when it is not an http(s) URL. */
 export function serviceUrl(io: Io, given: string | undefined): URL {
   const text = given ?? io.env.WEBHOOK_PROCESSOR_URL ?? DEFAULT_URL;
