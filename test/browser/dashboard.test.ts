@@ -288,8 +288,14 @@ sources:
 
     await row.getByRole('link', { name: 'Inspect' }).click();
     await page.getByRole('heading', { level: 1, name: /Dead letter/ }).waitFor();
-    const detail = await text();
-    assert.match(detail, /"id": "o-1001"/, 'the payload, pretty-printed');
+    // The heading comes with the page; the entry's payload once its request answers.
+    const detail = await waitFor(
+      async () => {
+        const t = await text();
+        return /"id": "o-1001"/.test(t) ? t : undefined;
+      },
+      { what: 'the payload, pretty-printed' },
+    );
     assert.match(detail, /content-type/, 'its headers');
     assert.ok(detail.includes(jobId));
     await shot('dead-letter');
