@@ -18,6 +18,8 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { pino } from 'pino';
 import { createService } from '../src/app.js';
 import { loadConfig } from '../src/config/config.js';
+import { optionsOf } from '../src/store/driver.js';
+import { sqliteDriver } from '../src/store/sqlite/driver.js';
 import type { FsyncMode } from '../src/store/sqlite/queue-database.js';
 import { queueFile, SqliteStore } from '../src/store/sqlite/sqlite-store.js';
 import { dropQueue, redisClient } from '../test/helpers/redis.js';
@@ -200,7 +202,7 @@ async function serve(s: Scenario): Promise<void> {
   const store =
     s.store === 'sqlite'
       ? new SqliteStore({
-          file: queueFile(config.sqlite.dataDir, config.queueName),
+          file: queueFile(optionsOf(sqliteDriver, config).dataDir, config.queueName),
           consumer: 'bench',
           log,
           commitWindowMs: s.windowMs ?? 0,

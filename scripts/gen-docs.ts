@@ -4,7 +4,9 @@
  *   <!-- generated:errors -->     the error catalogue (src/errors.ts ERRORS)
  *   <!-- generated:metrics -->    every metric on the service's registry (src/metrics.ts,
  *                                 src/delivery/metrics.ts)
- *   <!-- generated:variables -->  every environment variable (src/config/variables.ts)
+ *   <!-- generated:variables -->  every environment variable (src/config/variables.ts and
+ *                                 the store drivers' own)
+ *   <!-- generated:schemes -->    every signature scheme (src/sources/schemes.ts)
  *
  * Each marker is closed by `<!-- /generated:NAME -->`; everything between the two is
  * replaced. `npm run docs:gen` writes the files; test/unit/docs-generated.test.ts runs
@@ -17,6 +19,7 @@ import { VARIABLES, type Variable } from '../src/config/variables.js';
 import { DeliveryMetrics } from '../src/delivery/metrics.js';
 import { ERRORS } from '../src/errors.js';
 import { Metrics } from '../src/metrics.js';
+import { SCHEMES } from '../src/sources/schemes.js';
 
 export const ROOT = resolve(import.meta.dirname, '..');
 
@@ -75,11 +78,23 @@ function variablesTable(): string {
   return table(['Variable', 'Default', 'Meaning'], rows);
 }
 
+function schemesTable(): string {
+  const rows = SCHEMES.map((s) => [
+    `\`${s.name}\``,
+    s.docs.signature,
+    s.docs.signedContent,
+    s.docs.eventType,
+    s.docs.deliveryId,
+  ]);
+  return table(['`scheme`', 'Signature', 'Signed content', 'Event type', 'Delivery id'], rows);
+}
+
 /** The generated blocks, by marker name. */
 export const BLOCKS: Record<string, () => string> = {
   errors: errorsTable,
   metrics: metricsTable,
   variables: variablesTable,
+  schemes: schemesTable,
 };
 
 const BLOCK = /(<!-- generated:([a-z-]+) -->\n)([\s\S]*?)(<!-- \/generated:\2 -->)/g;

@@ -33,8 +33,8 @@ import { Router } from './routing/router.js';
 import { type ServiceEventMap, ServiceEvents } from './service-events.js';
 import { SourceRegistry } from './sources/registry.js';
 import type { StoreDriver } from './store/driver.js';
-import { driverOf } from './store/drivers.js';
-import { createStore, storeStartupMessage } from './store/from-config.js';
+import { driverOf, storeDriverList } from './store/drivers.js';
+import { configuredDriver, createStore, storeStartupMessage } from './store/from-config.js';
 import { type EnqueueTargets, HANDLERS_ONLY, type Store } from './store/store.js';
 import { fullJitterBackoff } from './worker/backoff.js';
 import { describeError } from './worker/errors.js';
@@ -42,8 +42,9 @@ import { WorkerPool } from './worker/pool.js';
 
 export interface ServiceOptions {
   /**
-   * The configuration: `loadConfig(process.env)`, or `configFrom(settings, env)`.
-   * Without it, `settings` over no environment at all.
+   * The configuration: `loadConfig(process.env)`, or `configFrom(settings, env)`
+   * (read with the same `storeDrivers`). Without it, `settings` over no
+   * environment at all.
    */
   config?: Config;
   /** Typed settings (`{ workers: 5, timeoutMs: 30_000 }`); used only without `config`. */
@@ -63,10 +64,12 @@ export interface ServiceOptions {
   /** Overrides the store built from the config (tests, embedding). */
   store?: Store;
   /**
-   * A store backend of your own, used instead of the one STORE names: it builds
-   * the store (unless `store` is given) and gives its rate limiter and start-up line.
+   * Store backends of your own, beside the built-in ones. The configuration
+   * chooses among them all (`STORE`, or a driver's `chosenBy` variables); the
+   * chosen driver builds the store (unless `store` is given) and gives its rate
+   * limiter and start-up line.
    */
-  storeDriver?: StoreDriver;
+  storeDrivers?: readonly StoreDriver[];
   /** Process metrics (event loop, memory). Default true. */
   processMetrics?: boolean;
 }
@@ -136,17 +139,19 @@ const SHUTDOWN_RESERVE_MS = 1_500;
 const ABORT_SETTLE_MS = 500;
 
 export function createService(opts: ServiceOptions): Service {
-  const config = opts.config ?? configFrom(opts.settings ?? {});
+  const drivers = storeDriverList(opts.storeDrivers);
+  const config =
+    opts.config ?? configFrom(opts.settings ?? {}, {}, { storeDrivers: opts.storeDrivers ?? [] });
   const log = opts.log ?? createLogger(config.logLevel);
   const consumer = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
   const registry = toRegistry(opts.handlers);
   const metrics = new Metrics(registry.knownTypes(), {
     processMetrics: opts.processMetrics ?? true,
   });
-  const store = opts.store ?? createStore(config, consumer, log, opts.storeDriver);
-  // A store given without a driver is known by its kind; one of no listed kind
-  // keeps its rate-limit counters in this process.
-  const driver = opts.storeDriver ?? driverOf(store.kind);
+  const store = opts.store ?? createStore(config, consumer, log, configuredDriver(config, drivers));
+  // A store given ready-made is known by its kind; one of no listed kind keeps
+  // its rate-limit counters in this process.
+  const driver = driverOf(store.kind, drivers);
   const events = new ServiceEvents(log);
   // Every destination's queue is opened before the store starts, so that ingest can fill it.
   for (const d of config.destinations) store.lane(d.name);
@@ -288,7 +293,7 @@ export function createService(opts: ServiceOptions): Service {
     await store.init();
     log.info(
       { store: store.kind, location: store.location },
-      storeStartupMessage(config, store, driver),
+      storeStartupMessage(config, store, drivers),
     );
     await removed?.start();
     await backlog.start();

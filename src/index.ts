@@ -3,8 +3,10 @@
  * handlers, and on a store backend of your own if need be.
  */
 export { createService, createWorker, type Service, type ServiceOptions } from './app.js';
-export { type Config, ConfigError, loadConfig } from './config/config.js';
+export { type Config, ConfigError, type LoadOptions, loadConfig } from './config/config.js';
+export type { IfEmpty, Reader } from './config/reader.js';
 export { configFrom, type ServiceSettings } from './config/settings.js';
+export type { Variable } from './config/variables.js';
 export { ApiError, type ErrorCode } from './errors.js';
 export { BUILTIN_HANDLERS, defaultRegistry, genericHandler } from './handlers/builtin.js';
 export {
@@ -50,7 +52,7 @@ export type {
 // A store backend of your own: the contract it implements (its conformance
 // suite is 'webhook-processor/conformance') and the driver that plugs it in.
 export * from './store/destinations.js';
-export type { StoreDriver } from './store/driver.js';
+export { optionsOf, type StoreDriver } from './store/driver.js';
 export { STORE_DRIVERS } from './store/drivers.js';
 export * from './store/event-log.js';
 export * from './store/store.js';

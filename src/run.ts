@@ -13,20 +13,31 @@
  */
 import type { Logger } from 'pino';
 import { createService, type ServiceOptions } from './app.js';
-import { type Config, ConfigError, loadConfig, redactedConfig } from './config/config.js';
+import { type Config, ConfigError, redactedConfig } from './config/config.js';
+import { configFrom, type ServiceSettings } from './config/settings.js';
 import { createLogger } from './logger.js';
 import { describeError } from './worker/errors.js';
 
 export interface RunOptions {
+  /** The environment the configuration is read from; default `process.env`. */
   env?: Record<string, string | undefined>;
+  /**
+   * Typed settings (`{ workers: 5, timeoutMs: 30_000 }`); each wins over the
+   * variable it stands for in `env`.
+   */
+  settings?: ServiceSettings;
   handlers?: ServiceOptions['handlers'];
+  /** Store backends of your own, beside the built-in ones (see ServiceOptions). */
+  storeDrivers?: ServiceOptions['storeDrivers'];
 }
 
 /** Exit codes: 0 clean stop, 1 failure or forced stop, 2 invalid configuration. */
 export async function runService(opts: RunOptions = {}): Promise<void> {
   let config: Config;
   try {
-    config = loadConfig(opts.env ?? process.env);
+    config = configFrom(opts.settings ?? {}, opts.env ?? process.env, {
+      storeDrivers: opts.storeDrivers ?? [],
+    });
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`webhook-processor: ${err.message}\n`);
@@ -35,12 +46,16 @@ export async function runService(opts: RunOptions = {}): Promise<void> {
     throw err;
   }
   const log = createLogger(config.logLevel);
-  log.info({ config: redactedConfig(config) }, 'configuration');
+  log.info(
+    { config: redactedConfig(config, { storeDrivers: opts.storeDrivers ?? [] }) },
+    'configuration',
+  );
   for (const warning of config.warnings) log.warn(warning);
   const service = createService({
     config,
     log,
     ...(opts.handlers ? { handlers: opts.handlers } : {}),
+    ...(opts.storeDrivers ? { storeDrivers: opts.storeDrivers } : {}),
   });
 
   let stopping = false;

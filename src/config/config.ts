@@ -5,47 +5,27 @@
  * cleanly or start-up stops with a message that names it and says what it accepts;
  * an invalid value never falls back to the default silently.
  */
-import { accessSync, constants } from 'node:fs';
-import { resolve } from 'node:path';
 import { describeDestination } from '../delivery/describe-destination.js';
 import { describeSource } from '../sources/definition.js';
-import { DEFAULT_STORE_DRIVER, driverOf, STORE_DRIVERS } from '../store/drivers.js';
+import type { StoreDriver } from '../store/driver.js';
+import { DEFAULT_STORE_DRIVER, driverOf, storeDriverList } from '../store/drivers.js';
 import { EVENT_RETENTION_DEFAULT_MS, type EventLogOptions } from '../store/event-log.js';
 import { type FileConfig, JOB_DEFAULTS, readConfigFile } from './config-file.js';
 import { formatDuration, MAX_TIMER_MS } from './duration.js';
 import { Reader } from './reader.js';
 import { readSecurity, type SecurityConfig } from './security.js';
+import { variablesFor } from './variables.js';
 
+export type { RedisConfig } from '../store/redis/settings.js';
+export type { SqliteConfig } from '../store/sqlite/driver.js';
 export { MAX_TIMER_MS } from './duration.js';
 export type { DurationOptions } from './reader.js';
 export type { RateLimitConfig } from './security.js';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
-export interface RedisConfig {
-  host: string;
-  port: number;
-  username: string | undefined;
-  password: string | undefined;
-  db: number;
-  tls: boolean;
-  /** PEM files for TLS (REDIS_TLS_CA, REDIS_TLS_CERT, REDIS_TLS_KEY); only with rediss://. */
-  tlsFiles: { ca?: string; cert?: string; key?: string };
-  /** Where the settings came from, for the start-up line (never includes the password). */
-  display: string;
-  commandTimeoutMs: number;
-  connectTimeoutMs: number;
-}
-
-/** The kind of one of STORE_DRIVERS (store/drivers.ts): `redis`, `sqlite`. */
+/** The kind of a store driver (store/drivers.ts): `redis`, `sqlite`, or one of your own. */
 export type StoreKind = string;
-
-export interface SqliteConfig {
-  /** Absolute directory that holds the database file (DATA_DIR). */
-  dataDir: string;
-  /** How long ingest writes gather before one fsynced commit; 0 = one event-loop turn. */
-  commitWindowMs: number;
-}
 
 export interface Config extends SecurityConfig, FileConfig {
   /** The queue store: STORE, else Redis when REDIS_URL or REDIS_ADDR is set, else SQLite. */
@@ -55,7 +35,12 @@ export interface Config extends SecurityConfig, FileConfig {
    * driver's `chosenBy` that was set (`REDIS_URL`), or `default`.
    */
   storeChosenBy: string;
-  sqlite: SqliteConfig;
+  /**
+   * Each store driver's settings, by kind, as its `readOptions` read them (those
+   * of every registered store, not only the chosen one's). Read one with
+   * `optionsOf(driver, config)`.
+   */
+  stores: Readonly<Record<StoreKind, unknown>>;
   port: number;
   host: string;
   /** Jobs run at once by this instance. 0 = ingest-only instance. */
@@ -65,7 +50,6 @@ export interface Config extends SecurityConfig, FileConfig {
   /** Retries after the first attempt; a job runs at most maxRetries + 1 times. */
   maxRetries: number;
   jobTimeoutMs: number;
-  redis: RedisConfig;
   queueName: string;
   idempotencyTtlMs: number;
   logLevel: LogLevel;
@@ -106,138 +90,37 @@ const LOG_LEVELS: readonly LogLevel[] = [
   'trace',
   'silent',
 ];
-/** REDIS_TLS_CA/CERT/KEY: readable files, cert and key together, and only over rediss://. */
-function readTlsFiles(r: Reader, tls: boolean): RedisConfig['tlsFiles'] {
-  const files: RedisConfig['tlsFiles'] = {};
-  for (const [field, name] of [
-    ['ca', 'REDIS_TLS_CA'],
-    ['cert', 'REDIS_TLS_CERT'],
-    ['key', 'REDIS_TLS_KEY'],
-  ] as const) {
-    const path = r.raw(name, { set: 'the path of a PEM file', unset: 'to go without it' });
-    if (path === undefined) continue;
-    try {
-      accessSync(path, constants.R_OK);
-      files[field] = path;
-    } catch (err) {
-      r.problems.push(
-        `${name}=${path}: cannot read the file (${(err as NodeJS.ErrnoException).code})`,
-      );
-    }
-  }
-  if (Object.keys(files).length > 0 && !tls) {
-    r.problems.push('REDIS_TLS_CA/REDIS_TLS_CERT/REDIS_TLS_KEY need REDIS_URL=rediss://… (TLS)');
-  }
-  if ((r.raw('REDIS_TLS_CERT') === undefined) !== (r.raw('REDIS_TLS_KEY') === undefined)) {
-    r.problems.push('REDIS_TLS_CERT and REDIS_TLS_KEY (a client certificate) must be set together');
-  }
-  return files;
-}
 
-function readRedis(r: Reader): RedisConfig {
-  const commandTimeoutMs = r.timerDuration('REDIS_COMMAND_TIMEOUT', 2_000, {
-    // The Redis connections' socket timeout is twice it, plus up to 2 s of blocking
-    // read on the reader's (see store/redis/connection.ts); 10 s leaves room.
-    maxMs: Math.floor((MAX_TIMER_MS - 10_000) / 2),
-    because: 'the Redis socket timeout is twice it plus a few seconds',
-  });
-  const connectTimeoutMs = r.timerDuration('REDIS_CONNECT_TIMEOUT', 5_000);
-  const url = r.raw('REDIS_URL');
-  if (url !== undefined) {
-    let u: URL | undefined;
-    try {
-      u = new URL(url);
-    } catch {
-      u = undefined;
-    }
-    if (!u || (u.protocol !== 'redis:' && u.protocol !== 'rediss:') || !u.hostname) {
-      r.problems.push(
-        'REDIS_URL: expected redis://[user:password@]host[:port][/db] or rediss://… (the value is not shown because it may hold a password)',
-      );
-    } else {
-      const dbText = u.pathname.replace(/^\//, '');
-      const db = dbText === '' ? 0 : Number(dbText);
-      if (!Number.isSafeInteger(db) || db < 0) {
-        r.problems.push('REDIS_URL: the path must be a database number, e.g. redis://host:6379/0');
-      }
-      const tls = u.protocol === 'rediss:';
-      const port = u.port ? Number(u.port) : 6379;
-      const host = u.hostname.replace(/^\[|\]$/g, '');
-      return {
-        host,
-        port,
-        username: u.username ? decodeURIComponent(u.username) : undefined,
-        password: u.password ? decodeURIComponent(u.password) : undefined,
-        db: Number.isSafeInteger(db) ? db : 0,
-        tls,
-        tlsFiles: readTlsFiles(r, tls),
-        display: `${u.protocol}//${host}:${port}/${db}`,
-        commandTimeoutMs,
-        connectTimeoutMs,
-      };
-    }
-  }
-  const addr = r.matching(
-    'REDIS_ADDR',
-    'localhost:6379',
-    /^(\[[0-9a-fA-F:]+\]|[^\s:/]+):\d{1,5}$/,
-    'host:port, e.g. localhost:6379',
-  );
-  const split = addr.lastIndexOf(':');
-  const host = addr.slice(0, split).replace(/^\[|\]$/g, '');
-  const port = Number(addr.slice(split + 1));
-  if (port < 1 || port > 65535)
-    r.problems.push(`REDIS_ADDR=${JSON.stringify(addr)}: port must be 1-65535`);
-  const db = r.int('REDIS_DB', 0, 0, 15_999);
-  return {
-    host,
-    port,
-    username: undefined,
-    password: r.raw('REDIS_PASSWORD', {
-      set: 'the password',
-      unset: 'when Redis needs none',
-    }),
-    db,
-    tls: false,
-    tlsFiles: readTlsFiles(r, false),
-    display: `redis://${addr}/${db}`,
-    commandTimeoutMs,
-    connectTimeoutMs,
-  };
-}
-
-/** A commit window past this adds latency to every 202 and gains nothing. */
-const MAX_COMMIT_WINDOW_MS = 1_000;
-
-function readStore(r: Reader): Pick<Config, 'store' | 'storeChosenBy' | 'sqlite'> {
-  const commitWindowMs = r.duration('SQLITE_COMMIT_WINDOW', 2, { allowZero: true });
-  if (commitWindowMs > MAX_COMMIT_WINDOW_MS) {
-    r.problems.push(
-      `SQLITE_COMMIT_WINDOW (${formatDuration(commitWindowMs)}) must be at most ${formatDuration(MAX_COMMIT_WINDOW_MS)}`,
-    );
-  }
-  const dataDir = r.raw('DATA_DIR', { set: 'a directory', unset: 'to use the default (./data)' });
-  const sqlite = { dataDir: resolve(dataDir ?? './data'), commitWindowMs };
+/** Which store the configuration asks for, why, and every driver's settings. */
+function readStore(
+  r: Reader,
+  drivers: readonly StoreDriver[],
+): Pick<Config, 'store' | 'storeChosenBy' | 'stores'> {
+  const stores = Object.fromEntries(drivers.map((d) => [d.kind, d.readOptions(r)]));
   if (r.raw('STORE') !== undefined) {
-    const kinds = STORE_DRIVERS.map((d) => d.kind);
+    const kinds = drivers.map((d) => d.kind);
     const store = r.oneOf('STORE', DEFAULT_STORE_DRIVER.kind, kinds);
-    return { store, storeChosenBy: 'STORE', sqlite };
+    return { store, storeChosenBy: 'STORE', stores };
   }
-  for (const driver of STORE_DRIVERS) {
+  for (const driver of drivers) {
     const set = driver.chosenBy.find((name) => r.raw(name) !== undefined);
-    if (set !== undefined) return { store: driver.kind, storeChosenBy: set, sqlite };
+    if (set !== undefined) return { store: driver.kind, storeChosenBy: set, stores };
   }
-  return { store: DEFAULT_STORE_DRIVER.kind, storeChosenBy: 'default', sqlite };
+  return { store: DEFAULT_STORE_DRIVER.kind, storeChosenBy: 'default', stores };
 }
 
-/** EVENT_LOG_MAX's default: the chosen store's own. */
-function eventLogMaxDefault(kind: StoreKind): number {
-  return (driverOf(kind) ?? DEFAULT_STORE_DRIVER).eventLogMaxDefault;
+export interface LoadOptions {
+  /**
+   * Store backends of your own, beside the built-in ones: STORE accepts their
+   * kinds, their `chosenBy` variables choose them, their variables are read.
+   */
+  storeDrivers?: readonly StoreDriver[];
 }
 
 /** Reads and validates the whole configuration. Throws ConfigError listing every problem. */
-export function loadConfig(env: Env): Config {
-  const r = new Reader(env);
+export function loadConfig(env: Env, opts: LoadOptions = {}): Config {
+  const drivers = storeDriverList(opts.storeDrivers);
+  const r = new Reader(env, variablesFor(drivers));
   const jobTimeoutMs = r.timerDuration('TIMEOUT', 30_000);
   const maxRetries = r.int('MAX_RETRIES', JOB_DEFAULTS.maxRetries, 0, 1000);
   const retryBaseDelayMs = r.duration('RETRY_BASE_DELAY', JOB_DEFAULTS.retryBaseDelayMs);
@@ -257,12 +140,13 @@ export function loadConfig(env: Env): Config {
       `RECLAIM_IDLE (${formatDuration(reclaimIdleMs)}) must be longer than TIMEOUT (${formatDuration(jobTimeoutMs)}), or live jobs would be taken from their workers`,
     );
   }
-  const store = readStore(r);
+  const store = readStore(r, drivers);
+  const driver = driverOf(store.store, drivers) ?? DEFAULT_STORE_DRIVER;
   const config: Config = {
     ...store,
     eventLog: {
       // Each store has its own default: Redis keeps the log in memory (see docs/event-log.md).
-      maxEvents: r.int('EVENT_LOG_MAX', eventLogMaxDefault(store.store), 0),
+      maxEvents: r.int('EVENT_LOG_MAX', driver.eventLogMaxDefault, 0),
       retentionMs: r.duration('EVENT_RETENTION', EVENT_RETENTION_DEFAULT_MS),
       payloads: r.bool('EVENT_LOG_PAYLOADS', true),
     },
@@ -274,7 +158,6 @@ export function loadConfig(env: Env): Config {
     queueSize: r.int('QUEUE_SIZE', 1000, 1),
     maxRetries,
     jobTimeoutMs,
-    redis: readRedis(r),
     queueName: r.matching(
       'QUEUE_NAME',
       'webhook_jobs',
@@ -309,13 +192,21 @@ export function loadConfig(env: Env): Config {
   return config;
 }
 
-/** The configuration as it is safe to print: secrets replaced. */
-export function redactedConfig(config: Config): Record<string, unknown> {
-  const { redis, sources, destinations, adminToken, warnings: _warnings, ...rest } = config;
-  const { password, username, ...redisRest } = redis;
+/**
+ * The configuration as it is safe to print: secrets replaced, and a store's
+ * settings left out when its driver (among `opts.storeDrivers` and the built-in
+ * ones) does not say how to redact them.
+ */
+export function redactedConfig(config: Config, opts: LoadOptions = {}): Record<string, unknown> {
+  const { stores, sources, destinations, adminToken, warnings: _warnings, ...rest } = config;
+  const drivers = storeDriverList(opts.storeDrivers);
+  const shown = Object.entries(stores).map(([kind, options]) => {
+    const driver = driverOf(kind, drivers);
+    return [kind, driver?.redactOptions ? driver.redactOptions(options) : '[not shown]'];
+  });
   return {
     ...rest,
-    redis: { ...redisRest, username, password: password === undefined ? undefined : '[redacted]' },
+    stores: Object.fromEntries(shown),
     sources: sources.map(describeSource),
     destinations: destinations.map(describeDestination),
     adminToken: adminToken === undefined ? undefined : '[redacted]',

@@ -6,37 +6,13 @@
  * as such (`PORT is empty: …`), not taken for an unset one: `PORT=` in an env file,
  * or a template whose value went missing, would otherwise start the service on
  * defaults without a word. The message says what to set, and what unsetting the
- * variable would mean. Only the variables EMPTY_MEANS_UNSET lists read empty as unset.
+ * variable would mean. Only variables declared `emptyIsUnset` read empty as unset.
  */
 import { BYTE_UNITS, formatBytes } from './bytes.js';
 import { formatDuration, MAX_TIMER_MS, parseDuration } from './duration.js';
-import { assertDeclared } from './variables.js';
+import type { Variable } from './variables.js';
 
 type Env = Record<string, string | undefined>;
-
-/**
- * Documented as "empty is unset": deployment templates pass them through as
- * `${REDIS_URL:-}`, and choosing the store by which of them is set must not
- * depend on whether a template wrote them out. (ADMIN_TOKEN, read in security.ts,
- * is the other one: compose.yaml sets it to `${ADMIN_TOKEN:-}` for "admin off".)
- */
-const EMPTY_MEANS_UNSET: ReadonlySet<string> = new Set([
-  'STORE',
-  'REDIS_URL',
-  'REDIS_ADDR',
-  // Optional settings whose unset value is "none" or "off": templates write them
-  // out as `${REDIS_PASSWORD:-}` beside REDIS_URL, and an empty one can mean
-  // nothing else. A number, duration or switch left empty is still a mistake.
-  'REDIS_PASSWORD',
-  'REDIS_DB',
-  'REDIS_TLS_CERT',
-  'REDIS_TLS_KEY',
-  'CORS_ALLOWED_ORIGINS',
-  'TRUST_PROXY',
-  'FORWARD_URL',
-  'CONFIG_FILE',
-  'SOURCES_FILE',
-]);
 
 /** What an empty variable's message offers: what to set it to, and what unsetting it does. */
 export interface IfEmpty {
@@ -59,29 +35,51 @@ export class Reader {
   readonly problems: string[] = [];
   /** Empty variables already reported: a variable may be read more than once. */
   private readonly reportedEmpty = new Set<string>();
-  constructor(private readonly env: Env) {}
+  private readonly declared: ReadonlyMap<string, Variable>;
+
+  /** Reads `env`, refusing any name `declared` does not hold. */
+  constructor(
+    private readonly env: Env,
+    declared: readonly Variable[],
+  ) {
+    this.declared = new Map(declared.map((v) => [v.name, v]));
+  }
+
+  /**
+   * Throws unless `name` is declared. Reading an undeclared name is a programming
+   * error, not a configuration problem: it fails every test that loads the config.
+   */
+  private assertDeclared(name: string): Variable {
+    const v = this.declared.get(name);
+    if (!v) {
+      throw new Error(
+        `the configuration reads ${name}, which is not declared: add it to VARIABLES (src/config/variables.ts), or to its store driver's variables, with its default and meaning, then run npm run docs:gen`,
+      );
+    }
+    return v;
+  }
 
   /**
    * The value as set, untrimmed: for a secret, whose stray spaces are a problem
-   * to report. Only names declared in VARIABLES (variables.ts) are read.
+   * to report. Only declared names are read.
    */
   exact(name: string): string | undefined {
-    assertDeclared(name);
+    this.assertDeclared(name);
     return this.env[name];
   }
 
   /**
    * The variable's value, trimmed; undefined when it is unset. When it is set but
    * empty it is undefined too, and a problem (`ifEmpty` says what to do about it)
-   * unless EMPTY_MEANS_UNSET lists it.
+   * unless the variable is declared `emptyIsUnset`.
    */
   raw(name: string, ifEmpty?: IfEmpty): string | undefined {
-    assertDeclared(name);
+    const declared = this.assertDeclared(name);
     const v = this.env[name];
     if (v === undefined) return undefined;
     const value = v.trim();
     if (value !== '') return value;
-    if (!EMPTY_MEANS_UNSET.has(name) && !this.reportedEmpty.has(name)) {
+    if (!declared.emptyIsUnset && !this.reportedEmpty.has(name)) {
       this.reportedEmpty.add(name);
       const what = ifEmpty ?? { set: 'a value', unset: 'for its default' };
       this.problems.push(`${name} is empty: set it to ${what.set}, or unset it ${what.unset}`);

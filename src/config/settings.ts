@@ -7,7 +7,7 @@
  * message (naming the variable) whichever way it was given. A setting wins over
  * the variable in `env`; what neither gives takes the variable's default.
  */
-import type { Config, LogLevel, StoreKind } from './config.js';
+import type { Config, LoadOptions, LogLevel, StoreKind } from './config.js';
 import { loadConfig } from './config.js';
 
 /** Every field is optional; the environment variable it stands for is in brackets. */
@@ -86,12 +86,15 @@ const VARIABLE: { [K in keyof Required<ServiceSettings>]: [string, Format] } = {
 
 /**
  * A validated Config from typed settings over `env` (default: none, so the
- * process environment is read only when you pass it). Throws ConfigError,
- * naming the variable, for a bad value; TypeError for a setting it does not know.
+ * process environment is read only when you pass it). A store of your own is
+ * set up through `opts.storeDrivers`, and its variables through `env`. Throws
+ * ConfigError, naming the variable, for a bad value; TypeError for a setting it
+ * does not know.
  */
 export function configFrom(
   settings: ServiceSettings,
   env: Record<string, string | undefined> = {},
+  opts: LoadOptions = {},
 ): Config {
   const merged: Record<string, string | undefined> = { ...env };
   for (const [key, value] of Object.entries(settings)) {
@@ -101,5 +104,5 @@ export function configFrom(
     const [name, format] = entry;
     merged[name] = format(value as never);
   }
-  return loadConfig(merged);
+  return loadConfig(merged, opts);
 }

@@ -25,6 +25,12 @@ export function githubScheme(opts: { keys: readonly Buffer[] }): Scheme {
 export const github = defineScheme({
   name: 'github',
   summary: 'X-Hub-Signature-256: sha256=<hex>, with X-GitHub-Event and X-GitHub-Delivery',
+  docs: {
+    signature: '`X-Hub-Signature-256: sha256=<hex>`',
+    signedContent: 'body, HMAC-SHA256',
+    eventType: '`X-GitHub-Event`',
+    deliveryId: '`X-GitHub-Delivery`',
+  },
   settings: {},
   create: (_settings, keys) => githubScheme({ keys }),
   example: {

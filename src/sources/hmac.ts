@@ -74,6 +74,12 @@ export function hmacScheme(opts: HmacSchemeOptions): Scheme {
 export const hmacDefinition = defineScheme({
   name: 'hmac',
   summary: 'a header you name, <prefix><digest>: HMAC of the body, hex or base64',
+  docs: {
+    signature: 'a header you name, `<prefix><digest>`',
+    signedContent: 'body, HMAC-SHA256 or -SHA512, hex or base64',
+    eventType: '`X-Event-Type` (or `event_type_header`)',
+    deliveryId: '`Idempotency-Key` (or `delivery_id_header`)',
+  },
   settings: {
     header: headerName('header', 'header'),
     algorithm: choice('algorithm', 'algorithm', ['sha256', 'sha512']),

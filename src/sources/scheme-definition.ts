@@ -30,6 +30,18 @@ export interface ExampleEvent {
   body(eventType: string, deliveryId: string, nowMs: number): Record<string, unknown>;
 }
 
+/** How a scheme is described in the docs' table of schemes. */
+export interface SchemeDocs {
+  /** The headers the provider signs with, and their form. */
+  readonly signature: string;
+  /** What is signed, and how. */
+  readonly signedContent: string;
+  /** Where the event type comes from. */
+  readonly eventType: string;
+  /** Where the delivery id (the deduplication key) comes from. */
+  readonly deliveryId: string;
+}
+
 export interface SchemeDefinition<
   N extends string = string,
   S extends SchemeSettings = SchemeSettings,
@@ -38,6 +50,8 @@ export interface SchemeDefinition<
   readonly name: N;
   /** One line for `send --help`: what the provider sends. */
   readonly summary: string;
+  /** Its row in the table of schemes in docs/sources.md (Markdown; `npm run docs:gen`). */
+  readonly docs: SchemeDocs;
   /**
    * The scheme's own settings. Their property names sit beside a source's
    * `name`, `secrets`, `secretEnv`, `rateLimit` and `scheme`, so must not reuse them.

@@ -25,6 +25,12 @@ export function shopifyScheme(opts: { keys: readonly Buffer[] }): Scheme {
 export const shopify = defineScheme({
   name: 'shopify',
   summary: 'X-Shopify-Hmac-Sha256: <base64>, with X-Shopify-Topic and X-Shopify-Webhook-Id',
+  docs: {
+    signature: '`X-Shopify-Hmac-Sha256: <base64>`',
+    signedContent: 'body, HMAC-SHA256 (app client secret)',
+    eventType: '`X-Shopify-Topic` (e.g. `orders/create`)',
+    deliveryId: '`X-Shopify-Webhook-Id`',
+  },
   settings: {},
   create: (_settings, keys) => shopifyScheme({ keys }),
   example: {

@@ -81,6 +81,12 @@ export function slackScheme(opts: { keys: readonly Buffer[]; toleranceMs: number
 export const slack = defineScheme({
   name: 'slack',
   summary: 'X-Slack-Signature: v0=<hex> and X-Slack-Request-Timestamp (Events API)',
+  docs: {
+    signature: '`X-Slack-Signature: v0=<hex>` + `X-Slack-Request-Timestamp`',
+    signedContent: '`v0:<timestamp>:<body>`, HMAC-SHA256 (signing secret)',
+    eventType: '`event.type`, else `type`',
+    deliveryId: '`event_id`',
+  },
   settings: { toleranceMs: tolerance() },
   create: ({ toleranceMs }, keys) => slackScheme({ keys, toleranceMs }),
   example: {

@@ -126,6 +126,12 @@ export const standardExample: ExampleEvent = {
 export const standardWebhooks = defineScheme({
   name: 'standard-webhooks',
   summary: 'webhook-signature: v1,<base64> …, with webhook-id and webhook-timestamp',
+  docs: {
+    signature: '`webhook-signature: v1,<base64> …` + `webhook-id`, `webhook-timestamp`',
+    signedContent: '`<id>.<timestamp>.<body>`, HMAC-SHA256 keyed with the base64 of `whsec_…`',
+    eventType: 'payload `type`',
+    deliveryId: '`webhook-id`',
+  },
   settings: { toleranceMs: tolerance() },
   secret: whsecSecret('a Standard Webhooks secret (whsec_ followed by base64)'),
   create: ({ toleranceMs }, keys) => standardWebhooksScheme({ keys, toleranceMs }),

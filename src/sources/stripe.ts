@@ -94,6 +94,12 @@ export function stripeScheme(opts: { keys: readonly Buffer[]; toleranceMs: numbe
 export const stripe = defineScheme({
   name: 'stripe',
   summary: 'Stripe-Signature: t=<seconds>,v1=<hex>; type and id in the payload',
+  docs: {
+    signature: '`Stripe-Signature: t=…,v1=<hex>` (any `v1` may match)',
+    signedContent: '`<t>.<body>`, HMAC-SHA256 keyed with the whole `whsec_…`',
+    eventType: 'payload `type`',
+    deliveryId: 'payload `id`',
+  },
   settings: { toleranceMs: tolerance() },
   create: ({ toleranceMs }, keys) => stripeScheme({ keys, toleranceMs }),
   example: {

@@ -15,6 +15,12 @@ const SVIX_HEADERS = { id: 'svix-id', timestamp: 'svix-timestamp', signature: 's
 export const svix = defineScheme({
   name: 'svix',
   summary: 'svix-signature: v1,<base64> …, with svix-id and svix-timestamp',
+  docs: {
+    signature: '`svix-signature: v1,<base64> …` + `svix-id`, `svix-timestamp`',
+    signedContent: 'as `standard-webhooks`',
+    eventType: 'payload `type`',
+    deliveryId: '`svix-id`',
+  },
   settings: { toleranceMs: tolerance() },
   secret: whsecSecret('a Svix secret (whsec_ followed by base64)'),
   create: ({ toleranceMs }, keys) =>

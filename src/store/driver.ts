@@ -1,32 +1,51 @@
 /**
  * A store backend as the service sees it: one object per kind of store that
- * says how to build it from the configuration and what goes with it.
+ * says which settings it reads, how to build it from them, and what goes with it.
  *
- * The composition root (app.ts), the configuration (STORE and the variables
- * that choose a store) and the start-up line know a store only through its
- * driver, so a new backend is one driver file and one entry in STORE_DRIVERS
- * (drivers.ts). What the store itself must do is the Store contract (store.ts,
- * event-log.ts, destinations.ts), pinned down by the conformance suite.
+ * The composition root (app.ts), the configuration (STORE, the variables that
+ * choose a store, the store's own variables) and the start-up line know a store
+ * only through its driver, so a new backend is one driver file and one
+ * registration: an entry in STORE_DRIVERS (drivers.ts) inside this repository,
+ * or `storeDrivers: [yourDriver]` for a program that embeds the service. What
+ * the store itself must do is the Store contract (store.ts, event-log.ts,
+ * destinations.ts), pinned down by the conformance suite.
  */
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
+import type { Reader } from '../config/reader.js';
+import type { Variable } from '../config/variables.js';
 import type { RateLimiter } from '../ingest/rate-limit.js';
 import type { Store } from './store.js';
 
-export interface StoreDriver {
+export interface StoreDriver<Options = unknown> {
   /** The value of STORE that picks it, and the `kind` of the stores it builds. */
   readonly kind: string;
   /** Its name in prose and in the docs ("Redis", "SQLite"). */
   readonly title: string;
   /**
-   * Variables whose being set picks this store when STORE is unset (REDIS_URL
-   * picks Redis). The first driver with one set wins; with none, the default.
+   * The environment variables this store reads, each with its default and its
+   * meaning. Declared here, they are accepted by the configuration reader (which
+   * refuses a name nobody declared) and listed in the configuration table.
+   */
+  readonly variables: readonly Variable[];
+  /**
+   * Variables of `variables` whose being set picks this store when STORE is unset
+   * (REDIS_URL picks Redis). The first driver with one set wins; with none, the default.
    */
   readonly chosenBy: readonly string[];
   /** EVENT_LOG_MAX's default: what the store can keep without growing costly. */
   readonly eventLogMaxDefault: number;
+  /**
+   * This store's settings, read from its `variables` through `r` (a value that is
+   * not valid goes to `r.problems`, naming the variable). Every registered
+   * driver's settings are read, whichever store is chosen, so that a mistake in
+   * them is reported before anyone switches to that store.
+   */
+  readOptions(r: Reader): Options;
+  /** The settings as they are safe to log: secrets replaced. Without it, they are not logged. */
+  redactOptions?(options: Options): unknown;
   /** A store of this kind for the queue the config names, not yet initialised. */
-  create(config: Config, consumer: string, log: Logger): Store;
+  create(config: Config, options: Options, consumer: string, log: Logger): Store;
   /**
    * The counters the ingest rate limits share. They live where the queue lives:
    * a store several instances share gives counters shared by them; a store one
@@ -41,4 +60,14 @@ export interface StoreDriver {
   announce(location: string, why: string): string;
   /** How an operator chooses this store instead, told on the other stores' start-up lines. */
   readonly howToChoose: string;
+}
+
+/** The settings `driver` read into `config` (see StoreDriver.readOptions). */
+export function optionsOf<Options>(driver: StoreDriver<Options>, config: Config): Options {
+  if (!Object.hasOwn(config.stores, driver.kind)) {
+    throw new Error(
+      `the configuration was read without the ${driver.kind} store driver: pass it in storeDrivers`,
+    );
+  }
+  return config.stores[driver.kind] as Options;
 }

@@ -6,6 +6,7 @@ import { createService, type Service, type ServiceOptions } from '../../src/app.
 import { type Config, loadConfig } from '../../src/config/config.js';
 import type { EventLogOptions } from '../../src/store/event-log.js';
 import { RedisStore } from '../../src/store/redis/redis-store.js';
+import { redisOf } from './config.js';
 import { dropQueue, REDIS_ADDR, redisClient, uniqueQueue } from './redis.js';
 
 export const silentLog = pino({ level: 'silent' });
@@ -29,7 +30,7 @@ export function testStore(
   eventLog?: EventLogOptions,
 ): RedisStore {
   return new RedisStore({
-    redis: config.redis,
+    redis: redisOf(config),
     queueName: config.queueName,
     consumer,
     log,

@@ -13,6 +13,7 @@ import { type EventLogOptions, HANDLERS_TARGET } from '../../src/store/event-log
 import { RedisStore } from '../../src/store/redis/redis-store.js';
 import type { EnqueueTargets } from '../../src/store/store.js';
 import { claimOne, job } from '../conformance/jobs.js';
+import { redisOf } from '../helpers/config.js';
 import { dropQueue, redisClient } from '../helpers/redis.js';
 import { silentLog, testConfig } from '../helpers/service.js';
 
@@ -34,7 +35,7 @@ async function openStore(eventLog: EventLogOptions = LOG_ON): Promise<RedisStore
   queues.push(queue);
   const config = testConfig({ QUEUE_NAME: queue });
   const store = new RedisStore({
-    redis: config.redis,
+    redis: redisOf(config),
     queueName: queue,
     consumer: `c-${randomUUID().slice(0, 6)}`,
     log: silentLog,

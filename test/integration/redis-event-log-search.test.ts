@@ -10,6 +10,7 @@ import type { EventFilter, EventSummary } from '../../src/store/event-log.js';
 import { RedisStore } from '../../src/store/redis/redis-store.js';
 import type { JobRecord } from '../../src/store/store.js';
 import { claimOne, job } from '../conformance/jobs.js';
+import { redisOf } from '../helpers/config.js';
 import { dropQueue, redisClient } from '../helpers/redis.js';
 import { silentLog, testConfig } from '../helpers/service.js';
 
@@ -20,7 +21,7 @@ after(() => redis.disconnect());
 async function openStore(queue: string, eventLog = LOG): Promise<RedisStore> {
   const config = testConfig({ QUEUE_NAME: queue });
   const store = new RedisStore({
-    redis: config.redis,
+    redis: redisOf(config),
     queueName: queue,
     consumer: `c-${randomUUID().slice(0, 6)}`,
     log: silentLog,

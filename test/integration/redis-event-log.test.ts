@@ -17,6 +17,7 @@ import { REDIS_EVENT_LOG_MAX_DEFAULT } from '../../src/store/redis/event-log.js'
 import { RedisStore } from '../../src/store/redis/redis-store.js';
 import type { EnqueueTargets, JobRecord } from '../../src/store/store.js';
 import { claimN, claimOne, job } from '../conformance/jobs.js';
+import { redisOf } from '../helpers/config.js';
 import { dropQueue, redisClient } from '../helpers/redis.js';
 import { silentLog, testConfig } from '../helpers/service.js';
 import { waitFor } from '../helpers/wait.js';
@@ -42,7 +43,7 @@ async function openStore(
   const config = testConfig({ QUEUE_NAME: queue });
   if (!queues.includes(queue)) queues.push(queue);
   const store = new RedisStore({
-    redis: config.redis,
+    redis: redisOf(config),
     queueName: queue,
     consumer,
     log: silentLog,

@@ -1,68 +1,57 @@
 /**
- * A store backend of the embedding program's own, given as `storeDriver` (here
- * the embedded store, announced and rate-limited its own way): the service
- * builds its store with it, counts rate limits with its limiter, and announces
- * it in its words.
+ * A store backend of the embedding program's own (test/fixtures/kept-store.ts,
+ * one file), registered with `storeDrivers` and nothing else: its variables are
+ * read and checked, it is chosen by STORE or by its own variable, it sets
+ * EVENT_LOG_MAX's default, builds the store, counts rate limits and words the
+ * start-up line. Through createService, and through runService in a process of
+ * its own with typed settings.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { pino } from 'pino';
 import { createService } from '../../src/app.js';
-import { loadConfig } from '../../src/config/config.js';
-import { MemoryRateLimiter, type RateLimiter } from '../../src/ingest/rate-limit.js';
-import type { StoreDriver } from '../../src/store/driver.js';
-import { sqliteDriver } from '../../src/store/sqlite/driver.js';
-import type { Store } from '../../src/store/store.js';
+import { configFrom } from '../../src/config/settings.js';
+import { keptDriver } from '../fixtures/kept-store.js';
+import { killServiceProcesses, post, startServiceProcess } from '../helpers/child.js';
+import { waitFor } from '../helpers/wait.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'wp-store-driver-'));
-after(() => rmSync(dir, { recursive: true, force: true }));
+after(async () => {
+  await killServiceProcesses();
+  rmSync(dir, { recursive: true, force: true });
+});
 
 describe('a store driver given by the embedding program', () => {
-  it('builds the store, counts rate limits and words the start-up line', async () => {
-    const built: Store[] = [];
-    const hits: string[] = [];
-    const counters = new MemoryRateLimiter();
-    const limiter: RateLimiter = {
-      hit(key, windowMs) {
-        hits.push(key);
-        return counters.hit(key, windowMs);
-      },
-    };
-    const driver: StoreDriver = {
-      ...sqliteDriver,
-      create(config, consumer, log) {
-        const store = sqliteDriver.create(config, consumer, log);
-        built.push(store);
-        return store;
-      },
-      rateLimiter: () => limiter,
-      announce: (location, why) => `a store of our own at ${location} (${why}).`,
-    };
+  it('is chosen by STORE, builds the store from its own settings, and is announced', async () => {
     const lines: { msg: string }[] = [];
     const log = pino({ level: 'info' }, { write: (l: string) => void lines.push(JSON.parse(l)) });
-    const config = loadConfig({
-      DATA_DIR: dir,
-      PORT: '0',
-      HOST: '127.0.0.1',
-      WORKER_COUNT: '0',
-      RATE_LIMIT_WINDOW: '1m',
-      RATE_LIMIT_PER_IP: '1',
-    });
-    const service = createService({ config, log, storeDriver: driver, processMetrics: false });
+    const storeDrivers = [keptDriver];
+    const config = configFrom(
+      {
+        store: 'kept',
+        port: 0,
+        host: '127.0.0.1',
+        workers: 0,
+        queueName: 'driven',
+      },
+      { KEPT_DIR: dir, KEPT_PREFIX: 'own', RATE_LIMIT_WINDOW: '1m', RATE_LIMIT_PER_IP: '1' },
+      { storeDrivers },
+    );
+    assert.equal(config.eventLog.maxEvents, 321, "EVENT_LOG_MAX's default is the driver's");
+    const service = createService({ config, log, storeDrivers, processMetrics: false });
     try {
-      assert.equal(built.length, 1);
-      assert.equal(service.store, built[0]);
+      assert.equal(service.store.kind, 'kept');
+      assert.equal(service.store.location, join(dir, 'own-driven.db'));
       await service.start();
+      assert.ok(existsSync(join(dir, 'own-driven.db')), 'the store is where its settings say');
       const line = lines.find((l) => l.msg.startsWith('queue store:'));
       assert.ok(line);
-      assert.match(
-        line.msg,
-        /a store of our own at .*webhook_jobs\.sqlite \(given by the embedding program\)/,
-      );
-      const post = () =>
+      assert.match(line.msg, /^queue store: kept store at .*own-driven\.db \(STORE is set\)\./);
+      assert.match(line.msg, /set REDIS_URL/, 'the other stores are offered');
+      const send = () =>
         service.app.inject({
           method: 'POST',
           url: '/webhooks',
@@ -70,14 +59,57 @@ describe('a store driver given by the embedding program', () => {
           headers: { 'content-type': 'application/json' },
           payload: JSON.stringify({ type: 'a.b' }),
         });
-      assert.equal((await post()).statusCode, 202);
-      assert.equal((await post()).statusCode, 429);
-      assert.ok(
-        hits.some((k) => k.includes('203.0.113.9')),
-        JSON.stringify(hits),
-      );
+      assert.equal((await send()).statusCode, 202);
+      assert.equal((await send()).statusCode, 429, "the driver's rate limiter counts");
+      assert.equal((await service.store.stats()).waiting, 1);
     } finally {
       await service.stop(2_000);
     }
+  });
+
+  it('refuses a config read with the driver, when the service is not given it', () => {
+    const config = configFrom({ store: 'kept' }, { KEPT_DIR: dir }, { storeDrivers: [keptDriver] });
+    assert.throws(
+      () => createService({ config, processMetrics: false }),
+      /no store driver for STORE=kept: pass the driver the config was read with in storeDrivers/,
+    );
+  });
+
+  it('runs under runService, chosen by its variable, with typed settings over the environment', async () => {
+    const record = join(dir, 'handled.txt');
+    const child = await startServiceProcess(
+      {
+        KEPT_DIR: join(dir, 'run'),
+        KEPT_RECORD: record,
+        WORKER_COUNT: '7',
+        QUEUE_NAME: 'from_env',
+      },
+      { entry: 'test/fixtures/run-kept.ts' },
+    );
+    const store = await child.waitForLog(
+      (l) => typeof l.msg === 'string' && l.msg.startsWith('queue store:'),
+      'the start-up line',
+    );
+    assert.match(String(store.msg), /kept store at .*queue-kept_jobs\.db \(KEPT_DIR is set\)/);
+    const configLine = await child.waitForLog((l) => l.msg === 'configuration', 'config line');
+    const shown = configLine.config as { workerCount: number; stores: Record<string, unknown> };
+    assert.equal(shown.workerCount, 2, 'settings win over WORKER_COUNT');
+    assert.deepEqual(shown.stores.kept, { dir: join(dir, 'run'), prefix: 'queue' });
+    const res = await post(child.url, { id: 'evt_kept_1', type: 'kept.test' });
+    assert.ok('status' in res && res.status === 202, JSON.stringify(res));
+    await waitFor(() => existsSync(record) && readFileSync(record, 'utf8').trim().length > 0, {
+      what: 'the handler ran',
+    });
+    child.proc.kill('SIGTERM');
+    assert.equal((await child.exited).code, 0);
+  });
+
+  it("exits 2 naming the driver's variable when its value is invalid", async () => {
+    const child = await startServiceProcess(
+      { KEPT_DIR: join(dir, 'bad'), KEPT_PREFIX: 'Not-Letters' },
+      { entry: 'test/fixtures/run-kept.ts', waitReady: false },
+    );
+    assert.equal((await child.exited).code, 2);
+    assert.match(child.stderr.join(''), /KEPT_PREFIX="Not-Letters": expected lower-case letters/);
   });
 });

@@ -7,7 +7,7 @@ import { describe, it } from 'node:test';
 import { inspect } from 'node:util';
 import { loadConfig, redactedConfig } from '../../src/config/config.js';
 import { Secret } from '../../src/config/secret.js';
-import { problemsOf } from '../helpers/config.js';
+import { problemsOf, redisOf } from '../helpers/config.js';
 import { captureLogs } from '../helpers/logs.js';
 import { SECRETS, sourcesEnv, TEST_SOURCES, writeSourcesFile } from '../helpers/sources.js';
 
@@ -95,9 +95,9 @@ describe('security configuration', () => {
       REDIS_TLS_CERT: pem,
       REDIS_TLS_KEY: pem,
     });
-    assert.equal(c.redis.tls, true);
-    assert.equal(c.redis.username, 'app');
-    assert.deepEqual(c.redis.tlsFiles, { ca: pem, cert: pem, key: pem });
+    assert.equal(redisOf(c).tls, true);
+    assert.equal(redisOf(c).username, 'app');
+    assert.deepEqual(redisOf(c).tlsFiles, { ca: pem, cert: pem, key: pem });
   });
 
   it('prints no secret: redacted config, JSON, inspect, or a logger given the raw config', () => {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ConfigError } from '../../src/config/config.js';
 import { configFrom } from '../../src/config/settings.js';
+import { sqliteOf } from '../helpers/config.js';
 
 describe('configFrom', () => {
   it('reads typed settings as the variables they stand for', () => {
@@ -21,7 +22,7 @@ describe('configFrom', () => {
     assert.equal(c.retryBaseDelayMs, 250);
     assert.equal(c.httpIngest, false);
     assert.equal(c.store, 'sqlite');
-    assert.equal(c.sqlite.dataDir, '/tmp/wp-settings');
+    assert.equal(sqliteOf(c).dataDir, '/tmp/wp-settings');
     assert.equal(c.logLevel, 'warn');
     assert.equal(
       c.reclaimIdleMs,

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { formatBytes } from '../../src/config/bytes.js';
 import { loadConfig, redactedConfig } from '../../src/config/config.js';
 import { formatDuration, parseDuration } from '../../src/config/duration.js';
-import { problemsOf } from '../helpers/config.js';
+import { problemsOf, redisOf } from '../helpers/config.js';
 
 describe('durations', () => {
   it('parses Go-style strings', () => {
@@ -44,10 +44,10 @@ describe('loadConfig', () => {
     assert.equal(c.queueSize, 1000);
     assert.equal(c.maxRetries, 3);
     assert.equal(c.jobTimeoutMs, 30_000);
-    assert.equal(c.redis.host, 'localhost');
-    assert.equal(c.redis.port, 6379);
-    assert.equal(c.redis.password, undefined);
-    assert.equal(c.redis.db, 0);
+    assert.equal(redisOf(c).host, 'localhost');
+    assert.equal(redisOf(c).port, 6379);
+    assert.equal(redisOf(c).password, undefined);
+    assert.equal(redisOf(c).db, 0);
     assert.equal(c.queueName, 'webhook_jobs');
     assert.equal(c.idempotencyTtlMs, 86_400_000);
     assert.equal(c.bodyLimitBytes, 1024 * 1024);
@@ -81,7 +81,7 @@ describe('loadConfig', () => {
     assert.equal(c.maxRetries, 5);
     assert.equal(c.jobTimeoutMs, 90_000);
     assert.deepEqual(
-      [c.redis.host, c.redis.port, c.redis.password, c.redis.db],
+      [redisOf(c).host, redisOf(c).port, redisOf(c).password, redisOf(c).db],
       ['redis.internal', 6380, 'pw', 2],
     );
     assert.equal(c.queueName, 'jobs');
@@ -101,13 +101,13 @@ describe('loadConfig', () => {
       REDIS_ADDR: 'ignored:1',
       REDIS_PASSWORD: 'ignored',
     });
-    assert.equal(c.redis.host, 'cache.example');
-    assert.equal(c.redis.port, 6390);
-    assert.equal(c.redis.username, 'app');
-    assert.equal(c.redis.password, 's@cret');
-    assert.equal(c.redis.db, 3);
-    assert.equal(c.redis.tls, true);
-    assert.ok(!c.redis.display.includes('s@cret'));
+    assert.equal(redisOf(c).host, 'cache.example');
+    assert.equal(redisOf(c).port, 6390);
+    assert.equal(redisOf(c).username, 'app');
+    assert.equal(redisOf(c).password, 's@cret');
+    assert.equal(redisOf(c).db, 3);
+    assert.equal(redisOf(c).tls, true);
+    assert.ok(!redisOf(c).display.includes('s@cret'));
   });
 
   it('stops on invalid values, naming the variable and what it accepts', () => {
@@ -234,11 +234,11 @@ describe('loadConfig', () => {
     });
     assert.equal(c.store, 'sqlite');
     assert.equal(c.adminToken, undefined);
-    assert.equal(c.redis.password, undefined);
-    assert.equal(c.redis.db, 0);
+    assert.equal(redisOf(c).password, undefined);
+    assert.equal(redisOf(c).db, 0);
     assert.deepEqual(c.corsOrigins, []);
     assert.deepEqual(c.destinations, []);
-    assert.equal(loadConfig({ STORE: 'redis', REDIS_ADDR: ' ' }).redis.host, 'localhost');
+    assert.equal(redisOf(loadConfig({ STORE: 'redis', REDIS_ADDR: ' ' })).host, 'localhost');
   });
 
   it('reports every problem at once', () => {

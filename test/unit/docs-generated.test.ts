@@ -16,6 +16,7 @@ const HOME: Record<string, string> = {
   errors: 'docs/http-api.md',
   metrics: 'docs/http-api.md',
   variables: 'docs/configuration.md',
+  schemes: 'docs/sources.md',
 };
 
 describe('generated docs', () => {

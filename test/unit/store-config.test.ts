@@ -4,6 +4,7 @@ import { describe, it } from 'node:test';
 import { ConfigError, loadConfig } from '../../src/config/config.js';
 import { createStore, storeStartupMessage } from '../../src/store/from-config.js';
 import { queueFile } from '../../src/store/sqlite/sqlite-store.js';
+import { redisOf, sqliteOf } from '../helpers/config.js';
 import { silentLog } from '../helpers/service.js';
 
 /** The problems loadConfig reports for `env`. */
@@ -24,7 +25,7 @@ describe('choosing the store', () => {
     const c = loadConfig({});
     assert.equal(c.store, 'sqlite');
     assert.equal(c.storeChosenBy, 'default');
-    assert.equal(c.sqlite.dataDir, resolve('data'));
+    assert.equal(sqliteOf(c).dataDir, resolve('data'));
   });
 
   it('uses Redis when REDIS_URL or REDIS_ADDR is set', () => {
@@ -45,7 +46,7 @@ describe('choosing the store', () => {
     assert.equal(c.storeChosenBy, 'STORE');
     const r = loadConfig({ STORE: 'Redis' });
     assert.equal(r.store, 'redis');
-    assert.equal(r.redis.host, 'localhost');
+    assert.equal(redisOf(r).host, 'localhost');
   });
 
   it('treats an empty variable as unset', () => {
@@ -54,9 +55,9 @@ describe('choosing the store', () => {
 
   it('reads DATA_DIR and SQLITE_COMMIT_WINDOW', () => {
     const c = loadConfig({ DATA_DIR: 'var/queue', SQLITE_COMMIT_WINDOW: '5ms' });
-    assert.equal(c.sqlite.dataDir, resolve('var/queue'));
-    assert.equal(c.sqlite.commitWindowMs, 5);
-    assert.equal(loadConfig({ SQLITE_COMMIT_WINDOW: '0' }).sqlite.commitWindowMs, 0);
+    assert.equal(sqliteOf(c).dataDir, resolve('var/queue'));
+    assert.equal(sqliteOf(c).commitWindowMs, 5);
+    assert.equal(sqliteOf(loadConfig({ SQLITE_COMMIT_WINDOW: '0' })).commitWindowMs, 0);
   });
 
   it('names the variable when a value is invalid', () => {

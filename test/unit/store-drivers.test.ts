@@ -5,20 +5,28 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConfigError, loadConfig } from '../../src/config/config.js';
-import { VARIABLES } from '../../src/config/variables.js';
+import { ConfigError, loadConfig, redactedConfig } from '../../src/config/config.js';
+import { VARIABLES, variablesFor } from '../../src/config/variables.js';
 import { MemoryRateLimiter } from '../../src/ingest/rate-limit.js';
-import type { StoreDriver } from '../../src/store/driver.js';
+import { optionsOf, type StoreDriver } from '../../src/store/driver.js';
 import { DEFAULT_STORE_DRIVER, driverOf, STORE_DRIVERS } from '../../src/store/drivers.js';
 import { storeStartupMessage } from '../../src/store/from-config.js';
 import type { Store } from '../../src/store/store.js';
 
-/** A driver of a store that does not exist: `create` is never called here. */
-const MEMORY: StoreDriver = {
+/**
+ * A driver of a store that does not exist (`create` is never called here), with
+ * one variable of its own, as a driver written outside the repository would be.
+ */
+const MEMORY: StoreDriver<{ slots: number }> = {
   kind: 'memory',
   title: 'Memory',
-  chosenBy: [],
+  variables: [
+    { name: 'MEMORY_SLOTS', default: '64', meaning: 'Slots kept.' },
+    { name: 'MEMORY_ON', default: '', emptyIsUnset: true, meaning: 'Chooses the memory store.' },
+  ],
+  chosenBy: ['MEMORY_ON'],
   eventLogMaxDefault: 7,
+  readOptions: (r) => ({ slots: r.int('MEMORY_SLOTS', 64, 1) }),
   create() {
     throw new Error('not built in these tests');
   },
@@ -26,21 +34,11 @@ const MEMORY: StoreDriver = {
   announce: (location, why) => `memory at ${location} (${why}).`,
   howToChoose: 'For nothing kept, set STORE=memory.',
 };
+const WITH_MEMORY = { storeDrivers: [MEMORY] };
 
-/** Runs `body` with MEMORY registered as the last driver. */
-function withMemoryDriver(body: () => void): void {
-  const list = STORE_DRIVERS as StoreDriver[];
-  list.push(MEMORY);
+function problemsOf(env: Record<string, string>, opts = {}): string[] {
   try {
-    body();
-  } finally {
-    list.splice(list.indexOf(MEMORY), 1);
-  }
-}
-
-function problemsOf(env: Record<string, string>): string[] {
-  try {
-    loadConfig(env);
+    loadConfig(env, opts);
   } catch (err) {
     if (err instanceof ConfigError) return err.problems;
     throw err;
@@ -56,12 +54,10 @@ describe('the store driver list', () => {
     for (const d of STORE_DRIVERS) assert.equal(loadConfig({ STORE: d.kind }).store, d.kind);
     const kinds = STORE_DRIVERS.map((d) => d.kind).join(', ');
     assert.deepEqual(problemsOf({ STORE: 'memory' }), [`STORE="memory": expected one of ${kinds}`]);
-    withMemoryDriver(() => {
-      assert.equal(loadConfig({ STORE: 'memory' }).store, 'memory');
-      assert.deepEqual(problemsOf({ STORE: 'mongo' }), [
-        `STORE="mongo": expected one of ${kinds}, memory`,
-      ]);
-    });
+    assert.equal(loadConfig({ STORE: 'memory' }, WITH_MEMORY).store, 'memory');
+    assert.deepEqual(problemsOf({ STORE: 'mongo' }, WITH_MEMORY), [
+      `STORE="mongo": expected one of ${kinds}, memory`,
+    ]);
   });
 
   it('chooses a driver by its variables when STORE is unset, else the default', () => {
@@ -75,10 +71,67 @@ describe('the store driver list', () => {
     }
   });
 
-  it("takes EVENT_LOG_MAX's default from the chosen driver", () => {
+  it("takes EVENT_LOG_MAX's default from the chosen driver, the program's own too", () => {
     for (const d of STORE_DRIVERS) {
       assert.equal(loadConfig({ STORE: d.kind }).eventLog.maxEvents, d.eventLogMaxDefault);
     }
+    assert.equal(loadConfig({ STORE: 'memory' }, WITH_MEMORY).eventLog.maxEvents, 7);
+    assert.equal(loadConfig({ MEMORY_ON: '1' }, WITH_MEMORY).eventLog.maxEvents, 7);
+  });
+
+  it("reads a driver's own variables into its settings, and reports them by name", () => {
+    const c = loadConfig({ MEMORY_SLOTS: '9' }, WITH_MEMORY);
+    assert.deepEqual(optionsOf(MEMORY, c), { slots: 9 });
+    assert.equal(c.store, DEFAULT_STORE_DRIVER.kind, 'read, whichever store is chosen');
+    assert.deepEqual(optionsOf(MEMORY, loadConfig({}, WITH_MEMORY)), { slots: 64 });
+    assert.deepEqual(problemsOf({ MEMORY_SLOTS: 'many' }, WITH_MEMORY), [
+      'MEMORY_SLOTS="many": expected a whole number >= 1',
+    ]);
+    assert.deepEqual(problemsOf({ MEMORY_SLOTS: ' ' }, WITH_MEMORY), [
+      'MEMORY_SLOTS is empty: set it to a whole number >= 1, or unset it to use the default (64)',
+    ]);
+    // Declared empty-is-unset: an empty MEMORY_ON chooses nothing.
+    assert.equal(loadConfig({ MEMORY_ON: '' }, WITH_MEMORY).store, DEFAULT_STORE_DRIVER.kind);
+    assert.throws(
+      () => optionsOf(MEMORY, loadConfig({})),
+      /read without the memory store driver: pass it in storeDrivers/,
+    );
+  });
+
+  it('refuses a driver that reads a variable it does not declare', () => {
+    const sloppy: StoreDriver = {
+      ...MEMORY,
+      readOptions: (r) => ({ slots: r.int('MEMORY_UNDECLARED', 1, 0) }),
+    };
+    assert.throws(
+      () => loadConfig({}, { storeDrivers: [sloppy] }),
+      /reads MEMORY_UNDECLARED, which is not declared/,
+    );
+  });
+
+  it('refuses two drivers of one kind, and a driver chosen by a variable it does not declare', () => {
+    assert.throws(
+      () => loadConfig({}, { storeDrivers: [{ ...MEMORY, kind: 'redis' }] }),
+      /two store drivers have the kind "redis"/,
+    );
+    assert.throws(
+      () => loadConfig({}, { storeDrivers: [{ ...MEMORY, chosenBy: ['MEMORY_URL'] }] }),
+      /"memory" is chosen by MEMORY_URL, which it does not declare/,
+    );
+  });
+
+  it("logs a driver's settings only as its driver redacts them", () => {
+    const c = loadConfig({ REDIS_URL: 'redis://u:s3cret@h:6379/0' }, WITH_MEMORY);
+    const shown = JSON.stringify(redactedConfig(c, WITH_MEMORY));
+    assert.doesNotMatch(shown, /s3cret/);
+    const stores = redactedConfig(c, WITH_MEMORY).stores as Record<string, unknown>;
+    assert.equal((stores.redis as { password: string }).password, '[redacted]');
+    assert.equal(stores.memory, '[not shown]', 'no redactOptions: left out');
+    assert.equal(
+      (redactedConfig(c).stores as Record<string, unknown>).memory,
+      '[not shown]',
+      'a driver the redaction was not told of',
+    );
   });
 
   it('words the start-up line from the store’s driver and tells how to choose each other one', () => {
@@ -89,22 +142,43 @@ describe('the store driver list', () => {
         assert.equal(line.includes(other.howToChoose), other !== d, `${d.kind}: ${other.kind}`);
       }
     }
-    withMemoryDriver(() => {
-      const line = storeStartupMessage(loadConfig({}), storeOf(DEFAULT_STORE_DRIVER.kind, '/q'));
-      assert.match(line, /STORE=memory/, 'a new driver is offered on the others’ lines');
-      assert.match(line, /neither STORE, REDIS_URL nor REDIS_ADDR is set/);
-    });
+    const drivers = [...STORE_DRIVERS, MEMORY];
+    const line = storeStartupMessage(
+      loadConfig({}, WITH_MEMORY),
+      storeOf(DEFAULT_STORE_DRIVER.kind, '/q'),
+      drivers,
+    );
+    assert.match(line, /STORE=memory/, 'a new driver is offered on the others’ lines');
+    assert.match(line, /neither STORE, REDIS_URL, REDIS_ADDR nor MEMORY_ON is set/);
+    const own = storeStartupMessage(
+      loadConfig({ STORE: 'memory' }, WITH_MEMORY),
+      storeOf('memory', 'here'),
+      drivers,
+    );
+    assert.match(own, /^queue store: memory at here \(STORE is set\)\./);
   });
 
   it('says a store of no listed kind was given by the embedding program', () => {
     const line = storeStartupMessage(loadConfig({}), storeOf('memory', 'here'));
     assert.match(line, /^queue store: memory at here \(given by the embedding program\)\./);
-    const own = storeStartupMessage(loadConfig({}), storeOf('memory', 'here'), MEMORY);
+    const own = storeStartupMessage(loadConfig({}, WITH_MEMORY), storeOf('memory', 'here'), [
+      ...STORE_DRIVERS,
+      MEMORY,
+    ]);
     assert.match(own, /^queue store: memory at here \(given by the embedding program\)\./);
     assert.doesNotMatch(own, /STORE=memory/);
   });
 
-  it('documents every kind and each default from the list', () => {
+  it("documents every kind, each default and each driver's variables from the list", () => {
+    for (const d of STORE_DRIVERS) {
+      for (const v of d.variables) assert.ok(VARIABLES.includes(v), v.name);
+    }
+    const withMemory = variablesFor([...STORE_DRIVERS, MEMORY]);
+    assert.ok(withMemory.some((v) => v.name === 'MEMORY_SLOTS'));
+    assert.match(
+      withMemory.find((v) => v.name === 'STORE')?.meaning ?? '',
+      /`memory` if `MEMORY_ON`/,
+    );
     const store = VARIABLES.find((v) => v.name === 'STORE');
     const max = VARIABLES.find((v) => v.name === 'EVENT_LOG_MAX');
     for (const d of STORE_DRIVERS) {

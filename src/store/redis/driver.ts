@@ -7,15 +7,22 @@ import type { StoreDriver } from '../driver.js';
 import { REDIS_EVENT_LOG_MAX_DEFAULT } from './event-log.js';
 import { RedisRateLimiter } from './rate-limiter.js';
 import { RedisStore } from './redis-store.js';
+import { REDIS_VARIABLES, type RedisConfig, readRedisConfig } from './settings.js';
 
-export const redisDriver: StoreDriver = {
+export const redisDriver: StoreDriver<RedisConfig> = {
   kind: 'redis',
   title: 'Redis',
+  variables: REDIS_VARIABLES,
   chosenBy: ['REDIS_URL', 'REDIS_ADDR'],
   eventLogMaxDefault: REDIS_EVENT_LOG_MAX_DEFAULT,
-  create(config, consumer, log) {
+  readOptions: readRedisConfig,
+  redactOptions: ({ password, ...rest }) => ({
+    ...rest,
+    password: password === undefined ? undefined : '[redacted]',
+  }),
+  create(config, options, consumer, log) {
     return new RedisStore({
-      redis: config.redis,
+      redis: options,
       queueName: config.queueName,
       consumer,
       log,

@@ -14,9 +14,14 @@ import {
   HandlerRegistry,
   type JobContext,
   type JobDeadEvent,
+  MemoryRateLimiter,
+  optionsOf,
   RetryLaterError,
   RetryPolicy,
+  runService,
   type Service,
+  type Store,
+  type StoreDriver,
 } from 'webhook-processor';
 
 interface ShipmentPayload {
@@ -85,3 +90,29 @@ expectType<number>(new RetryPolicy({ maxRetries: 3, backoff: () => 1 }).maxAttem
 declare const refused: ApiError;
 expectAssignable<string>(refused.code);
 expectError(createService({ settings: { worker: 5 } }));
+
+// A store backend of your own: its settings are typed from readOptions to create.
+interface PgOptions {
+  url: string;
+  poolSize: number;
+}
+declare const pgStore: Store;
+const pgDriver: StoreDriver<PgOptions> = {
+  kind: 'postgres',
+  title: 'PostgreSQL',
+  variables: [{ name: 'PG_POOL_SIZE', default: '10', meaning: 'Connections.' }],
+  chosenBy: [],
+  eventLogMaxDefault: 1000,
+  readOptions: (r) => ({ url: r.raw('PG_URL') ?? '', poolSize: r.int('PG_POOL_SIZE', 10, 1) }),
+  create(_config, options) {
+    expectType<PgOptions>(options);
+    return pgStore;
+  },
+  rateLimiter: () => new MemoryRateLimiter(),
+  announce: (location) => location,
+  howToChoose: 'Set STORE=postgres.',
+};
+expectType<PgOptions>(optionsOf(pgDriver, configFrom({}, {}, { storeDrivers: [pgDriver] })));
+expectError<StoreDriver<PgOptions>>({ ...pgDriver, readOptions: () => ({ url: 1 }) });
+expectType<Promise<void>>(runService({ settings: { workers: 2 }, storeDrivers: [pgDriver] }));
+expectError(runService({ settings: { workers: '2' } }));
