@@ -131,6 +131,24 @@ function routeWith(router: Router) {
 }
 
 /**
+ * Throws unless `config` was read with exactly `drivers`: a store driver given
+ * to the service but not to the config would never be chosen (its variables
+ * unread), and one given to the config alone could not build its store.
+ */
+function assertReadWith(config: Config, drivers: readonly StoreDriver[]): void {
+  const read = Object.keys(config.stores).sort().join(', ');
+  const given = drivers
+    .map((d) => d.kind)
+    .sort()
+    .join(', ');
+  if (read !== given) {
+    throw new TypeError(
+      `the configuration was read with the store drivers ${read}, and the service is given ${given}: pass the same storeDrivers to loadConfig or configFrom and to the service`,
+    );
+  }
+}
+
+/**
  * Time kept back from the shutdown budget for what follows the grace period:
  * aborting the handlers still running and waiting ABORT_SETTLE_MS for them to
  * settle, handing their jobs back, closing connections.
@@ -139,9 +157,13 @@ const SHUTDOWN_RESERVE_MS = 1_500;
 const ABORT_SETTLE_MS = 500;
 
 export function createService(opts: ServiceOptions): Service {
+  if ('storeDriver' in opts) {
+    throw new TypeError('createService: storeDriver is now storeDrivers, a list of drivers');
+  }
   const drivers = storeDriverList(opts.storeDrivers);
   const config =
     opts.config ?? configFrom(opts.settings ?? {}, {}, { storeDrivers: opts.storeDrivers ?? [] });
+  assertReadWith(config, drivers);
   const log = opts.log ?? createLogger(config.logLevel);
   const consumer = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
   const registry = toRegistry(opts.handlers);
@@ -232,6 +254,7 @@ export function createService(opts: ServiceOptions): Service {
     pool,
     metrics,
     storeKind: store.kind,
+    storeDrivers: opts.storeDrivers ?? [],
     sources,
     limits,
     deadLetters: store.deadLetters,

@@ -55,6 +55,9 @@ export * from './store/destinations.js';
 export { optionsOf, type StoreDriver } from './store/driver.js';
 export { STORE_DRIVERS } from './store/drivers.js';
 export * from './store/event-log.js';
+export { redisDriver } from './store/redis/driver.js';
+export type { RedisConfig } from './store/redis/settings.js';
+export { type SqliteConfig, sqliteDriver } from './store/sqlite/driver.js';
 export * from './store/store.js';
 export { type Backoff, exponentialBackoff, fullJitterBackoff } from './worker/backoff.js';
 export {

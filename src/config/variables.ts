@@ -239,11 +239,24 @@ function serviceVariables(drivers: readonly StoreDriver[]): Variable[] {
  * then the service's. The configuration table lists them in this order.
  */
 export function variablesFor(drivers: readonly StoreDriver[]): readonly Variable[] {
-  return [
+  // The default store's settings first: the ones a first run uses.
+  const ordered = [
+    ...drivers.filter((d) => d === DEFAULT_STORE_DRIVER),
+    ...drivers.filter((d) => d !== DEFAULT_STORE_DRIVER),
+  ];
+  const all = [
     storeVariable(drivers),
-    ...drivers.flatMap((d) => d.variables),
+    ...ordered.flatMap((d) => d.variables),
     ...serviceVariables(drivers),
   ];
+  const names = all.map((v) => v.name);
+  const twice = [...new Set(names.filter((n, i) => names.indexOf(n) !== i))];
+  if (twice.length > 0) {
+    throw new TypeError(
+      `${twice.join(', ')}: declared twice, by a store driver and the service or by two drivers`,
+    );
+  }
+  return all;
 }
 
 /** Every variable the service reads on the built-in stores. */

@@ -20,6 +20,7 @@ import type { Ingestor } from '../ingest/ingestor.js';
 import type { RateLimits } from '../ingest/rate-limit.js';
 import type { Metrics } from '../metrics.js';
 import type { SourceRegistry } from '../sources/registry.js';
+import type { StoreDriver } from '../store/driver.js';
 import type { DeadLetters, Store } from '../store/store.js';
 import type { WorkerPool } from '../worker/pool.js';
 import { adminGuard } from './admin-auth.js';
@@ -47,6 +48,8 @@ export interface HttpDeps {
   destinations?: () => readonly { name: string; state: string; backlog: number }[];
   metrics: Metrics;
   storeKind: string;
+  /** The store drivers the config was read with, so that /admin/config shows theirs. */
+  storeDrivers?: readonly StoreDriver[];
   sources: SourceRegistry;
   limits: RateLimits;
   deadLetters: DeadLetters;
@@ -162,6 +165,7 @@ export function mountRoutes(
     adminRoutes(app, {
       token: deps.config.adminToken,
       config: deps.config,
+      storeDrivers: deps.storeDrivers ?? [],
       deadLetters: deps.deadLetters,
       store: deps.store,
       metrics: deps.metrics,

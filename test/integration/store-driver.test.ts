@@ -13,8 +13,9 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { pino } from 'pino';
 import { createService } from '../../src/app.js';
+import { loadConfig } from '../../src/config/config.js';
 import { configFrom } from '../../src/config/settings.js';
-import { keptDriver } from '../fixtures/kept-store.js';
+import { keptDriver, keptLimiterKeys } from '../fixtures/kept-store.js';
 import { killServiceProcesses, post, startServiceProcess } from '../helpers/child.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -37,7 +38,13 @@ describe('a store driver given by the embedding program', () => {
         workers: 0,
         queueName: 'driven',
       },
-      { KEPT_DIR: dir, KEPT_PREFIX: 'own', RATE_LIMIT_WINDOW: '1m', RATE_LIMIT_PER_IP: '1' },
+      {
+        KEPT_DIR: dir,
+        KEPT_PREFIX: 'own',
+        RATE_LIMIT_WINDOW: '1m',
+        RATE_LIMIT_PER_IP: '1',
+        ADMIN_TOKEN: 'kept-admin-token-0123456789',
+      },
       { storeDrivers },
     );
     assert.equal(config.eventLog.maxEvents, 321, "EVENT_LOG_MAX's default is the driver's");
@@ -60,18 +67,50 @@ describe('a store driver given by the embedding program', () => {
           payload: JSON.stringify({ type: 'a.b' }),
         });
       assert.equal((await send()).statusCode, 202);
-      assert.equal((await send()).statusCode, 429, "the driver's rate limiter counts");
+      assert.equal((await send()).statusCode, 429);
+      assert.ok(
+        keptLimiterKeys.some((k) => k.includes('203.0.113.9')),
+        `the driver's rate limiter counted: ${JSON.stringify(keptLimiterKeys)}`,
+      );
+      const shown = await service.app.inject({
+        url: '/admin/config',
+        headers: { authorization: 'Bearer kept-admin-token-0123456789' },
+      });
+      assert.deepEqual(
+        (shown.json() as { stores: Record<string, unknown> }).stores.kept,
+        { dir, prefix: 'own' },
+        '/admin/config shows the settings as the driver redacts them',
+      );
       assert.equal((await service.store.stats()).waiting, 1);
     } finally {
       await service.stop(2_000);
     }
   });
 
-  it('refuses a config read with the driver, when the service is not given it', () => {
-    const config = configFrom({ store: 'kept' }, { KEPT_DIR: dir }, { storeDrivers: [keptDriver] });
+  it('refuses a config read with other drivers than the service is given', () => {
+    const withKept = configFrom(
+      { store: 'kept' },
+      { KEPT_DIR: dir },
+      { storeDrivers: [keptDriver] },
+    );
     assert.throws(
-      () => createService({ config, processMetrics: false }),
-      /no store driver for STORE=kept: pass the driver the config was read with in storeDrivers/,
+      () => createService({ config: withKept, processMetrics: false }),
+      /read with the store drivers kept, redis, sqlite, and the service is given redis, sqlite: pass the same storeDrivers/,
+    );
+    // The other way round, the driver would never be chosen: KEPT_DIR unread.
+    const without = loadConfig({ KEPT_DIR: dir });
+    assert.throws(
+      () => createService({ config: without, storeDrivers: [keptDriver], processMetrics: false }),
+      /read with the store drivers redis, sqlite, and the service is given kept, redis, sqlite/,
+    );
+    assert.throws(
+      () =>
+        createService({
+          config: without,
+          processMetrics: false,
+          ...({ storeDriver: keptDriver } as object),
+        }),
+      /storeDriver is now storeDrivers/,
     );
   });
 

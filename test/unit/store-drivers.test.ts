@@ -109,6 +109,19 @@ describe('the store driver list', () => {
     );
   });
 
+  it('refuses a driver declaring a variable the service or another driver declares', () => {
+    for (const taken of ['STORE', 'REDIS_URL', 'PORT']) {
+      const clash: StoreDriver = {
+        ...MEMORY,
+        variables: [...MEMORY.variables, { name: taken, default: '', meaning: 'Mine.' }],
+      };
+      assert.throws(
+        () => loadConfig({}, { storeDrivers: [clash] }),
+        new RegExp(`${taken}: declared twice`),
+      );
+    }
+  });
+
   it('refuses two drivers of one kind, and a driver chosen by a variable it does not declare', () => {
     assert.throws(
       () => loadConfig({}, { storeDrivers: [{ ...MEMORY, kind: 'redis' }] }),

@@ -12,6 +12,7 @@ import { type Config, redactedConfig } from '../../config/config.js';
 import type { Secret } from '../../config/secret.js';
 import { deliveryLatencies } from '../../delivery/latency.js';
 import type { Metrics } from '../../metrics.js';
+import type { StoreDriver } from '../../store/driver.js';
 import type { DeadLetters, Store } from '../../store/store.js';
 import { adminGuard } from '../admin-auth.js';
 import { sendNoRoute } from '../error-handler.js';
@@ -25,6 +26,8 @@ import { signatureStatsRoutes } from './signature-stats.js';
 export interface AdminDeps {
   token: Secret;
   config: Config;
+  /** The store drivers the config was read with (each redacts its own settings). */
+  storeDrivers: readonly StoreDriver[];
   deadLetters: DeadLetters;
   /** For the destination routes. */
   store: Store;
@@ -65,7 +68,7 @@ export function adminRoutes(app: FastifyInstance, deps: AdminDeps): void {
             },
           },
         },
-        async () => redactedConfig(deps.config),
+        async () => redactedConfig(deps.config, { storeDrivers: deps.storeDrivers }),
       );
 
       dlqRoutes(admin, {
