@@ -85,7 +85,9 @@ sources:
       return s?.p50_ms !== null ? s : undefined;
     });
     // The receiver waits 30 ms: every attempt lands in the (25 ms, 50 ms] bucket or above.
-    assert.ok(d.p50_ms !== null && d.p50_ms > 25 && d.p50_ms <= 100, String(d.p50_ms));
+    // In seconds it would be below 1, in microseconds 30,000 or more; a loaded machine
+    // may add any delay, so the upper bound only tells the unit.
+    assert.ok(d.p50_ms !== null && d.p50_ms > 25 && d.p50_ms < 10_000, String(d.p50_ms));
     assert.ok(d.p99_ms !== null && d.p99_ms >= d.p50_ms, String(d.p99_ms));
   });
 
