@@ -281,8 +281,9 @@ const MIGRATIONS: Record<number, Migration> = {
       CREATE INDEX dead_letters_by_destination ON dead_letters (destination, dlq_id);
       ${DESTINATION_TABLES}`,
   },
-  // The event log and the per-minute history, as they are now.
-  3: { sql: EVENT_LOG_TABLES, to: SCHEMA_VERSION },
+  // The event log and the per-minute history, as they are now: `to` is the
+  // latest version that changed them, and moves with the next change to them.
+  3: { sql: EVENT_LOG_TABLES, to: 5 },
   // Fewer writes per record: no index of deliveries by target (no search
   // starts from it), attempts numbered per delivery in one b-tree, an event's
   // row written only when its folded state changes, fewer payload index merges.
