@@ -4,6 +4,8 @@
  * with the log off, on without bodies, and on (the default), and prints the
  * event loop's time in ingest commits per webhook. With bodies it also waits
  * for the background payload index to catch up and prints its time per event.
+ * Then it drains the queue as the workers do, claims of 10 and their
+ * completions in one batch, and prints the event loop's time per job.
  *
  *   node --import tsx bench/event-log-cost.ts [events] [batch]
  *
@@ -71,6 +73,19 @@ async function measure(name: string, eventLog: EventLogOptions): Promise<void> {
       while (!idx.caughtUp()) await new Promise((r) => setTimeout(r, 50));
       line += `; index: ${(idx.stats.ms / Math.max(1, idx.stats.rows)).toFixed(3)} ms per event in ${idx.stats.batches} batches (longest ${idx.stats.maxMs.toFixed(1)} ms)`;
     }
+    const drained = performance.now();
+    let jobs = 0;
+    for (;;) {
+      const claimed = await store.claim(10, 0);
+      if (claimed.length === 0) break;
+      await store.complete(
+        claimed,
+        claimed.map(() => ({ startedAt: Date.now(), durationMs: 1 })),
+      );
+      jobs += claimed.length;
+    }
+    if (jobs !== EVENTS) throw new Error(`drained ${jobs} of ${EVENTS} jobs`);
+    line += `; drain: ${((performance.now() - drained) / jobs).toFixed(3)} ms per job`;
     console.log(line);
   } finally {
     await store.close();

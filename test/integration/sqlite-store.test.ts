@@ -133,6 +133,141 @@ const WITHOUT_EVENT_LOG = `
   DELETE FROM counts WHERE name = 'events';
 `;
 
+/**
+ * A current file turned back into a v4 one: deliveries indexed by target,
+ * attempts keyed by one number for the whole log, and the triggers of then.
+ */
+const BACK_TO_V4 = `
+  DROP TRIGGER events_out;
+  DROP TRIGGER event_delivery_added;
+  DROP TRIGGER event_delivery_moved;
+  ALTER TABLE event_attempts RENAME TO attempts_v5;
+  CREATE TABLE event_attempts (
+    a INTEGER PRIMARY KEY, event INTEGER NOT NULL, target TEXT NOT NULL, at INTEGER NOT NULL,
+    outcome TEXT NOT NULL, status INTEGER, duration_ms INTEGER, error TEXT
+  );
+  CREATE INDEX event_attempts_by_delivery ON event_attempts (event, target, a);
+  INSERT INTO event_attempts (event, target, at, outcome, status, duration_ms, error)
+    SELECT event, target, at, outcome, status, duration_ms, error FROM attempts_v5 ORDER BY a, event;
+  DROP TABLE attempts_v5;
+  ALTER TABLE event_deliveries DROP COLUMN attempts;
+  CREATE INDEX event_deliveries_by_target ON event_deliveries (target, event);
+  CREATE TRIGGER events_out AFTER DELETE ON events BEGIN
+    UPDATE counts SET n = n - 1 WHERE name = 'events';
+    DELETE FROM event_deliveries WHERE event = OLD.n;
+    DELETE FROM event_attempts WHERE event = OLD.n;
+  END;
+  CREATE TRIGGER event_delivery_added AFTER INSERT ON event_deliveries BEGIN
+    UPDATE events SET state = (SELECT CASE WHEN count(*) = 0 THEN 'queued'
+      WHEN sum(state = 'dead') > 0 THEN 'dead' WHEN sum(state = 'retrying') > 0 THEN 'retrying'
+      WHEN sum(state = 'delivering') > 0 THEN 'delivering' WHEN sum(state = 'queued') > 0 THEN 'queued'
+      ELSE 'delivered' END FROM event_deliveries WHERE event = NEW.event)
+    WHERE n = NEW.event AND state <> 'duplicate';
+  END;
+  CREATE TRIGGER event_delivery_moved AFTER UPDATE OF state ON event_deliveries
+    WHEN OLD.state <> NEW.state BEGIN
+    UPDATE events SET state = (SELECT CASE WHEN count(*) = 0 THEN 'queued'
+      WHEN sum(state = 'dead') > 0 THEN 'dead' WHEN sum(state = 'retrying') > 0 THEN 'retrying'
+      WHEN sum(state = 'delivering') > 0 THEN 'delivering' WHEN sum(state = 'queued') > 0 THEN 'queued'
+      ELSE 'delivered' END FROM event_deliveries WHERE event = NEW.event)
+    WHERE n = NEW.event AND state <> 'duplicate';
+  END;
+  PRAGMA user_version = 4;
+`;
+
+describe('embedded store: a file of schema version 4', () => {
+  it('keeps its events, their deliveries and attempts, and records on after them', async () => {
+    const file = join(root, 'v4', 'queue.sqlite');
+    const open = () => {
+      const s = new SqliteStore({
+        file,
+        consumer: 'v4',
+        log: pino({ level: 'silent' }),
+        commitWindowMs: 2,
+      });
+      s.lane('billing');
+      return s;
+    };
+    const job = (n: number) => ({
+      id: randomUUID(),
+      type: 't',
+      source: 'default',
+      payload: `{"order":"v4-${n}"}`,
+      receivedAt: Date.now(),
+    });
+    const retried = job(1);
+    const delivered = job(2);
+    const both = { handlers: true, destinations: ['billing'] };
+    let store = open();
+    await store.init();
+    await store.enqueue(retried, undefined, both);
+    await store.enqueue(delivered, undefined);
+    const billing = store.lane('billing');
+    for (let i = 1; i <= 2; i++) {
+      const [d] = await billing.claim(1, 0);
+      assert.ok(d);
+      await billing.retryLater(d, 0, `#${i}`, { startedAt: i, durationMs: 1, status: 503 });
+      await billing.promoteDue(10);
+    }
+    for (const queue of [store, billing]) {
+      for (const d of await queue.claim(10, 0)) {
+        if (d.job.id === delivered.id) await queue.complete([d], [{ startedAt: 9, durationMs: 1 }]);
+        else await queue.release([d]);
+      }
+    }
+    const before = [await store.events.get(retried.id), await store.events.get(delivered.id)];
+    assert.equal(before[0]?.deliveries[1]?.attempts.length, 2);
+    assert.equal(before[1]?.state, 'delivered');
+    store.database.exec(BACK_TO_V4);
+    await store.close();
+
+    store = open();
+    await store.init();
+    try {
+      assert.equal(store.database.pragma('user_version', { simple: true }), SCHEMA_VERSION);
+      assert.deepEqual(
+        [await store.events.get(retried.id), await store.events.get(delivered.id)],
+        before,
+        'the events are kept as they were',
+      );
+      const [d] = await store.lane('billing').claim(1, 0);
+      assert.equal(d?.job.id, retried.id);
+      assert.ok(d);
+      await store.lane('billing').complete([d], [{ startedAt: 3, durationMs: 1 }]);
+      const [h] = await store.claim(1, 0);
+      assert.ok(h);
+      await store.complete([h], [{ startedAt: 4, durationMs: 1 }]);
+      const after = await store.events.get(retried.id);
+      assert.equal(after?.state, 'delivered');
+      assert.deepEqual(
+        after?.deliveries.map((x) => x.attempts.map((a) => a.at)),
+        [[4], [1, 2, 3]],
+        'new attempts follow the ones kept',
+      );
+      const found = await store.events.list({ filter: { q: 'v4-2' }, limit: 10 });
+      assert.deepEqual(
+        found.events.map((e) => e.id),
+        [delivered.id],
+      );
+      const routed = await store.events.list({ filter: { destination: 'billing' }, limit: 10 });
+      assert.deepEqual(
+        routed.events.map((e) => e.id),
+        [retried.id],
+      );
+      const indexes = store.database
+        .prepare("SELECT name FROM sqlite_schema WHERE type = 'index' AND name LIKE 'event%'")
+        .all() as { name: string }[];
+      assert.ok(!indexes.some((i) => i.name === 'event_deliveries_by_target'));
+      const merge = store.database
+        .prepare("SELECT v FROM events_fts_config WHERE k = 'automerge'")
+        .get() as { v: number } | undefined;
+      assert.equal(merge?.v, 16);
+    } finally {
+      await store.close();
+    }
+  });
+});
+
 describe('embedded store: a file of schema version 3', () => {
   it('gains the event log and the history at start-up, and keeps its jobs', async () => {
     const file = join(root, 'v3', 'queue.sqlite');

@@ -73,7 +73,7 @@ const SQL = {
         FROM events WHERE id = ?`,
   deliveries: 'SELECT target, state FROM event_deliveries WHERE event = ? ORDER BY position',
   attempts: `SELECT target, at, outcome, status, duration_ms, error FROM event_attempts
-             WHERE event = ? ORDER BY a`,
+             WHERE event = ? ORDER BY target, a`,
 } as const;
 
 export class SqliteEventLog implements EventLog {

@@ -52,21 +52,24 @@ const SQL = {
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT (id) DO NOTHING`,
   eventKey: 'SELECT n FROM events WHERE id = ?',
+  // A new event's deliveries: its key and their order are known, nothing to look up.
+  addDelivery: `INSERT INTO event_deliveries (event, target, state, position)
+                VALUES (?, ?, 'queued', ?)`,
   deliveryStates: 'SELECT target, state FROM event_deliveries WHERE event = ?',
   deliveryState: `SELECT d.state FROM events e JOIN event_deliveries d ON d.event = e.n
                   WHERE e.id = ? AND d.target = ?`,
   undoDuplicate: `UPDATE events SET state = 'queued' WHERE n = ? AND state = 'duplicate'`,
-  // Through the event's row: nothing when the event is not in the log.
-  setDelivery: `INSERT INTO event_deliveries (event, target, state, position)
-                SELECT n, ?, ?, (SELECT count(*) FROM event_deliveries WHERE event = events.n)
+  // Through the event's row: nothing when the event is not in the log. The
+  // last argument is 1 when an attempt comes with the change: its number.
+  setDelivery: `INSERT INTO event_deliveries (event, target, state, position, attempts)
+                SELECT n, ?, ?, (SELECT count(*) FROM event_deliveries WHERE event = events.n), ?
                 FROM events WHERE id = ?
-                ON CONFLICT (event, target) DO UPDATE SET state = excluded.state
-                RETURNING event`,
-  addAttempt: `INSERT INTO event_attempts (event, target, at, outcome, status, duration_ms, error)
-               VALUES (?, ?, ?, ?, ?, ?, ?)`,
-  dropOldAttempts: `DELETE FROM event_attempts WHERE a IN (
-                      SELECT a FROM event_attempts WHERE event = ? AND target = ?
-                      ORDER BY a DESC LIMIT -1 OFFSET ${MAX_RECORDED_ATTEMPTS})`,
+                ON CONFLICT (event, target) DO UPDATE
+                  SET state = excluded.state, attempts = attempts + excluded.attempts
+                RETURNING event, attempts`,
+  addAttempt: `INSERT INTO event_attempts (event, target, a, at, outcome, status, duration_ms, error)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+  dropOldAttempts: 'DELETE FROM event_attempts WHERE event = ? AND target = ? AND a <= ?',
   count: `INSERT INTO history_minutes (minute, series, key, count) VALUES (?, ?, ?, ?)
           ON CONFLICT (minute, series, key) DO UPDATE SET count = count + excluded.count`,
   size: "SELECT n FROM counts WHERE name = 'events'",
@@ -94,14 +97,22 @@ export class EventRecorder {
 
   /**
    * A new event with one queued delivery per target. Returns whether a record
-   * was created (what a trim after the batch may make up for).
+   * was created (what a trim after the batch may make up for). Not counted:
+   * the caller counts a batch's accepted webhooks at once.
    */
-  accepted(job: JobRecord, targets: EnqueueTargets, now: number): boolean {
-    this.count('accepted', '', now);
+  accepted(job: JobRecord, targets: EnqueueTargets): boolean {
     if (!this.enabled) return false;
-    const created = this.insert(job, 'queued', undefined);
-    for (const target of targetsNamed(targets)) this.setDelivery(job.id, target, 'queued');
-    return created;
+    const event = this.insert(job, 'queued', undefined);
+    const named = targetsNamed(targets);
+    if (event === undefined) {
+      // The id is in the log already: its record gains the deliveries, as any change does.
+      for (const target of named) this.setDelivery(job.id, target, 'queued');
+      return false;
+    }
+    named.forEach((target, position) => {
+      this.s.addDelivery.run(event, target, position);
+    });
+    return true;
   }
 
   /**
@@ -127,7 +138,7 @@ export class EventRecorder {
       );
       queued = named.filter((t) => !UNDER_WAY.has(states.get(t) ?? ''));
     }
-    const created = !kept && this.insert(job, 'queued', undefined);
+    const created = !kept && this.insert(job, 'queued', undefined) !== undefined;
     for (const target of queued) this.setDelivery(job.id, target, 'queued');
     return { queued, created };
   }
@@ -143,10 +154,12 @@ export class EventRecorder {
     return row !== undefined && UNDER_WAY.has(row.state);
   }
 
-  /** A duplicate suppressed at ingest: a record of its own under its new id. */
-  duplicate(job: JobRecord, originalId: string, now: number): boolean {
-    this.count('duplicates', '', now);
-    return this.enabled && this.insert(job, 'duplicate', originalId);
+  /**
+   * A duplicate suppressed at ingest: a record of its own under its new id.
+   * Not counted: the caller counts a batch's duplicates at once.
+   */
+  duplicate(job: JobRecord, originalId: string): boolean {
+    return this.enabled && this.insert(job, 'duplicate', originalId) !== undefined;
   }
 
   /** Claimed: on its way to its target. */
@@ -159,9 +172,8 @@ export class EventRecorder {
     if (this.enabled) this.setDelivery(jobId, target, 'queued');
   }
 
-  /** An attempt that succeeded. */
+  /** An attempt that succeeded. Not counted: the caller counts a batch's per target at once. */
   delivered(jobId: string, target: string, report: AttemptReport | undefined, now: number): void {
-    this.count('delivered', target, now);
     this.move(jobId, target, 'delivered', attemptOf('delivered', report, undefined, now));
   }
 
@@ -225,24 +237,27 @@ export class EventRecorder {
     return this.s.dropOldest.run(max).changes;
   }
 
-  private insert(job: JobRecord, state: 'queued' | 'duplicate', duplicateOf?: string): boolean {
+  /** The new record's key; undefined when its id is in the log already. */
+  private insert(
+    job: JobRecord,
+    state: 'queued' | 'duplicate',
+    duplicateOf?: string,
+  ): number | undefined {
     const keep = this.options.payloads;
-    return (
-      this.s.insertEvent.run(
-        job.id,
-        String(job.source),
-        String(job.type),
-        finite(job.receivedAt) ?? 0,
-        state,
-        // As every store can encode it; a key too long to look up is not kept.
-        (typeof job.idempotencyKey === 'string' ? loggedKey(job.idempotencyKey) : undefined) ??
-          null,
-        duplicateOf ?? null,
-        typeof job.contentType === 'string' ? job.contentType : null,
-        keep && job.headers ? JSON.stringify(job.headers) : null,
-        keep && typeof job.payload === 'string' ? job.payload : null,
-      ).changes === 1
+    const done = this.s.insertEvent.run(
+      job.id,
+      String(job.source),
+      String(job.type),
+      finite(job.receivedAt) ?? 0,
+      state,
+      // As every store can encode it; a key too long to look up is not kept.
+      (typeof job.idempotencyKey === 'string' ? loggedKey(job.idempotencyKey) : undefined) ?? null,
+      duplicateOf ?? null,
+      typeof job.contentType === 'string' ? job.contentType : null,
+      keep && job.headers ? JSON.stringify(job.headers) : null,
+      keep && typeof job.payload === 'string' ? job.payload : null,
     );
+    return done.changes === 1 ? Number(done.lastInsertRowid) : undefined;
   }
 
   private move(
@@ -252,24 +267,29 @@ export class EventRecorder {
     attempt: EventAttempt | undefined,
   ): void {
     if (!this.enabled) return;
-    const event = this.setDelivery(jobId, target, state);
-    if (event === undefined || !attempt) return;
+    const row = this.s.setDelivery.get(target, state, attempt ? 1 : 0, jobId) as
+      | { event: number; attempts: number }
+      | undefined;
+    if (row === undefined || !attempt) return;
     this.s.addAttempt.run(
-      event,
+      row.event,
       target,
+      row.attempts,
       attempt.at,
       attempt.outcome,
       attempt.status ?? null,
       attempt.durationMs ?? null,
       attempt.error === undefined ? null : truncate(attempt.error),
     );
-    this.s.dropOldAttempts.run(event, target);
+    // Numbered from 1 with no gaps: only the ones older than the latest few go.
+    if (row.attempts > MAX_RECORDED_ATTEMPTS) {
+      this.s.dropOldAttempts.run(row.event, target, row.attempts - MAX_RECORDED_ATTEMPTS);
+    }
   }
 
-  /** The delivery's new state; returns the event's key, undefined when it is not in the log. */
-  private setDelivery(jobId: string, target: string, state: DeliveryState): number | undefined {
-    const row = this.s.setDelivery.get(target, state, jobId) as { event: number } | undefined;
-    return row?.event;
+  /** The delivery's new state, with no attempt (nothing when the event is not in the log). */
+  private setDelivery(jobId: string, target: string, state: DeliveryState): void {
+    this.s.setDelivery.run(target, state, 0, jobId);
   }
 }
 

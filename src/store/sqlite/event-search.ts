@@ -1,10 +1,11 @@
 /**
  * The statement behind a search of the event log (EventLog.list): one WHERE
  * clause per filter given, newest first by (received_at, id), continued after a
- * keyset cursor. Every filter has an index to start from: the time, source,
- * type, state and key indexes of `events`, the target index of
- * `event_deliveries`, and the trigram index of the payload for a `q` of three
- * characters or more. That index is written in the background (payload-index.ts):
+ * keyset cursor. Every filter but the destination has an index to start from:
+ * the time, source, type, state and key indexes of `events`, and the trigram
+ * index of the payload for a `q` of three characters or more. A destination is
+ * checked on each event read, newest first, by the key of `event_deliveries`
+ * (an index by target would cost every delivery a write, and no plan used it). That index is written in the background (payload-index.ts):
  * the events it has not reached yet, after its mark, are few, and are added to
  * its candidates, so a search finds an event as soon as its 202 is sent.
  *

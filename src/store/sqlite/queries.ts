@@ -187,13 +187,16 @@ export class QueueQueries {
   ): EnqueueResult[] {
     const run = this.db.transaction(() => {
       let recorded = 0;
+      let accepted = 0;
+      let duplicates = 0;
       const results = items.map(({ job, dedupe, targets }): EnqueueResult => {
         if (dedupe) {
           const existing = this.stmt('findKey').get(dedupe.key, now) as
             | { job_id: string }
             | undefined;
           if (existing) {
-            if (this.events.duplicate(job, existing.job_id, now)) recorded++;
+            duplicates++;
+            if (this.events.duplicate(job, existing.job_id)) recorded++;
             return { id: existing.job_id, duplicate: true };
           }
           this.stmt('putKey').run(dedupe.key, job.id, now + dedupe.ttlMs);
@@ -206,9 +209,13 @@ export class QueueQueries {
           return { id: job.id, duplicate: false, queued: replay.queued };
         }
         this.insertJobs(job, targetsNamed(targets), now);
-        if (this.events.accepted(job, targets, now)) recorded++;
+        accepted++;
+        if (this.events.accepted(job, targets)) recorded++;
         return { id: job.id, duplicate: false };
       });
+      // Counted once per batch: one write of each counter, however many webhooks.
+      if (accepted > 0) this.events.count('accepted', '', now, accepted);
+      if (duplicates > 0) this.events.count('duplicates', '', now, duplicates);
       // Trimming as it records, up to twice what it added, keeps the log near its bounds.
       this.events.trim(2 * recorded, now);
       return results;
@@ -252,12 +259,16 @@ export class QueueQueries {
   complete(done: readonly Completion[], now: number): number {
     return this.db.transaction(() => {
       let n = 0;
+      const perTarget = new Map<string, number>();
       for (const { ref, report } of done) {
         const row = this.stmt('complete').get(ref.seq, ref.lease) as JobRef | undefined;
         if (!row) continue;
-        this.events.delivered(row.job_id, targetOf(row.lane), report, now);
+        const target = targetOf(row.lane);
+        this.events.delivered(row.job_id, target, report, now);
+        perTarget.set(target, (perTarget.get(target) ?? 0) + 1);
         n++;
       }
+      for (const [target, count] of perTarget) this.events.count('delivered', target, now, count);
       return n;
     })();
   }
