@@ -66,13 +66,48 @@ local history = { history = KEYS[6] }
 local maxEvents, retentionMs = tonumber(ARGV[1]), tonumber(ARGV[2])
 local logOn = maxEvents > 0
 
--- Writes a record: `line` is its state line, `meta` its meta JSON.
+-- The records of this call not yet written: they are written together, one
+-- command per key for all of them (see flushRecords).
+local pending = { ids = {}, index = {}, summaries = {}, bodies = {}, byKey = {}, has = {} }
+
+-- Writes the pending records. One recorded before under the same id (an
+-- enqueue sent again) is removed first, so that it leaves no stale index entry.
+local function flushRecords()
+  local p = pending
+  if #p.ids == 0 then return end
+  local existing = callBatched("HMGET", ev.summary, p.ids)
+  local again = {}
+  for i, id in ipairs(p.ids) do
+    if existing[i] then again[#again + 1] = id end
+  end
+  if #again > 0 then removeEvents(ev, again, {}) end
+  callBatched("ZADD", ev.index, p.index)
+  callBatched("HSET", ev.summary, p.summaries)
+  if #p.bodies > 0 then callBatched("HSET", ev.body, p.bodies) end
+  if #p.byKey > 0 then callBatched("ZADD", ev.byKey, p.byKey) end
+  pending = { ids = {}, index = {}, summaries = {}, bodies = {}, byKey = {}, has = {} }
+end
+
+-- Records an event: `line` is its state line, `meta` its meta JSON. Written
+-- with the call's other records (flushRecords), or at once when its id is
+-- already pending.
 local function writeRecord(id, member, line, meta, body, key)
-  if redis.call("HEXISTS", ev.summary, id) == 1 then removeEvent(ev, id, nil) end
-  redis.call("ZADD", ev.index, 0, member)
-  redis.call("HSET", ev.summary, id, line .. "\n" .. meta)
-  if body ~= "" then redis.call("HSET", ev.body, id, body) end
-  if key ~= "" then redis.call("ZADD", ev.byKey, 0, keyMember(key, member)) end
+  if pending.has[id] then flushRecords() end
+  local p = pending
+  p.has[id] = true
+  p.ids[#p.ids + 1] = id
+  p.index[#p.index + 1] = 0
+  p.index[#p.index + 1] = member
+  p.summaries[#p.summaries + 1] = id
+  p.summaries[#p.summaries + 1] = line .. "\n" .. meta
+  if body ~= "" then
+    p.bodies[#p.bodies + 1] = id
+    p.bodies[#p.bodies + 1] = body
+  end
+  if key ~= "" then
+    p.byKey[#p.byKey + 1] = 0
+    p.byKey[#p.byKey + 1] = keyMember(key, member)
+  end
 end
 
 -- The target names of a state line, in order.
@@ -109,6 +144,8 @@ while a <= #ARGV do
     end
     out[#out + 1] = ""
   elseif mode == "replay" then
+    -- A replay reads and rewrites records: those of this call first.
+    flushRecords()
     local states, duplicate
     if logOn then states, duplicate = deliveryStates(ev.summary, id) end
     local kept = states ~= nil and not duplicate
@@ -154,6 +191,7 @@ while a <= #ARGV do
   k = k + 1 + m
   a = r + 6
 end
+flushRecords()
 countMinute(history, "accepted", accepted)
 countMinute(history, "duplicates", duplicates)
 if recorded > 0 then
