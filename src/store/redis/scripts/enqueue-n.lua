@@ -96,7 +96,8 @@ local function writeRecord(id, member, line, meta, body, key)
   local p = pending
   p.has[id] = true
   p.ids[#p.ids + 1] = id
-  p.index[#p.index + 1] = 0
+  -- Scores as strings: Redis formats a number argument with printf.
+  p.index[#p.index + 1] = "0"
   p.index[#p.index + 1] = member
   p.summaries[#p.summaries + 1] = id
   p.summaries[#p.summaries + 1] = line .. "\n" .. meta
@@ -105,7 +106,7 @@ local function writeRecord(id, member, line, meta, body, key)
     p.bodies[#p.bodies + 1] = body
   end
   if key ~= "" then
-    p.byKey[#p.byKey + 1] = 0
+    p.byKey[#p.byKey + 1] = "0"
     p.byKey[#p.byKey + 1] = keyMember(key, member)
   end
 end

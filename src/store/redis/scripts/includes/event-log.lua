@@ -19,6 +19,10 @@ local BATCH_ARGS = 512
 -- field. BATCH_ARGS is even, so no field is split from its value. Returns the
 -- replies' elements in order when `cmd` answers an array (HMGET).
 local function callBatched(cmd, key, args)
+  if #args <= BATCH_ARGS then
+    local reply = redis.call(cmd, key, unpack(args))
+    return type(reply) == "table" and reply or {}
+  end
   local out = {}
   for i = 1, #args, BATCH_ARGS do
     local reply = redis.call(cmd, key, unpack(args, i, math.min(i + BATCH_ARGS - 1, #args)))
@@ -29,12 +33,20 @@ local function callBatched(cmd, key, args)
   return out
 end
 
--- The event's state from its deliveries' (see eventState in event-log.ts).
+-- The delivery states that set the event's, the first one any delivery is in
+-- (see eventState in event-log.ts); with none of them, it is delivered.
+local FOLD_ORDER = { "dead", "retrying", "delivering", "queued" }
+local FOLDS_TO = { dead = "dead", retrying = "retrying", delivering = "delivering", queued = "queued" }
+
+-- The event's state from its deliveries'.
 local function foldedState(states)
-  if #states == 0 then return "queued" end
-  for _, s in ipairs({ "dead", "retrying", "delivering", "queued" }) do
-    for _, have in ipairs(states) do
-      if have == s then return s end
+  local n = #states
+  if n == 0 then return "queued" end
+  if n == 1 then return FOLDS_TO[states[1]] or "delivered" end
+  for i = 1, #FOLD_ORDER do
+    local s = FOLD_ORDER[i]
+    for j = 1, n do
+      if states[j] == s then return s end
     end
   end
   return "delivered"
@@ -65,38 +77,40 @@ end
 
 -- Summary `v` with `target`'s delivery set to `state` (added when missing);
 -- nil when it is to be left alone: a duplicate's, or `from` is given and the
--- delivery's state is not one of its keys.
+-- delivery's state is not one of its keys. A line of one delivery, the usual
+-- case, is matched whole: string work is most of what an outcome costs here.
 local function withDeliveryState(v, target, state, from)
+  local head, name, s = string.match(v, "^(%S+) ([^%s=]*)=(%S*)\n")
+  if head == "duplicate" then return nil end
+  if head and name == target then
+    if from and not from[s] then return nil end
+    -- Every byte of a string made here is hashed: replacing the line makes
+    -- one new string, where a line joined to the meta's copy makes two.
+    local line = (FOLDS_TO[state] or "delivered") .. " " .. name .. "=" .. state
+    return (string.gsub(v, "^[^\n]*", function() return line end, 1))
+  end
   local nl = string.find(v, "\n", 1, true) or (#v + 1)
   local line = string.sub(v, 1, nl - 1)
-  local names, states = {}, {}
-  local first = true
+  local _, headEnd, first = string.find(line, "^%s*(%S*)")
+  if first == "duplicate" then return nil end
+  local parts, states = { "" }, {}
   local found = false
-  for token in string.gmatch(line, "%S+") do
-    if first then
-      if token == "duplicate" then return nil end
-      first = false
-    else
-      local eq = string.find(token, "=", 1, true)
-      if eq then
-        local name, s = string.sub(token, 1, eq - 1), string.sub(token, eq + 1)
-        if name == target then
-          if from and not from[s] then return nil end
-          s = state
-          found = true
-        end
-        names[#names + 1] = name
-        states[#states + 1] = s
-      end
+  -- Each token "name=state" after the first (the event's state); others are dropped.
+  for each, was in string.gmatch(string.sub(line, headEnd + 1), "%s([^%s=]*)=(%S*)") do
+    if each == target then
+      if from and not from[was] then return nil end
+      was = state
+      found = true
     end
+    states[#states + 1] = was
+    parts[#parts + 1] = each .. "=" .. was
   end
   if not found then
     if from then return nil end
-    names[#names + 1] = target
     states[#states + 1] = state
+    parts[#parts + 1] = target .. "=" .. state
   end
-  local parts = { foldedState(states) }
-  for i = 1, #names do parts[#parts + 1] = names[i] .. "=" .. states[i] end
+  parts[1] = foldedState(states)
   return table.concat(parts, " ") .. string.sub(v, nl)
 end
 

@@ -8,18 +8,37 @@ local function keyMember(key, member)
   return tostring(#key) .. ":" .. key .. member
 end
 
--- The idempotency key in meta JSON `meta` (false when it has none), read
--- without decoding it: JSON.stringify writes the field as
--- `,"idempotencyKey":"…"`, and text holding `"idempotencyKey":` can only be
--- that field (a quote inside a string value is escaped). A key with an escape
--- in it is decoded. nil when the meta does not decode.
-local function idempotencyKeyOf(meta)
-  if not string.find(meta, '"idempotencyKey":', 1, true) then return false end
-  local key = string.match(meta, ',"idempotencyKey":"([^"\\]*)"')
-  if key then return key end
-  local decoded = decodeJson(meta)
+-- The idempotency key in summary `v`'s meta JSON, which starts at `from`
+-- (false when it has none), found without copying or decoding the meta:
+-- JSON.stringify writes the field as `,"idempotencyKey":"…"`, and text
+-- holding `"idempotencyKey":` can only be that field (a quote inside a string
+-- value is escaped). A key with an escape in it, or a meta written otherwise,
+-- is decoded. nil when the meta does not decode.
+local function idempotencyKeyOf(v, from)
+  local at = string.find(v, ',"idempotencyKey":"', from, true)
+  if at then
+    local key = string.match(v, '^([^"\\]*)"', at + 19)
+    if key then return key end
+  elseif not string.find(v, '"idempotencyKey":', from, true) then
+    return false
+  end
+  local decoded = decodeJson(string.sub(v, from))
   if not decoded then return nil end
   return type(decoded.idempotencyKey) == "string" and decoded.idempotencyKey or false
+end
+
+-- Adds to `fields` the attempts fields of the deliveries in summary `v`'s
+-- state line: "<target>:<id>" for each token "<target>=<state>".
+local function addAttemptFields(fields, v, nl, id)
+  local name = string.match(v, "^[^%s=]+ ([^%s=]*)=%S*\n")
+  if name then
+    fields[#fields + 1] = name .. ":" .. id
+    return
+  end
+  for token in string.gmatch(string.sub(v, 1, nl - 1), "%S+") do
+    local eq = string.find(token, "=", 1, true)
+    if eq then fields[#fields + 1] = string.sub(token, 1, eq - 1) .. ":" .. id end
+  end
 end
 
 -- Removes the events `ids` with their summary, body, attempts and key index
@@ -34,23 +53,18 @@ local function removeEvents(ev, ids, members)
   for i, id in ipairs(ids) do
     local v = values[i]
     if v then
-      local nl = string.find(v, "\n", 1, true)
-      local line = nl and string.sub(v, 1, nl - 1) or v
-      local meta = nl and string.sub(v, nl + 1) or ""
+      local nl = string.find(v, "\n", 1, true) or (#v + 1)
       local member = members[i]
       if not member then
-        local decoded = decodeJson(meta)
+        local decoded = decodeJson(string.sub(v, nl + 1))
         if decoded and type(decoded.receivedAt) == "number" then
           member = string.format("%015.0f", decoded.receivedAt) .. id
           unindexed[#unindexed + 1] = member
         end
       end
-      local key = idempotencyKeyOf(meta)
+      local key = idempotencyKeyOf(v, nl + 1)
       if member and key then keyMembers[#keyMembers + 1] = keyMember(key, member) end
-      for token in string.gmatch(line, "%S+") do
-        local eq = string.find(token, "=", 1, true)
-        if eq then fields[#fields + 1] = string.sub(token, 1, eq - 1) .. ":" .. id end
-      end
+      addAttemptFields(fields, v, nl, id)
     end
   end
   if #keyMembers > 0 then callBatched("ZREM", ev.byKey, keyMembers) end
