@@ -24,10 +24,11 @@
                  id: its record is kept, and each target named is queued again
                  unless its delivery is under way, see below)
     member       its index member: received time (15 digits) .. id
-    meta         its meta JSON (source, type, receivedAt, idempotencyKey, contentType)
-    line         its state line with one queued delivery per target, in order
+    summary      its summary: its state line with one queued delivery per
+                 target, in order, "\n", its meta JSON (source, type,
+                 receivedAt, idempotencyKey, contentType)
     body         "<headers JSON>\n<payload>", or "" when payloads are not kept
-    key          its idempotency key as received, or "" for none
+    key member   its member of the idempotency-key index, or "" for no key
 
   Returns a flat array, three entries per webhook in order:
     ARGV id, 0, queued     accepted; `queued` is "" for a new event, and for a
@@ -88,10 +89,11 @@ local function flushRecords()
   pending = { ids = {}, index = {}, summaries = {}, bodies = {}, byKey = {}, has = {} }
 end
 
--- Records an event: `line` is its state line, `meta` its meta JSON. Written
--- with the call's other records (flushRecords), or at once when its id is
--- already pending.
-local function writeRecord(id, member, line, meta, body, key)
+-- Records an event (see ARGV). Written with the call's other records
+-- (flushRecords), or at once when its id is already pending. The summary and
+-- the key member come whole from the caller: each string made here would cost
+-- a pass over its bytes.
+local function writeRecord(id, member, summary, body, keyMember)
   if pending.has[id] then flushRecords() end
   local p = pending
   p.has[id] = true
@@ -100,14 +102,14 @@ local function writeRecord(id, member, line, meta, body, key)
   p.index[#p.index + 1] = "0"
   p.index[#p.index + 1] = member
   p.summaries[#p.summaries + 1] = id
-  p.summaries[#p.summaries + 1] = line .. "\n" .. meta
+  p.summaries[#p.summaries + 1] = summary
   if body ~= "" then
     p.bodies[#p.bodies + 1] = id
     p.bodies[#p.bodies + 1] = body
   end
-  if key ~= "" then
+  if keyMember ~= "" then
     p.byKey[#p.byKey + 1] = "0"
-    p.byKey[#p.byKey + 1] = keyMember(key, member)
+    p.byKey[#p.byKey + 1] = keyMember
   end
 end
 
@@ -129,8 +131,8 @@ while a <= #ARGV do
   local dedupe = ARGV[a] == "1"
   local ttl, id, m = ARGV[a + 1], ARGV[a + 2], tonumber(ARGV[a + 3])
   local r = a + 4 + m
-  local mode, member, meta, line, body, idemKey =
-    ARGV[r], ARGV[r + 1], ARGV[r + 2], ARGV[r + 3], ARGV[r + 4], ARGV[r + 5]
+  local mode, member, summary, body, keyMember =
+    ARGV[r], ARGV[r + 1], ARGV[r + 2], ARGV[r + 3], ARGV[r + 4]
   local existing = dedupe and redis.call("GET", key)
   if existing then
     out[#out + 1] = existing
@@ -138,8 +140,10 @@ while a <= #ARGV do
     if mode ~= "replay" then
       duplicates = duplicates + 1
       if logOn then
-        local dupMeta = string.sub(meta, 1, -2) .. ',"duplicateOf":' .. cjson.encode(existing) .. "}"
-        writeRecord(id, member, "duplicate", dupMeta, body, idemKey)
+        local meta = string.sub(summary, (string.find(summary, "\n", 1, true) or 0) + 1)
+        local dupSummary = "duplicate\n" .. string.sub(meta, 1, -2) .. ',"duplicateOf":' ..
+          cjson.encode(existing) .. "}"
+        writeRecord(id, member, dupSummary, body, keyMember)
         recorded = recorded + 1
       end
     end
@@ -150,7 +154,7 @@ while a <= #ARGV do
     local states, duplicate
     if logOn then states, duplicate = deliveryStates(ev.summary, id) end
     local kept = states ~= nil and not duplicate
-    local names = targetsOf(line)
+    local names = targetsOf(string.match(summary, "^[^\n]*"))
     local queued, any = {}, false
     for t = 1, m do
       local state = kept and states[names[t]]
@@ -167,7 +171,7 @@ while a <= #ARGV do
       redis.call("SET", key, id, "PX", ttl)
     end
     if logOn and not kept then
-      writeRecord(id, member, line, meta, body, idemKey)
+      writeRecord(id, member, summary, body, keyMember)
       recorded = recorded + 1
     end
     out[#out + 1] = id
@@ -182,7 +186,7 @@ while a <= #ARGV do
     end
     accepted = accepted + 1
     if logOn then
-      writeRecord(id, member, line, meta, body, idemKey)
+      writeRecord(id, member, summary, body, keyMember)
       recorded = recorded + 1
     end
     out[#out + 1] = id
@@ -190,7 +194,7 @@ while a <= #ARGV do
     out[#out + 1] = ""
   end
   k = k + 1 + m
-  a = r + 6
+  a = r + 5
 end
 flushRecords()
 countMinute(history, "accepted", accepted)
