@@ -84,10 +84,8 @@ local function withDeliveryState(v, target, state, from)
   if head == "duplicate" then return nil end
   if head and name == target then
     if from and not from[s] then return nil end
-    -- Every byte of a string made here is hashed: replacing the line makes
-    -- one new string, where a line joined to the meta's copy makes two.
-    local line = (FOLDS_TO[state] or "delivered") .. " " .. name .. "=" .. state
-    return (string.gsub(v, "^[^\n]*", function() return line end, 1))
+    return (FOLDS_TO[state] or "delivered") .. " " .. name .. "=" .. state ..
+      string.sub(v, (string.find(v, "\n", 1, true)))
   end
   local nl = string.find(v, "\n", 1, true) or (#v + 1)
   local line = string.sub(v, 1, nl - 1)
