@@ -90,7 +90,8 @@ local function flushRecords()
 end
 
 -- Records an event (see ARGV). Written with the call's other records
--- (flushRecords), or at once when its id is already pending. The summary and
+-- (flushRecords); when its id is already pending, those are written first, so
+-- that the second record replaces the first as it would alone. The summary and
 -- the key member come whole from the caller: each string made here would cost
 -- a pass over its bytes.
 local function writeRecord(id, member, summary, body, keyMember)
