@@ -14,7 +14,7 @@ function item(id: string, body: string): EnqueueItem {
     ttlMs: 0,
     id,
     targets: [{ stream: 's', job: 'j' }],
-    record: { mode: 'new', member: '', meta: '', line: '', body, key: '' },
+    record: { mode: 'new', member: '', summary: '', body, keyMember: '' },
   };
 }
 

@@ -57,7 +57,7 @@ export class EnqueueBatcher {
     return new Promise((resolve, reject) => {
       const r = item.record;
       let size =
-        Buffer.byteLength(item.idemKey) + Buffer.byteLength(r.meta) + Buffer.byteLength(r.body);
+        Buffer.byteLength(item.idemKey) + Buffer.byteLength(r.summary) + Buffer.byteLength(r.body);
       for (const t of item.targets) size += Buffer.byteLength(t.job) + Buffer.byteLength(t.stream);
       if (this.waiting.length > 0 && this.bytes + size > this.bounds.maxBytes) this.flush();
       this.waiting.push({ item, resolve, reject });

@@ -19,7 +19,10 @@
  *
  * Writes happen in the queue's scripts (enqueue-n.lua records, the outcome
  * scripts update, see includes/event-log.lua), in the same step as the state
- * change. Filters with no index (source, type, state, destination, payload
+ * change. A script call writes its events, and removes the ones it trims,
+ * with one command per key for all of them, and touches as few bytes in Lua
+ * as it can: Redis's Lua hashes every string a script receives or makes, so
+ * string work there costs more than the commands. Filters with no index (source, type, state, destination, payload
  * search) scan a bounded window per call in event-page-3.lua, newest first
  * (at most SCAN_WINDOW events, and SCAN_BODY_BYTES of bodies for a payload
  * search), and a page says where it stopped.

@@ -1,9 +1,11 @@
 /**
  * What the Redis store writes into the event log, built on the Node side so
- * that the scripts only concatenate strings: an event's index member, meta
- * JSON, state line and body for the enqueue script, and each attempt as a
- * small JSON object for the outcome scripts. Decoding a payload in Lua, on
- * the ingest path, would cost Redis time in proportion to the payload.
+ * that the scripts store strings as they get them: an event's index member,
+ * summary (state line and meta JSON), body and key index member for the
+ * enqueue script, and each attempt as a small JSON object for the outcome
+ * scripts. Decoding a payload in Lua, on the ingest path, would cost Redis
+ * time in proportion to the payload, and even joining strings there costs a
+ * pass over their bytes (Redis's Lua hashes every string it makes).
  */
 import { type AttemptReport, type EventAttempt, HANDLERS_TARGET, loggedKey } from '../event-log.js';
 import type { EnqueueTargets, JobRecord } from '../store.js';
@@ -79,13 +81,13 @@ export function enqueueRecord(
     ...(job.contentType !== undefined ? { contentType: wellFormed(job.contentType) } : {}),
   };
   const headers = job.headers ? JSON.stringify(job.headers) : '';
+  const member = indexMember(receivedAt, job.id);
   return {
     mode: targets.replay ? 'replay' : 'new',
-    member: indexMember(receivedAt, job.id),
-    meta: JSON.stringify(meta),
-    line: queuedLine(targetNames(targets)),
+    member,
+    summary: `${queuedLine(targetNames(targets))}\n${JSON.stringify(meta)}`,
     body: payloads ? `${headers}\n${job.payload}` : '',
-    key: key ?? '',
+    keyMember: key === undefined ? '' : keyPrefix(key) + member,
   };
 }
 
@@ -97,10 +99,9 @@ export function noRecord(targets: Pick<EnqueueTargets, 'replay'>): EnqueueRecord
   return {
     mode: targets.replay ? 'replay' : 'new',
     member: '',
-    meta: '',
-    line: '',
+    summary: '',
     body: '',
-    key: '',
+    keyMember: '',
   };
 }
 

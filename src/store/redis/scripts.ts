@@ -96,13 +96,12 @@ export interface EnqueueRecord {
   mode: 'new' | 'replay';
   /** Its index member (see EventLogKeys.index). */
   member: string;
-  meta: string;
-  /** Its state line: one queued delivery per target, in order. */
-  line: string;
+  /** "<state line>\n<meta JSON>", the line with one queued delivery per target, in order. */
+  summary: string;
   /** "<headers JSON>\n<payload>", or "" when payloads are not kept. */
   body: string;
-  /** Its idempotency key as received, "" for none. */
-  key: string;
+  /** Its member of the idempotency-key index (see EventLogKeys.byKey), "" for no key. */
+  keyMember: string;
 }
 
 /** One webhook for the enqueue script. */
@@ -182,7 +181,7 @@ export class QueueScripts {
       argv.push(it.dedupe ? '1' : '0', it.ttlMs, it.id, it.targets.length);
       for (const t of it.targets) argv.push(t.job);
       const r = it.record;
-      argv.push(r.mode, r.member, r.meta, r.line, r.body, r.key);
+      argv.push(r.mode, r.member, r.summary, r.body, r.keyMember);
     }
     return this.calls.enqueue(keys.length, ...keys, ...argv) as Promise<(string | number)[]>;
   }

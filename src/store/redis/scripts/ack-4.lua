@@ -32,13 +32,17 @@ local log = { history = KEYS[4], target = ARGV[3] }
 if ARGV[2] == "1" then
   log.summary, log.attempts = KEYS[2], KEYS[3]
 end
-local acked = 0
+local handles, ids, attempts = {}, {}, {}
 for i = 4, #ARGV, 3 do
   if redis.call("XACK", KEYS[1], ARGV[1], ARGV[i]) == 1 then
-    redis.call("XDEL", KEYS[1], ARGV[i])
-    acked = acked + 1
-    recordOutcome(log, ARGV[i + 1], "delivered", ARGV[i + 2])
+    handles[#handles + 1] = ARGV[i]
+    ids[#ids + 1] = ARGV[i + 1]
+    attempts[#attempts + 1] = ARGV[i + 2]
   end
 end
-countMinute(log, "d:" .. ARGV[3], acked)
-return acked
+if #handles > 0 then
+  callBatched("XDEL", KEYS[1], handles)
+  recordOutcomes(log, ids, "delivered", attempts)
+end
+countMinute(log, "d:" .. ARGV[3], #handles)
+return #handles

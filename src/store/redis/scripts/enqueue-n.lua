@@ -24,10 +24,11 @@
                  id: its record is kept, and each target named is queued again
                  unless its delivery is under way, see below)
     member       its index member: received time (15 digits) .. id
-    meta         its meta JSON (source, type, receivedAt, idempotencyKey, contentType)
-    line         its state line with one queued delivery per target, in order
+    summary      its summary: its state line with one queued delivery per
+                 target, in order, "\n", its meta JSON (source, type,
+                 receivedAt, idempotencyKey, contentType)
     body         "<headers JSON>\n<payload>", or "" when payloads are not kept
-    key          its idempotency key as received, or "" for none
+    key member   its member of the idempotency-key index, or "" for no key
 
   Returns a flat array, three entries per webhook in order:
     ARGV id, 0, queued     accepted; `queued` is "" for a new event, and for a
@@ -66,13 +67,51 @@ local history = { history = KEYS[6] }
 local maxEvents, retentionMs = tonumber(ARGV[1]), tonumber(ARGV[2])
 local logOn = maxEvents > 0
 
--- Writes a record: `line` is its state line, `meta` its meta JSON.
-local function writeRecord(id, member, line, meta, body, key)
-  if redis.call("HEXISTS", ev.summary, id) == 1 then removeEvent(ev, id, nil) end
-  redis.call("ZADD", ev.index, 0, member)
-  redis.call("HSET", ev.summary, id, line .. "\n" .. meta)
-  if body ~= "" then redis.call("HSET", ev.body, id, body) end
-  if key ~= "" then redis.call("ZADD", ev.byKey, 0, keyMember(key, member)) end
+-- The records of this call not yet written: they are written together, one
+-- command per key for all of them (see flushRecords).
+local pending = { ids = {}, index = {}, summaries = {}, bodies = {}, byKey = {}, has = {} }
+
+-- Writes the pending records. One recorded before under the same id (an
+-- enqueue sent again) is removed first, so that it leaves no stale index entry.
+local function flushRecords()
+  local p = pending
+  if #p.ids == 0 then return end
+  local existing = callBatched("HMGET", ev.summary, p.ids)
+  local again = {}
+  for i, id in ipairs(p.ids) do
+    if existing[i] then again[#again + 1] = id end
+  end
+  if #again > 0 then removeEvents(ev, again, {}) end
+  callBatched("ZADD", ev.index, p.index)
+  callBatched("HSET", ev.summary, p.summaries)
+  if #p.bodies > 0 then callBatched("HSET", ev.body, p.bodies) end
+  if #p.byKey > 0 then callBatched("ZADD", ev.byKey, p.byKey) end
+  pending = { ids = {}, index = {}, summaries = {}, bodies = {}, byKey = {}, has = {} }
+end
+
+-- Records an event (see ARGV). Written with the call's other records
+-- (flushRecords); when its id is already pending, those are written first, so
+-- that the second record replaces the first as it would alone. The summary and
+-- the key member come whole from the caller: each string made here would cost
+-- a pass over its bytes.
+local function writeRecord(id, member, summary, body, keyMember)
+  if pending.has[id] then flushRecords() end
+  local p = pending
+  p.has[id] = true
+  p.ids[#p.ids + 1] = id
+  -- Scores as strings: Redis formats a number argument with printf.
+  p.index[#p.index + 1] = "0"
+  p.index[#p.index + 1] = member
+  p.summaries[#p.summaries + 1] = id
+  p.summaries[#p.summaries + 1] = summary
+  if body ~= "" then
+    p.bodies[#p.bodies + 1] = id
+    p.bodies[#p.bodies + 1] = body
+  end
+  if keyMember ~= "" then
+    p.byKey[#p.byKey + 1] = "0"
+    p.byKey[#p.byKey + 1] = keyMember
+  end
 end
 
 -- The target names of a state line, in order.
@@ -93,8 +132,8 @@ while a <= #ARGV do
   local dedupe = ARGV[a] == "1"
   local ttl, id, m = ARGV[a + 1], ARGV[a + 2], tonumber(ARGV[a + 3])
   local r = a + 4 + m
-  local mode, member, meta, line, body, idemKey =
-    ARGV[r], ARGV[r + 1], ARGV[r + 2], ARGV[r + 3], ARGV[r + 4], ARGV[r + 5]
+  local mode, member, summary, body, keyMember =
+    ARGV[r], ARGV[r + 1], ARGV[r + 2], ARGV[r + 3], ARGV[r + 4]
   local existing = dedupe and redis.call("GET", key)
   if existing then
     out[#out + 1] = existing
@@ -102,17 +141,21 @@ while a <= #ARGV do
     if mode ~= "replay" then
       duplicates = duplicates + 1
       if logOn then
-        local dupMeta = string.sub(meta, 1, -2) .. ',"duplicateOf":' .. cjson.encode(existing) .. "}"
-        writeRecord(id, member, "duplicate", dupMeta, body, idemKey)
+        local meta = string.sub(summary, (string.find(summary, "\n", 1, true) or 0) + 1)
+        local dupSummary = "duplicate\n" .. string.sub(meta, 1, -2) .. ',"duplicateOf":' ..
+          cjson.encode(existing) .. "}"
+        writeRecord(id, member, dupSummary, body, keyMember)
         recorded = recorded + 1
       end
     end
     out[#out + 1] = ""
   elseif mode == "replay" then
+    -- A replay reads and rewrites records: those of this call first.
+    flushRecords()
     local states, duplicate
     if logOn then states, duplicate = deliveryStates(ev.summary, id) end
     local kept = states ~= nil and not duplicate
-    local names = targetsOf(line)
+    local names = targetsOf(string.match(summary, "^[^\n]*"))
     local queued, any = {}, false
     for t = 1, m do
       local state = kept and states[names[t]]
@@ -129,7 +172,7 @@ while a <= #ARGV do
       redis.call("SET", key, id, "PX", ttl)
     end
     if logOn and not kept then
-      writeRecord(id, member, line, meta, body, idemKey)
+      writeRecord(id, member, summary, body, keyMember)
       recorded = recorded + 1
     end
     out[#out + 1] = id
@@ -144,7 +187,7 @@ while a <= #ARGV do
     end
     accepted = accepted + 1
     if logOn then
-      writeRecord(id, member, line, meta, body, idemKey)
+      writeRecord(id, member, summary, body, keyMember)
       recorded = recorded + 1
     end
     out[#out + 1] = id
@@ -152,8 +195,9 @@ while a <= #ARGV do
     out[#out + 1] = ""
   end
   k = k + 1 + m
-  a = r + 6
+  a = r + 5
 end
+flushRecords()
 countMinute(history, "accepted", accepted)
 countMinute(history, "duplicates", duplicates)
 if recorded > 0 then

@@ -20,11 +20,10 @@
 ]]
 --@include "includes/event-log.lua"
 
-local from = { queued = true, retrying = true }
+local ids = {}
+for i = 2, #ARGV do ids[#ids + 1] = ARGV[i] end
 local changed = 0
-for i = 2, #ARGV do
-  if setDeliveryState(KEYS[1], ARGV[i], ARGV[1], "delivering", from) then
-    changed = changed + 1
-  end
+for _, wrote in ipairs(setDeliveryStates(KEYS[1], ids, ARGV[1], "delivering", { queued = true, retrying = true })) do
+  if wrote then changed = changed + 1 end
 end
 return changed

@@ -20,6 +20,7 @@
 ]]
 --@include "includes/now-ms.lua"
 --@include "includes/decode-json.lua"
+--@include "includes/event-log.lua"
 --@include "includes/event-trim.lua"
 
 local ev = { index = KEYS[1], summary = KEYS[2], body = KEYS[3], attempts = KEYS[4], byKey = KEYS[5] }
