@@ -210,6 +210,16 @@ export function render(r: Results, t: Target[], header: string): string {
         ]),
       ]),
     );
+    const logCost = Object.keys(r.drain)
+      .flatMap((k) => /^nolog:(.*)$/.exec(k)?.[1] ?? [])
+      .map((store) => {
+        const off = r.drain[`nolog:${store}`]?.jobsPerS;
+        const on = r.drain[`ours:${store}`]?.jobsPerS;
+        return `${store} ${ratio(off, on) ?? '-'}`;
+      });
+    if (logCost.length > 0) {
+      parts.push(`   the event log: log off ÷ log on (the default), jobs/s: ${logCost.join(', ')}`);
+    }
   }
   for (const [store, e] of Object.entries(r.e2e)) {
     parts.push(

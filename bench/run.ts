@@ -155,6 +155,7 @@ machine: ${machine.nproc} × ${machine.cpu}, node ${machine.node}, redis ${machi
       for (const store of stores)
         await forStore(store, async () => {
           r.drain[`ours:${store}`] = await drainOurs(ctx, store);
+          r.drain[`nolog:${store}`] = await drainOurs(ctx, store, { EVENT_LOG_MAX: '0' });
         });
       r.drain.bullmq = await drainBullmq(ctx);
     });

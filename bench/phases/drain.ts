@@ -73,11 +73,18 @@ async function drain(
   }
 }
 
-/** Ours: fill through an ingest-only instance, drain with a worker-only one. */
-export async function drainOurs(ctx: BenchContext, store: string): Promise<DrainFigures> {
+/**
+ * Ours: fill through an ingest-only instance, drain with a worker-only one.
+ * `env` goes to both (`EVENT_LOG_MAX=0` measures the drain without the event log).
+ */
+export async function drainOurs(
+  ctx: BenchContext,
+  store: string,
+  env: Record<string, string> = {},
+): Promise<DrainFigures> {
   await ctx.redis.reset();
   const dataDir = ctx.dataDir();
-  await fill(ctx, await ctx.ours('fill', store, INGEST_ONLY, dataDir));
+  await fill(ctx, await ctx.ours('fill', store, { ...INGEST_ONLY, ...env }, dataDir));
   const redis0 = await ctx.redis.cpuUs();
   const worker = await ctx.ours(
     'drain',
@@ -86,10 +93,11 @@ export async function drainOurs(ctx: BenchContext, store: string): Promise<Drain
       HTTP_INGEST: 'false',
       WORKER_COUNT: String(ctx.settings.concurrency),
       QUEUE_SIZE: '100000000',
+      ...env,
     },
     dataDir,
   );
-  ctx.progress(`drain: ours (${store})`);
+  ctx.progress(`drain: ours (${store})${env.EVENT_LOG_MAX === '0' ? ', event log off' : ''}`);
   return drain(ctx, worker, redis0, async () => {
     const res = await fetch(`${worker.url}/health`);
     const h = (await res.json()) as { queue_size: number; pending: number; scheduled: number };

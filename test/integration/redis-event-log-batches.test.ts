@@ -11,6 +11,7 @@ import { after, describe, it } from 'node:test';
 import type { EventLogOptions } from '../../src/store/event-log.js';
 import { RedisStore } from '../../src/store/redis/redis-store.js';
 import { claimN, job, TTL } from '../conformance/jobs.js';
+import { redisOf } from '../helpers/config.js';
 import { dropQueue, redisClient } from '../helpers/redis.js';
 import { silentLog, testConfig } from '../helpers/service.js';
 
@@ -30,7 +31,7 @@ async function openStore(eventLog: EventLogOptions = LOG_ON, queue?: string): Pr
   if (!queues.includes(name)) queues.push(name);
   const config = testConfig({ QUEUE_NAME: name });
   const store = new RedisStore({
-    redis: config.redis,
+    redis: redisOf(config),
     queueName: name,
     consumer: `c-${randomUUID().slice(0, 6)}`,
     log: silentLog,
