@@ -6,41 +6,14 @@
  * attempts.
  */
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { EventLogOptions } from '../../src/store/event-log.js';
-import { RedisStore } from '../../src/store/redis/redis-store.js';
+import type { RedisStore } from '../../src/store/redis/redis-store.js';
 import { claimN, job, TTL } from '../conformance/jobs.js';
-import { redisOf } from '../helpers/config.js';
-import { dropQueue, redisClient } from '../helpers/redis.js';
-import { silentLog, testConfig } from '../helpers/service.js';
+import { LOG_ON, redisStores } from '../helpers/redis-stores.js';
 
-const LOG_ON: EventLogOptions = { maxEvents: 1_000, retentionMs: 3_600_000, payloads: true };
-
-const redis = redisClient();
-const opened: RedisStore[] = [];
-const queues: string[] = [];
-after(async () => {
-  await Promise.all(opened.map((s) => s.close()));
-  for (const q of queues) await dropQueue(redis, q);
-  redis.disconnect();
-});
-
-async function openStore(eventLog: EventLogOptions = LOG_ON, queue?: string): Promise<RedisStore> {
-  const name = queue ?? testConfig().queueName;
-  if (!queues.includes(name)) queues.push(name);
-  const config = testConfig({ QUEUE_NAME: name });
-  const store = new RedisStore({
-    redis: redisOf(config),
-    queueName: name,
-    consumer: `c-${randomUUID().slice(0, 6)}`,
-    log: silentLog,
-    eventLog,
-  });
-  await store.init();
-  opened.push(store);
-  return store;
-}
+const { redis, open } = redisStores();
+const openStore = (eventLog: EventLogOptions = LOG_ON, queue?: string) => open({ eventLog, queue });
 
 /** How many entries each of the log's keys holds. */
 async function logSizes(store: RedisStore) {

@@ -7,45 +7,18 @@
  * whose delivery is under way again is removed without a second copy.
  */
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { type EventLogOptions, HANDLERS_TARGET } from '../../src/store/event-log.js';
-import { RedisStore } from '../../src/store/redis/redis-store.js';
+import type { RedisStore } from '../../src/store/redis/redis-store.js';
 import type { EnqueueTargets } from '../../src/store/store.js';
 import { claimOne, job } from '../conformance/jobs.js';
-import { redisOf } from '../helpers/config.js';
-import { dropQueue, redisClient } from '../helpers/redis.js';
-import { silentLog, testConfig } from '../helpers/service.js';
+import { LOG_ON, redisStores } from '../helpers/redis-stores.js';
 
-const LOG_ON: EventLogOptions = { maxEvents: 1_000, retentionMs: 3_600_000, payloads: true };
 const HOOKS: EnqueueTargets = { handlers: false, destinations: ['hooks'] };
 const REPLAY_HOOKS: EnqueueTargets = { ...HOOKS, replay: true };
 
-const redis = redisClient();
-const opened: RedisStore[] = [];
-const queues: string[] = [];
-after(async () => {
-  await Promise.all(opened.map((s) => s.close()));
-  for (const q of queues) await dropQueue(redis, q);
-  redis.disconnect();
-});
-
-async function openStore(eventLog: EventLogOptions = LOG_ON): Promise<RedisStore> {
-  const queue = testConfig().queueName;
-  queues.push(queue);
-  const config = testConfig({ QUEUE_NAME: queue });
-  const store = new RedisStore({
-    redis: redisOf(config),
-    queueName: queue,
-    consumer: `c-${randomUUID().slice(0, 6)}`,
-    log: silentLog,
-    eventLog,
-  });
-  store.lane('hooks');
-  await store.init();
-  opened.push(store);
-  return store;
-}
+const { redis, open } = redisStores();
+const openStore = (eventLog: EventLogOptions = LOG_ON) => open({ eventLog, lanes: ['hooks'] });
 
 const waiting = async (store: RedisStore) =>
   (await redis.xlen(`${store.keys.lanePrefix}hooks`)) as number;

@@ -4,8 +4,7 @@
  * minutes, and outcomes of events the log no longer holds.
  */
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import {
   type EventLogOptions,
   type EventRecord,
@@ -14,46 +13,21 @@ import {
   minuteOf,
 } from '../../src/store/event-log.js';
 import { REDIS_EVENT_LOG_MAX_DEFAULT } from '../../src/store/redis/event-log.js';
-import { RedisStore } from '../../src/store/redis/redis-store.js';
+import type { RedisStore } from '../../src/store/redis/redis-store.js';
 import type { EnqueueTargets, JobRecord } from '../../src/store/store.js';
 import { claimN, claimOne, job } from '../conformance/jobs.js';
-import { redisOf } from '../helpers/config.js';
-import { dropQueue, redisClient } from '../helpers/redis.js';
-import { silentLog, testConfig } from '../helpers/service.js';
+import { LOG_ON, redisStores } from '../helpers/redis-stores.js';
+import { testConfig } from '../helpers/service.js';
 import { waitFor } from '../helpers/wait.js';
 
-const LOG_ON: EventLogOptions = { maxEvents: 1_000, retentionMs: 3_600_000, payloads: true };
 const BOTH: EnqueueTargets = { handlers: true, destinations: ['hooks'] };
 
-const redis = redisClient();
-const opened: RedisStore[] = [];
-const queues: string[] = [];
-after(async () => {
-  await Promise.all(opened.map((s) => s.close()));
-  for (const q of queues) await dropQueue(redis, q);
-  redis.disconnect();
-});
-
-/** A store (with a `hooks` destination) on `queue`, or on a fresh queue. */
-async function openStore(
+const { redis, open } = redisStores();
+const openStore = (
   eventLog: EventLogOptions | undefined = LOG_ON,
-  queue = testConfig().queueName,
-  consumer = `c-${randomUUID().slice(0, 6)}`,
-): Promise<RedisStore> {
-  const config = testConfig({ QUEUE_NAME: queue });
-  if (!queues.includes(queue)) queues.push(queue);
-  const store = new RedisStore({
-    redis: redisOf(config),
-    queueName: queue,
-    consumer,
-    log: silentLog,
-    ...(eventLog ? { eventLog } : {}),
-  });
-  store.lane('hooks');
-  await store.init();
-  opened.push(store);
-  return store;
-}
+  queue?: string,
+  consumer?: string,
+) => open({ eventLog, queue, ...(consumer ? { consumer } : {}), lanes: ['hooks'] });
 
 async function record(store: RedisStore, id: string): Promise<EventRecord> {
   const r = await store.events.get(id);

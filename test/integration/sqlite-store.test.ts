@@ -137,6 +137,12 @@ const WITHOUT_EVENT_LOG = `
  * A current file turned back into a v4 one: deliveries indexed by target,
  * attempts keyed by one number for the whole log, and the triggers of then.
  */
+/** Version 4's fold of an event's state from its deliveries', as its triggers wrote it. */
+const V4_FOLD = `(SELECT CASE WHEN count(*) = 0 THEN 'queued'
+      WHEN sum(state = 'dead') > 0 THEN 'dead' WHEN sum(state = 'retrying') > 0 THEN 'retrying'
+      WHEN sum(state = 'delivering') > 0 THEN 'delivering' WHEN sum(state = 'queued') > 0 THEN 'queued'
+      ELSE 'delivered' END FROM event_deliveries WHERE event = NEW.event)`;
+
 const BACK_TO_V4 = `
   DROP TRIGGER events_out;
   DROP TRIGGER event_delivery_added;
@@ -158,18 +164,12 @@ const BACK_TO_V4 = `
     DELETE FROM event_attempts WHERE event = OLD.n;
   END;
   CREATE TRIGGER event_delivery_added AFTER INSERT ON event_deliveries BEGIN
-    UPDATE events SET state = (SELECT CASE WHEN count(*) = 0 THEN 'queued'
-      WHEN sum(state = 'dead') > 0 THEN 'dead' WHEN sum(state = 'retrying') > 0 THEN 'retrying'
-      WHEN sum(state = 'delivering') > 0 THEN 'delivering' WHEN sum(state = 'queued') > 0 THEN 'queued'
-      ELSE 'delivered' END FROM event_deliveries WHERE event = NEW.event)
+    UPDATE events SET state = ${V4_FOLD}
     WHERE n = NEW.event AND state <> 'duplicate';
   END;
   CREATE TRIGGER event_delivery_moved AFTER UPDATE OF state ON event_deliveries
     WHEN OLD.state <> NEW.state BEGIN
-    UPDATE events SET state = (SELECT CASE WHEN count(*) = 0 THEN 'queued'
-      WHEN sum(state = 'dead') > 0 THEN 'dead' WHEN sum(state = 'retrying') > 0 THEN 'retrying'
-      WHEN sum(state = 'delivering') > 0 THEN 'delivering' WHEN sum(state = 'queued') > 0 THEN 'queued'
-      ELSE 'delivered' END FROM event_deliveries WHERE event = NEW.event)
+    UPDATE events SET state = ${V4_FOLD}
     WHERE n = NEW.event AND state <> 'duplicate';
   END;
   PRAGMA user_version = 4;
