@@ -3,7 +3,7 @@
  * are the form's own (times as the browser's `datetime-local` strings); the
  * page turns them into API parameters.
  */
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 
 export interface Field {
   name: string;
@@ -26,8 +26,15 @@ export function FilterForm(props: {
 }) {
   const [values, setValues] = useState<Values>(props.values);
   const shown = JSON.stringify(props.values);
-  // The form starts over from the page's values whenever they change (`shown` stands for them).
-  useEffect(() => setValues(props.values), [shown]);
+  const applied = useRef(shown);
+  // The form starts over from the page's values whenever they change (`shown` stands
+  // for them). Not on mount: the state already holds them, and what was typed before
+  // the effect ran would be lost.
+  useEffect(() => {
+    if (applied.current === shown) return;
+    applied.current = shown;
+    setValues(props.values);
+  }, [shown]);
   const set = (name: string, value: string) => setValues((v) => ({ ...v, [name]: value }));
   const nonEmpty = (v: Values) => Object.fromEntries(Object.entries(v).filter(([, x]) => x !== ''));
 
