@@ -2,9 +2,8 @@
  * Redis connections, tuned so that a sick Redis turns into fast, clear failures
  * instead of hung requests.
  *
- * Why ioredis: `defineCommand` (EVALSHA with a NOSCRIPT fallback, so scripts
- * survive restarts and failovers), auto-pipelining, and years of production use
- * under BullMQ. Its README calls maintenance best-effort; our use is the stable
+ * Why ioredis: auto-pipelining, reconnection with its retry strategy, and years
+ * of production use under BullMQ. Its README calls maintenance best-effort; our use is the stable
  * core of its API, and the store is small enough to port if that ever matters.
  */
 import { readFileSync } from 'node:fs';
@@ -67,19 +66,13 @@ export function reconnectOnError(err: Error): 1 | false {
 
 /**
  * The connection for ingest and short commands: bounded command time,
- * auto-pipelined except for `unpipelined` commands (ones that batch themselves
- * and should go out at once).
+ * auto-pipelined (a command can still go out at once through `sendCommand`).
  */
-export function commandConnection(
-  cfg: RedisConfig,
-  name: string,
-  opts: { unpipelined?: string[] } = {},
-): Redis {
+export function commandConnection(cfg: RedisConfig, name: string): Redis {
   return new Redis({
     ...baseOptions(cfg, name),
     commandTimeout: cfg.commandTimeoutMs,
     enableAutoPipelining: true,
-    autoPipeliningIgnoredCommands: opts.unpipelined ?? [],
   });
 }
 

@@ -57,13 +57,7 @@ import { RedisThroughputHistory } from './history.js';
 import { laneKeys, type QueueKeys, queueKeys } from './keys.js';
 import { drainLegacyStream } from './legacy-stream.js';
 import { retireLane, storedLaneNames } from './retired-lanes.js';
-import {
-  type EnqueueLog,
-  type EnqueueTarget,
-  type OutcomeLog,
-  QueueScripts,
-  UNPIPELINED_SCRIPTS,
-} from './scripts.js';
+import { type EnqueueLog, type EnqueueTarget, type OutcomeLog, QueueScripts } from './scripts.js';
 import { checkServer, factsFromInfo, parseInfo } from './server-checks.js';
 import {
   deadLettersReportingOutages,
@@ -144,9 +138,7 @@ export class RedisStore implements Store, DeliveryQueue {
       this.cmd = lane.cmd;
       this.scripts = lane.scripts;
     } else {
-      this.cmd = commandConnection(opts.redis, `webhook-processor:${opts.consumer}`, {
-        unpipelined: UNPIPELINED_SCRIPTS,
-      });
+      this.cmd = commandConnection(opts.redis, `webhook-processor:${opts.consumer}`);
       this.cmd.on('error', (err) => opts.log.debug({ err: err.message }, 'redis connection error'));
       // A restarted or failed-over Redis has an empty script cache.
       this.cmd.on('ready', () => void this.scripts.preloadUnawaited().catch(() => undefined));
@@ -415,10 +407,11 @@ export class RedisStore implements Store, DeliveryQueue {
   ): Promise<void> {
     if (deliveries.length === 0) return;
     const ids = deliveries.map((d) => d.handle);
+    const on = this.eventLog.enabled;
     const entries = deliveries.map((d, i) => ({
       handle: d.handle,
       jobId: d.job.id,
-      attempt: attemptJson('delivered', reports?.[i]),
+      attempt: on ? attemptJson('delivered', reports?.[i]) : '',
     }));
     const acked = await this.scripts.ack(
       this.keys.stream,

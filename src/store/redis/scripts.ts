@@ -2,8 +2,10 @@
  * The queue's Lua scripts, loaded once and called through typed wrappers.
  *
  * Each script lives in `scripts/<name>-<numkeys>.lua` with a doc block listing its
- * KEYS, ARGV and replies. ioredis `defineCommand` sends EVALSHA and falls back to
- * EVAL on NOSCRIPT, so a Redis restart or failover needs no reload step.
+ * KEYS, ARGV and replies. A call sends the script itself (EVAL, which also loads
+ * it) the first time on each socket and EVALSHA after that, and falls back to
+ * EVAL on NOSCRIPT, so a Redis restart or failover needs no reload step (see
+ * ScriptCall).
  *
  * Pieces several scripts share (the Redis clock, taking a pending entry, adding a
  * dead letter) live in `scripts/includes/`; a line `--@include "includes/x.lua"`
@@ -24,8 +26,9 @@
  * destinations' (a few bytes each), marking claimed deliveries in the event
  * log (a few bytes of records that exist) and trimming the log (it deletes).
  */
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { Redis } from 'ioredis';
+import { Command, type Redis } from 'ioredis';
 import type { EventLogKeys } from './keys.js';
 
 const SCRIPT_DIR = new URL('./scripts/', import.meta.url);
@@ -145,8 +148,53 @@ export interface AckEntry {
   attempt: string;
 }
 
-/** The commands ioredis sends at once rather than auto-pipelined (they batch themselves). */
-export const UNPIPELINED_SCRIPTS = ['wp_enqueue'];
+/** The scripts sent at once rather than auto-pipelined: they batch themselves. */
+const UNPIPELINED: ReadonlySet<ScriptName> = new Set(['enqueue']);
+
+/**
+ * One script on one connection: EVAL (which loads it) the first time on each
+ * socket, EVALSHA after that, and EVAL again after a NOSCRIPT (a SCRIPT FLUSH).
+ * The connection has no offline queue, so the socket seen here is the one the
+ * command is written to.
+ *
+ * ioredis's `defineCommand` does the same, but copies every script defined on a
+ * connection onto each pipeline it builds, and auto-pipelining builds one per
+ * turn of the event loop: with twenty scripts that cost the drain more than
+ * the commands in those pipelines.
+ */
+class ScriptCall {
+  private readonly sha: string;
+  private readonly loadedOn = new WeakSet<object>();
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly source: Source,
+    private readonly pipelined: boolean,
+  ) {
+    this.sha = createHash('sha1').update(source.lua).digest('hex');
+  }
+
+  call(args: Arg[]): Promise<unknown> {
+    const keys = this.source.numberOfKeys;
+    const argv = keys === undefined ? args : [keys, ...args];
+    const socket = this.redis.stream as object | undefined;
+    if (socket && !this.loadedOn.has(socket)) {
+      this.loadedOn.add(socket);
+      return this.send('eval', this.source.lua, argv);
+    }
+    return this.send('evalsha', this.sha, argv).catch((err: unknown) => {
+      if (!String((err as Error | undefined)?.message).includes('NOSCRIPT')) throw err;
+      return this.send('eval', this.source.lua, argv);
+    });
+  }
+
+  private send(name: 'eval' | 'evalsha', first: string, argv: Arg[]): Promise<unknown> {
+    if (this.pipelined) return this.redis.call(name, first, ...argv);
+    return this.redis.sendCommand(
+      new Command(name, [first, ...argv], { replyEncoding: 'utf8' }),
+    ) as Promise<unknown>;
+  }
+}
 
 const flag = (on: boolean) => (on ? '1' : '0');
 
@@ -156,15 +204,11 @@ export class QueueScripts {
 
   constructor(private readonly redis: Redis) {
     const defs = loadSources();
-    for (const [name, def] of Object.entries(defs)) {
-      if (!(name in redis)) redis.defineCommand(`wp_${name}`, def);
-    }
-    const r = redis as unknown as Record<string, Call>;
     this.calls = Object.fromEntries(
-      Object.keys(defs).map((name) => [
-        name,
-        (...a: Arg[]) => (r[`wp_${name}`] as Call).apply(redis, a),
-      ]),
+      (Object.entries(defs) as [ScriptName, Source][]).map(([name, def]) => {
+        const script = new ScriptCall(redis, def, !UNPIPELINED.has(name));
+        return [name, (...a: Arg[]) => script.call(a)];
+      }),
     ) as Record<ScriptName, Call>;
   }
 
@@ -188,7 +232,9 @@ export class QueueScripts {
 
   ack(stream: string, group: string, entries: readonly AckEntry[], log: OutcomeLog) {
     const argv: Arg[] = [group, flag(log.on), log.target];
-    for (const e of entries) argv.push(e.handle, e.jobId, e.attempt);
+    // With the log off the script needs only the handles: the rest is bytes to send.
+    if (log.on) for (const e of entries) argv.push(e.handle, e.jobId, e.attempt);
+    else for (const e of entries) argv.push(e.handle);
     return this.calls.ack(
       stream,
       log.keys.summary,

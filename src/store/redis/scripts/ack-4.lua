@@ -11,7 +11,7 @@
   ARGV[2]  "1" when the event log is on, else "0"
   ARGV[3]  the target these deliveries are of (a destination, or "handlers")
   ARGV[4..n]  per delivery: its stream entry id, its job id, and the attempt
-              to record (JSON)
+              to record (JSON); with the log off, its stream entry id alone
 
   Returns the number of entries acknowledged.
 
@@ -32,12 +32,15 @@ local log = { history = KEYS[4], target = ARGV[3] }
 if ARGV[2] == "1" then
   log.summary, log.attempts = KEYS[2], KEYS[3]
 end
+local stride = log.summary and 3 or 1
 local handles, ids, attempts = {}, {}, {}
-for i = 4, #ARGV, 3 do
+for i = 4, #ARGV, stride do
   if redis.call("XACK", KEYS[1], ARGV[1], ARGV[i]) == 1 then
     handles[#handles + 1] = ARGV[i]
-    ids[#ids + 1] = ARGV[i + 1]
-    attempts[#attempts + 1] = ARGV[i + 2]
+    if log.summary then
+      ids[#ids + 1] = ARGV[i + 1]
+      attempts[#attempts + 1] = ARGV[i + 2]
+    end
   end
 end
 if #handles > 0 then
