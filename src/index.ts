@@ -52,7 +52,12 @@ export type {
 // A store backend of your own: the contract it implements (its conformance
 // suite is 'webhook-processor/conformance') and the driver that plugs it in.
 export * from './store/destinations.js';
-export { optionsOf, type StoreDriver } from './store/driver.js';
+export {
+  optionsOf,
+  type StoreDriver,
+  type StoreSettingValue,
+  storeSettings,
+} from './store/driver.js';
 export { STORE_DRIVERS } from './store/drivers.js';
 export * from './store/event-log.js';
 export { redisDriver } from './store/redis/driver.js';

@@ -7,6 +7,8 @@
  * message (naming the variable) whichever way it was given. A setting wins over
  * the variable in `env`; what neither gives takes the variable's default.
  */
+import type { StoreSettingValue } from '../store/driver.js';
+import { driverOf, storeDriverList } from '../store/drivers.js';
 import type { Config, LoadOptions, LogLevel, StoreKind } from './config.js';
 import { loadConfig } from './config.js';
 
@@ -54,13 +56,20 @@ export interface ServiceSettings {
   configFile?: string;
   /** [FORWARD_URL] */
   forwardUrl?: string;
+  /**
+   * Settings of a store's own variables, by store kind, as its driver declares
+   * them (StoreDriver.settings); `storeSettings(driver, {…})` types them.
+   */
+  stores?: Readonly<Record<string, Readonly<Record<string, StoreSettingValue>>>>;
 }
 
 type Format = (value: never) => string;
 const ms: Format = (v: number) => `${v}ms`;
 const plain: Format = (v: string | number | boolean) => String(v);
 
-const VARIABLE: { [K in keyof Required<ServiceSettings>]: [string, Format] } = {
+const VARIABLE: {
+  [K in keyof Required<Omit<ServiceSettings, 'stores'>>]: [string, Format];
+} = {
   workers: ['WORKER_COUNT', plain],
   timeoutMs: ['TIMEOUT', ms],
   maxRetries: ['MAX_RETRIES', plain],
@@ -87,9 +96,9 @@ const VARIABLE: { [K in keyof Required<ServiceSettings>]: [string, Format] } = {
 /**
  * A validated Config from typed settings over `env` (default: none, so the
  * process environment is read only when you pass it). A store of your own is
- * set up through `opts.storeDrivers`, and its variables through `env`. Throws
- * ConfigError, naming the variable, for a bad value; TypeError for a setting it
- * does not know.
+ * set up through `opts.storeDrivers`, and its variables through
+ * `settings.stores` or `env`. Throws ConfigError, naming the variable, for a
+ * bad value; TypeError for a setting it does not know.
  */
 export function configFrom(
   settings: ServiceSettings,
@@ -97,12 +106,35 @@ export function configFrom(
   opts: LoadOptions = {},
 ): Config {
   const merged: Record<string, string | undefined> = { ...env };
-  for (const [key, value] of Object.entries(settings)) {
+  const { stores, ...own } = settings;
+  for (const [kind, values] of Object.entries(stores ?? {})) {
+    Object.assign(merged, storeVariables(kind, values, opts));
+  }
+  for (const [key, value] of Object.entries(own)) {
     if (value === undefined) continue;
-    const entry = VARIABLE[key as keyof ServiceSettings];
+    const entry = VARIABLE[key as keyof typeof VARIABLE];
     if (!entry) throw new TypeError(`unknown setting "${key}"`);
     const [name, format] = entry;
     merged[name] = format(value as never);
   }
   return loadConfig(merged, opts);
+}
+
+/** A store's settings as the variables they stand for. */
+function storeVariables(
+  kind: string,
+  values: Readonly<Record<string, StoreSettingValue>>,
+  opts: LoadOptions,
+): Record<string, string> {
+  const driver = driverOf(kind, storeDriverList(opts.storeDrivers));
+  if (!driver)
+    throw new TypeError(`settings for an unknown store "${kind}": pass its driver in storeDrivers`);
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(values)) {
+    if (value === undefined) continue;
+    const name = driver.settings?.[key as never] as string | undefined;
+    if (name === undefined) throw new TypeError(`unknown setting "${key}" of the ${kind} store`);
+    out[name] = String(value);
+  }
+  return out;
 }

@@ -17,7 +17,12 @@ import type { Variable } from '../config/variables.js';
 import type { RateLimiter } from '../ingest/rate-limit.js';
 import type { Store } from './store.js';
 
-export interface StoreDriver<Options = unknown> {
+/**
+ * `Options` is what `readOptions` makes of the variables; `Settings` the typed
+ * values a program may give for them in code (see `settings`).
+ */
+// biome-ignore lint/complexity/noBannedTypes: no typed settings unless a driver declares them
+export interface StoreDriver<Options = unknown, Settings extends object = {}> {
   /** The value of STORE that picks it, and the `kind` of the stores it builds. */
   readonly kind: string;
   /** Its name in prose and in the docs ("Redis", "SQLite"). */
@@ -33,6 +38,14 @@ export interface StoreDriver<Options = unknown> {
    * (REDIS_URL picks Redis). The first driver with one set wins; with none, the default.
    */
   readonly chosenBy: readonly string[];
+  /**
+   * Typed settings for its variables, for a program that configures the service
+   * in code: each key names the variable of `variables` it stands for. A value
+   * given as `settings.stores[kind][key]` (or through storeSettings) wins over
+   * that variable in the environment, and is read and checked by `readOptions`
+   * like the variable, so a bad value is reported by the variable's name.
+   */
+  readonly settings?: { readonly [K in keyof Settings]-?: string };
   /** EVENT_LOG_MAX's default: what the store can keep without growing costly. */
   readonly eventLogMaxDefault: number;
   /**
@@ -60,6 +73,20 @@ export interface StoreDriver<Options = unknown> {
   announce(location: string, why: string): string;
   /** How an operator chooses this store instead, told on the other stores' start-up lines. */
   readonly howToChoose: string;
+}
+
+/** A setting's value, written as its variable would be (numbers and booleans as text). */
+export type StoreSettingValue = string | number | boolean;
+
+/**
+ * Typed settings for `driver`'s store, as `ServiceSettings.stores` takes them:
+ * `{ stores: storeSettings(keptDriver, { dir: '/var/lib/kept' }) }`.
+ */
+export function storeSettings<Settings extends object>(
+  driver: StoreDriver<unknown, Settings>,
+  values: { readonly [K in keyof Settings]?: Settings[K] & StoreSettingValue },
+): Readonly<Record<string, Readonly<Record<string, StoreSettingValue>>>> {
+  return { [driver.kind]: values as Record<string, StoreSettingValue> };
 }
 
 /** The settings `driver` read into `config` (see StoreDriver.readOptions). */

@@ -26,10 +26,18 @@ export function storeDriverList(extra: readonly StoreDriver[] = []): readonly St
     if (all.findIndex((o) => o.kind === d.kind) !== i) {
       throw new TypeError(`two store drivers have the kind "${d.kind}"`);
     }
-    const missing = d.chosenBy.filter((name) => !d.variables.some((v) => v.name === name));
+    const undeclared = (names: readonly string[]) =>
+      names.filter((name) => !d.variables.some((v) => v.name === name));
+    const missing = undeclared(d.chosenBy);
     if (missing.length > 0) {
       throw new TypeError(
         `store driver "${d.kind}" is chosen by ${missing.join(', ')}, which it does not declare in its variables`,
+      );
+    }
+    const unsettable = undeclared(Object.values(d.settings ?? {}));
+    if (unsettable.length > 0) {
+      throw new TypeError(
+        `store driver "${d.kind}" has settings for ${unsettable.join(', ')}, which it does not declare in its variables`,
       );
     }
   }

@@ -122,6 +122,7 @@ describe('a store driver given by the embedding program', () => {
         KEPT_RECORD: record,
         WORKER_COUNT: '7',
         QUEUE_NAME: 'from_env',
+        KEPT_PREFIX: 'fromenv',
       },
       { entry: 'test/fixtures/run-kept.ts' },
     );
@@ -129,11 +130,15 @@ describe('a store driver given by the embedding program', () => {
       (l) => typeof l.msg === 'string' && l.msg.startsWith('queue store:'),
       'the start-up line',
     );
-    assert.match(String(store.msg), /kept store at .*queue-kept_jobs\.db \(KEPT_DIR is set\)/);
+    assert.match(String(store.msg), /kept store at .*typed-kept_jobs\.db \(KEPT_DIR is set\)/);
     const configLine = await child.waitForLog((l) => l.msg === 'configuration', 'config line');
     const shown = configLine.config as { workerCount: number; stores: Record<string, unknown> };
     assert.equal(shown.workerCount, 2, 'settings win over WORKER_COUNT');
-    assert.deepEqual(shown.stores.kept, { dir: join(dir, 'run'), prefix: 'queue' });
+    assert.deepEqual(
+      shown.stores.kept,
+      { dir: join(dir, 'run'), prefix: 'typed' },
+      "the store's typed setting wins over KEPT_PREFIX",
+    );
     const res = await post(child.url, { id: 'evt_kept_1', type: 'kept.test' });
     assert.ok('status' in res && res.status === 202, JSON.stringify(res));
     await waitFor(() => existsSync(record) && readFileSync(record, 'utf8').trim().length > 0, {
@@ -143,9 +148,9 @@ describe('a store driver given by the embedding program', () => {
     assert.equal((await child.exited).code, 0);
   });
 
-  it("exits 2 naming the driver's variable when its value is invalid", async () => {
+  it("exits 2 naming the driver's variable when the value set for it in code is invalid", async () => {
     const child = await startServiceProcess(
-      { KEPT_DIR: join(dir, 'bad'), KEPT_PREFIX: 'Not-Letters' },
+      { KEPT_DIR: join(dir, 'bad'), KEPT_TYPED_PREFIX: 'Not-Letters' },
       { entry: 'test/fixtures/run-kept.ts', waitReady: false },
     );
     assert.equal((await child.exited).code, 2);

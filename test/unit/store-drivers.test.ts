@@ -6,9 +6,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ConfigError, loadConfig, redactedConfig } from '../../src/config/config.js';
+import { configFrom } from '../../src/config/settings.js';
 import { VARIABLES, variablesFor } from '../../src/config/variables.js';
 import { MemoryRateLimiter } from '../../src/ingest/rate-limit.js';
-import { optionsOf, type StoreDriver } from '../../src/store/driver.js';
+import { optionsOf, type StoreDriver, storeSettings } from '../../src/store/driver.js';
 import { DEFAULT_STORE_DRIVER, driverOf, STORE_DRIVERS } from '../../src/store/drivers.js';
 import { storeStartupMessage } from '../../src/store/from-config.js';
 import type { Store } from '../../src/store/store.js';
@@ -95,6 +96,49 @@ describe('the store driver list', () => {
     assert.throws(
       () => optionsOf(MEMORY, loadConfig({})),
       /read without the memory store driver: pass it in storeDrivers/,
+    );
+  });
+
+  it("takes a driver's typed settings over its variables, checked as the variables are", () => {
+    const typed: StoreDriver<{ slots: number }, { slots: number }> = {
+      ...MEMORY,
+      settings: { slots: 'MEMORY_SLOTS' },
+    };
+    const opts = { storeDrivers: [typed] };
+    const env = { MEMORY_SLOTS: '9' };
+    assert.deepEqual(optionsOf(typed, configFrom({}, env, opts)), { slots: 9 });
+    const set = configFrom({ stores: storeSettings(typed, { slots: 12 }) }, env, opts);
+    assert.deepEqual(optionsOf(typed, set), { slots: 12 }, 'a setting wins over the variable');
+    assert.throws(
+      () => configFrom({ stores: storeSettings(typed, { slots: 0 }) }, {}, opts),
+      (err: unknown) =>
+        err instanceof ConfigError &&
+        err.problems.includes('MEMORY_SLOTS="0": expected a whole number >= 1'),
+      'a bad value is reported by the name of the variable it stands for',
+    );
+    assert.throws(
+      () => configFrom({ stores: { memory: { lanes: 3 } } }, {}, opts),
+      /unknown setting "lanes" of the memory store/,
+    );
+    assert.throws(
+      () => configFrom({ stores: { memory: { slots: 3 } } }, {}),
+      /settings for an unknown store "memory": pass its driver in storeDrivers/,
+    );
+    // A driver without typed settings takes none.
+    assert.throws(
+      () => configFrom({ stores: { memory: { slots: 3 } } }, {}, WITH_MEMORY),
+      /unknown setting "slots" of the memory store/,
+    );
+  });
+
+  it('refuses a driver with settings for a variable it does not declare', () => {
+    const sloppy: StoreDriver<{ slots: number }, { slots: number }> = {
+      ...MEMORY,
+      settings: { slots: 'MEMORY_SIZE' },
+    };
+    assert.throws(
+      () => loadConfig({}, { storeDrivers: [sloppy] }),
+      /"memory" has settings for MEMORY_SIZE, which it does not declare/,
     );
   });
 

@@ -22,6 +22,7 @@ import {
   type Service,
   type Store,
   type StoreDriver,
+  storeSettings,
 } from 'webhook-processor';
 
 interface ShipmentPayload {
@@ -116,3 +117,21 @@ expectType<PgOptions>(optionsOf(pgDriver, configFrom({}, {}, { storeDrivers: [pg
 expectError<StoreDriver<PgOptions>>({ ...pgDriver, readOptions: () => ({ url: 1 }) });
 expectType<Promise<void>>(runService({ settings: { workers: 2 }, storeDrivers: [pgDriver] }));
 expectError(runService({ settings: { workers: '2' } }));
+
+// A driver's typed settings: each key names one of its variables.
+interface PgSettings {
+  poolSize: number;
+}
+const pgTyped: StoreDriver<PgOptions, PgSettings> = {
+  ...pgDriver,
+  settings: { poolSize: 'PG_POOL_SIZE' },
+};
+expectType<Promise<void>>(
+  runService({
+    settings: { store: 'postgres', stores: storeSettings(pgTyped, { poolSize: 4 }) },
+    storeDrivers: [pgTyped],
+  }),
+);
+expectError(storeSettings(pgTyped, { poolSize: 'four' }));
+expectError(storeSettings(pgTyped, { pool: 4 }));
+expectError<StoreDriver<PgOptions, PgSettings>>({ ...pgDriver, settings: {} });
