@@ -132,7 +132,8 @@ function storeVariables(
   const out: Record<string, string> = {};
   for (const [key, value] of Object.entries(values)) {
     if (value === undefined) continue;
-    const name = driver.settings?.[key as never] as string | undefined;
+    const declared = driver.settings as Readonly<Record<string, string>> | undefined;
+    const name = declared && Object.hasOwn(declared, key) ? declared[key] : undefined;
     if (name === undefined) throw new TypeError(`unknown setting "${key}" of the ${kind} store`);
     out[name] = String(value);
   }

@@ -43,7 +43,10 @@ export interface StoreDriver<Options = unknown, Settings extends object = {}> {
    * in code: each key names the variable of `variables` it stands for. A value
    * given as `settings.stores[kind][key]` (or through storeSettings) wins over
    * that variable in the environment, and is read and checked by `readOptions`
-   * like the variable, so a bad value is reported by the variable's name.
+   * like the variable, so a bad value is reported by the variable's name. A
+   * value is written as the variable would be (`String(value)`): a duration is
+   * a string with its unit (`'5s'`). Typed only when the driver is declared
+   * with both type arguments, `StoreDriver<Options, Settings>`.
    */
   readonly settings?: { readonly [K in keyof Settings]-?: string };
   /** EVENT_LOG_MAX's default: what the store can keep without growing costly. */
@@ -84,7 +87,10 @@ export type StoreSettingValue = string | number | boolean;
  */
 export function storeSettings<Settings extends object>(
   driver: StoreDriver<unknown, Settings>,
-  values: { readonly [K in keyof Settings]?: Settings[K] & StoreSettingValue },
+  // A driver typed without Settings declares none, so it takes no values.
+  values: [keyof Settings] extends [never]
+    ? never
+    : { readonly [K in keyof Settings]?: Settings[K] & StoreSettingValue },
 ): Readonly<Record<string, Readonly<Record<string, StoreSettingValue>>>> {
   return { [driver.kind]: values as Record<string, StoreSettingValue> };
 }

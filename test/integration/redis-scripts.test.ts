@@ -83,4 +83,19 @@ describe('redis script calls', () => {
     assert.equal(now.eval - before.eval, 1);
     assert.equal(now.evalsha, before.evalsha);
   });
+
+  it('sends the script whole again after a call the socket could not take yet', async () => {
+    const closed = once(cmd, 'close');
+    await admin.client('KILL', 'TYPE', 'normal', 'SKIPME', 'yes');
+    await closed;
+    // Connected but not ready: the call is refused before anything is written.
+    await once(cmd, 'connect');
+    await assert.rejects(take(), /writeable|enableOfflineQueue/);
+    await waitFor(async () => cmd.status === 'ready', { what: 'a reconnect', timeoutMs: 10_000 });
+    await admin.script('FLUSH');
+    await admin.config('RESETSTAT');
+    assert.equal(await take(), true);
+    const now = await calls();
+    assert.deepEqual(now, { eval: 1, evalsha: 0 }, 'the script went whole, not its digest');
+  });
 });

@@ -124,6 +124,11 @@ describe('the store driver list', () => {
       () => configFrom({ stores: { memory: { slots: 3 } } }, {}),
       /settings for an unknown store "memory": pass its driver in storeDrivers/,
     );
+    assert.throws(
+      () => configFrom({ stores: { memory: { constructor: 'x' } } }, {}, opts),
+      /unknown setting "constructor" of the memory store/,
+      'only the keys the driver declares, none it inherits',
+    );
     // A driver without typed settings takes none.
     assert.throws(
       () => configFrom({ stores: { memory: { slots: 3 } } }, {}, WITH_MEMORY),

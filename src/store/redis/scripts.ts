@@ -28,7 +28,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { Command, type Redis } from 'ioredis';
+import { Command, type Redis, ReplyError } from 'ioredis';
 import type { EventLogKeys } from './keys.js';
 
 const SCRIPT_DIR = new URL('./scripts/', import.meta.url);
@@ -154,8 +154,11 @@ const UNPIPELINED: ReadonlySet<ScriptName> = new Set(['enqueue']);
 /**
  * One script on one connection: EVAL (which loads it) the first time on each
  * socket, EVALSHA after that, and EVAL again after a NOSCRIPT (a SCRIPT FLUSH).
- * The connection has no offline queue, so the socket seen here is the one the
- * command is written to.
+ * A socket counts as having the script once Redis has answered an EVAL on it
+ * (even with an error: the script was loaded before it ran); an EVAL that never
+ * got an answer (the socket was not writable yet, a timeout) leaves it unmarked,
+ * so the next call sends the script again. A NOSCRIPT retry goes out at once,
+ * not in a later pipeline behind other commands.
  *
  * ioredis's `defineCommand` does the same, but copies every script defined on a
  * connection onto each pipeline it builds, and auto-pipelining builds one per
@@ -180,19 +183,26 @@ class ScriptCall {
     const socket = this.redis.stream as object | undefined;
     if (socket && !this.loadedOn.has(socket)) {
       this.loadedOn.add(socket);
-      return this.send('eval', this.source.lua, argv);
+      return this.send('eval', this.source.lua, argv, this.pipelined).catch((err: unknown) => {
+        if (!(err instanceof ReplyError)) this.loadedOn.delete(socket);
+        throw err;
+      });
     }
-    return this.send('evalsha', this.sha, argv).catch((err: unknown) => {
-      if (!String((err as Error | undefined)?.message).includes('NOSCRIPT')) throw err;
-      return this.send('eval', this.source.lua, argv);
+    return this.send('evalsha', this.sha, argv, this.pipelined).catch((err: unknown) => {
+      if (!(err instanceof ReplyError) || !(err as Error).message.startsWith('NOSCRIPT')) throw err;
+      return this.send('eval', this.source.lua, argv, false);
     });
   }
 
-  private send(name: 'eval' | 'evalsha', first: string, argv: Arg[]): Promise<unknown> {
-    if (this.pipelined) return this.redis.call(name, first, ...argv);
-    return this.redis.sendCommand(
-      new Command(name, [first, ...argv], { replyEncoding: 'utf8' }),
-    ) as Promise<unknown>;
+  private send(
+    name: 'eval' | 'evalsha',
+    first: string,
+    argv: Arg[],
+    pipelined: boolean,
+  ): Promise<unknown> {
+    if (pipelined) return this.redis.call(name, first, ...argv);
+    const options = { replyEncoding: 'utf8' as const, keyPrefix: this.redis.options.keyPrefix };
+    return this.redis.sendCommand(new Command(name, [first, ...argv], options)) as Promise<unknown>;
   }
 }
 

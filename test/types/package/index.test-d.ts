@@ -135,3 +135,5 @@ expectType<Promise<void>>(
 expectError(storeSettings(pgTyped, { poolSize: 'four' }));
 expectError(storeSettings(pgTyped, { pool: 4 }));
 expectError<StoreDriver<PgOptions, PgSettings>>({ ...pgDriver, settings: {} });
+// A driver declared without Settings takes no typed settings.
+expectError(storeSettings(pgDriver, { poolSize: 4 }));
