@@ -235,6 +235,43 @@ describe('embedded event log: a delivery through its states', () => {
     assert.ok(!error.includes('\uFFFD'), 'never cut inside a character');
   });
 
+  it('an outcome for a delivery its record lacks adds the delivery, last, with its attempt', async () => {
+    const store = await stores.open();
+    const j = job();
+    await store.enqueue(j, undefined, { handlers: true, destinations: ['billing'] });
+    store.database
+      .prepare(
+        `DELETE FROM event_deliveries WHERE target = 'billing'
+           AND event = (SELECT n FROM events WHERE id = ?)`,
+      )
+      .run(j.id);
+    const billing = store.lane('billing');
+    const d = await claimOne(billing);
+    let e = await store.events.get(j.id);
+    assert.deepEqual(
+      e?.deliveries.map((x) => [x.target, x.state]),
+      [
+        ['handlers', 'queued'],
+        ['billing', 'delivering'],
+      ],
+    );
+    assert.equal(e?.state, 'delivering');
+    store.database
+      .prepare(
+        `DELETE FROM event_deliveries WHERE target = 'billing'
+           AND event = (SELECT n FROM events WHERE id = ?)`,
+      )
+      .run(j.id);
+    await billing.complete([d], [{ startedAt: 7, durationMs: 2, status: 204 }]);
+    e = await store.events.get(j.id);
+    assert.deepEqual(e?.deliveries[1], {
+      target: 'billing',
+      state: 'delivered',
+      attempts: [{ at: 7, outcome: 'delivered', durationMs: 2, status: 204 }],
+    });
+    assert.equal(e?.state, 'queued', 'folded with the handlers, still queued');
+  });
+
   it('an outcome for an event no longer in the log does not recreate it, but is counted', async () => {
     const store = await stores.open({ maxEvents: 1, retentionMs: 3_600_000, payloads: true });
     const first = job({ receivedAt: Date.now() - 1_000 });

@@ -4,10 +4,17 @@
  * commits with the state change it describes, or not at all.
  *
  * An outcome names its event by job id and its delivery by target (a lane's
- * destination, or `handlers` for the lane ''). Every change to a delivery is an
- * upsert through the event's row: an event no longer in the log (trimmed, or
- * never recorded because the log was off) matches nothing, so no outcome can
- * recreate it. The history is counted either way.
+ * destination, or `handlers` for the lane ''). A change to a delivery the log
+ * holds, nearly every outcome, is a plain UPDATE of its row; only when that
+ * matches nothing is the delivery inserted, through the event's row. Either way
+ * an event no longer in the log (trimmed, or never recorded because the log was
+ * off) matches nothing, so no outcome can recreate it. The history is counted
+ * either way.
+ *
+ * Those UPDATEs are `OR FAIL`: a statement that fires triggers and may abort
+ * needs a statement journal (a copy of every page it touches, to undo it
+ * alone); these never need undoing alone, since any error they raise fails the
+ * whole transaction around them, which is then rolled back.
  *
  * Nothing here may fail on what a request carried: a repeated id is ignored
  * (ON CONFLICT), numbers that are not finite are left out, an error is cut to
@@ -46,6 +53,12 @@ export function targetsNamed(targets: EnqueueTargets): string[] {
 /** Delivery states that mean a copy is on its way already: a replay adds none beside it. */
 const UNDER_WAY: ReadonlySet<string> = new Set(['queued', 'delivering', 'retrying']);
 
+/** A delivery's event key and its latest attempt's number. */
+interface DeliveryRef {
+  event: number;
+  attempts: number;
+}
+
 const SQL = {
   insertEvent: `INSERT INTO events (id, source, type, received_at, state, idempotency_key,
                   duplicate_of, content_type, headers, payload)
@@ -59,14 +72,23 @@ const SQL = {
   deliveryState: `SELECT d.state FROM events e JOIN event_deliveries d ON d.event = e.n
                   WHERE e.id = ? AND d.target = ?`,
   undoDuplicate: `UPDATE events SET state = 'queued' WHERE n = ? AND state = 'duplicate'`,
-  // Through the event's row: nothing when the event is not in the log. The
-  // last argument is 1 when an attempt comes with the change: its number.
-  setDelivery: `INSERT INTO event_deliveries (event, target, state, position, attempts)
-                SELECT n, ?, ?, (SELECT count(*) FROM event_deliveries WHERE event = events.n), ?
-                FROM events WHERE id = ?
-                ON CONFLICT (event, target) DO UPDATE
-                  SET state = excluded.state, attempts = attempts + excluded.attempts
-                RETURNING event, attempts`,
+  // A delivery the log holds, the common case: one b-tree step once the event's
+  // key is found. Arguments: the state, the job id, the target.
+  moveState: `UPDATE OR FAIL event_deliveries SET state = ?
+              WHERE event = (SELECT n FROM events WHERE id = ?) AND target = ?`,
+  // The same with an attempt: returns its number. Arguments: the state, 1, the job id, the target.
+  moveWithAttempt: `UPDATE OR FAIL event_deliveries SET state = ?, attempts = attempts + ?
+                    WHERE event = (SELECT n FROM events WHERE id = ?) AND target = ?
+                    RETURNING event, attempts`,
+  // A delivery the log does not hold yet, through the event's row: nothing when
+  // the event is not in the log. Arguments: the target, the state, 1 when an
+  // attempt comes with the change (its number) else 0, the job id.
+  addDeliveryOf: `INSERT INTO event_deliveries (event, target, state, position, attempts)
+                  SELECT n, ?, ?, (SELECT count(*) FROM event_deliveries WHERE event = events.n), ?
+                  FROM events WHERE id = ?
+                  ON CONFLICT (event, target) DO UPDATE
+                    SET state = excluded.state, attempts = attempts + excluded.attempts
+                  RETURNING event, attempts`,
   addAttempt: `INSERT INTO event_attempts (event, target, a, at, outcome, status, duration_ms, error)
                VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
   dropOldAttempts: 'DELETE FROM event_attempts WHERE event = ? AND target = ? AND a <= ?',
@@ -267,10 +289,13 @@ export class EventRecorder {
     attempt: EventAttempt | undefined,
   ): void {
     if (!this.enabled) return;
-    const row = this.s.setDelivery.get(target, state, attempt ? 1 : 0, jobId) as
-      | { event: number; attempts: number }
-      | undefined;
-    if (row === undefined || !attempt) return;
+    if (!attempt) {
+      this.setDelivery(jobId, target, state);
+      return;
+    }
+    const row = (this.s.moveWithAttempt.get(state, 1, jobId, target) ??
+      this.s.addDeliveryOf.get(target, state, 1, jobId)) as DeliveryRef | undefined;
+    if (row === undefined) return;
     this.s.addAttempt.run(
       row.event,
       target,
@@ -289,7 +314,9 @@ export class EventRecorder {
 
   /** The delivery's new state, with no attempt (nothing when the event is not in the log). */
   private setDelivery(jobId: string, target: string, state: DeliveryState): void {
-    this.s.setDelivery.run(target, state, 0, jobId);
+    if (this.s.moveState.run(state, jobId, target).changes === 0) {
+      this.s.addDeliveryOf.run(target, state, 0, jobId);
+    }
   }
 }
 
