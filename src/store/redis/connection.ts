@@ -3,8 +3,9 @@
  * instead of hung requests.
  *
  * Why ioredis: auto-pipelining, reconnection with its retry strategy, and years
- * of production use under BullMQ. Its README calls maintenance best-effort; our use is the stable
- * core of its API, and the store is small enough to port if that ever matters.
+ * of production use under BullMQ. Its README calls maintenance best-effort; our
+ * use is the stable core of its API, and the store is small enough to port if
+ * that ever matters.
  */
 import { readFileSync } from 'node:fs';
 import type { ConnectionOptions } from 'node:tls';
