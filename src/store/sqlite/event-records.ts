@@ -76,8 +76,8 @@ const SQL = {
   // key is found. Arguments: the state, the job id, the target.
   moveState: `UPDATE OR FAIL event_deliveries SET state = ?
               WHERE event = (SELECT n FROM events WHERE id = ?) AND target = ?`,
-  // The same with an attempt: returns its number. Arguments: the state, 1, the job id, the target.
-  moveWithAttempt: `UPDATE OR FAIL event_deliveries SET state = ?, attempts = attempts + ?
+  // The same with an attempt: returns its number. Arguments: the state, the job id, the target.
+  moveWithAttempt: `UPDATE OR FAIL event_deliveries SET state = ?, attempts = attempts + 1
                     WHERE event = (SELECT n FROM events WHERE id = ?) AND target = ?
                     RETURNING event, attempts`,
   // A delivery the log does not hold yet, through the event's row: nothing when
@@ -293,7 +293,7 @@ export class EventRecorder {
       this.setDelivery(jobId, target, state);
       return;
     }
-    const row = (this.s.moveWithAttempt.get(state, 1, jobId, target) ??
+    const row = (this.s.moveWithAttempt.get(state, jobId, target) ??
       this.s.addDeliveryOf.get(target, state, 1, jobId)) as DeliveryRef | undefined;
     if (row === undefined) return;
     this.s.addAttempt.run(
